@@ -1,0 +1,1 @@
+"""Hotline Exchange: the server, its log, the envelope, and the client SDK and CLI."""

@@ -1,0 +1,1 @@
+"""Marshmallow schemas of the wire format: no database, no Flask."""
