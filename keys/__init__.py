@@ -21,8 +21,10 @@ from keys.storage import (
     SIGNING_KEY_FILE,
     create_key_dir,
     has_keys,
+    load_encryption_key,
     load_key_dir,
     load_private_key,
+    load_signing_key,
     save_private_key,
 )
 
@@ -45,10 +47,12 @@ __all__ = [
     "create_key_dir",
     "has_keys",
     "jwks",
+    "load_encryption_key",
     "load_jwks",
     "load_key_dir",
     "load_private_key",
     "load_public_jwk",
+    "load_signing_key",
     "public_jwk",
     "save_private_key",
     "thumbprint",

@@ -1,6 +1,7 @@
 """Public keys as RFC 8037 OKP JWKs, named by their RFC 7638 thumbprint."""
 
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any, Literal
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -26,8 +27,13 @@ def _raw(key: PublicKey) -> bytes:
 
 def thumbprint(jwk: Mapping[str, Any]) -> str:
     """RFC 7638 SHA-256 thumbprint (base64url) of an OKP public key."""
-    required = {name: jwk[name] for name in ("crv", "kty", "x")}
-    return str(JWK(**required).thumbprint())
+    return _thumbprint(str(jwk["crv"]), str(jwk["kty"]), str(jwk["x"]))
+
+
+# Kids are looked up on every seal, open and verify; a key's thumbprint never changes.
+@lru_cache(maxsize=4096)
+def _thumbprint(crv: str, kty: str, x: str) -> str:
+    return str(JWK(crv=crv, kty=kty, x=x).thumbprint())
 
 
 def public_jwk(key: PublicKey) -> dict[str, str]:
@@ -36,6 +42,10 @@ def public_jwk(key: PublicKey) -> dict[str, str]:
     use = _USE_OF_CURVE[crv]
     jwk = {"kty": "OKP", "crv": crv, "x": b64url_encode(_raw(key))}
     return {**jwk, "kid": thumbprint(jwk), "use": use, "alg": _ALG_OF_USE[use]}
+
+
+def kid_of(key: PublicKey) -> str:
+    return public_jwk(key)["kid"]
 
 
 def load_public_jwk(jwk: Mapping[str, Any], *, use: Use | None = None) -> PublicKey:

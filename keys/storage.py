@@ -4,7 +4,6 @@ import json
 import os
 import stat
 from pathlib import Path
-from typing import TypeVar
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -26,7 +25,6 @@ ENCRYPTION_KEY_FILE = "encryption-key.pem"
 PUBLIC_JWKS_FILE = "public.jwks"
 
 PrivateKey = Ed25519PrivateKey | X25519PrivateKey
-K = TypeVar("K", Ed25519PrivateKey, X25519PrivateKey)
 
 
 def _write_new(path: Path, data: bytes, mode: int) -> None:
@@ -51,7 +49,26 @@ def save_private_key(path: Path, key: PrivateKey, passphrase: bytes) -> None:
     _write_new(path, pem, 0o600)
 
 
-def load_private_key(path: Path, passphrase: bytes, key_type: type[K]) -> K:
+def load_signing_key(path: Path, passphrase: bytes) -> Ed25519PrivateKey:
+    key = load_private_key(path, passphrase)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise KeyTypeMismatchError(f"{path} holds {_describe(key)}, expected an Ed25519 key")
+    return key
+
+
+def load_encryption_key(path: Path, passphrase: bytes) -> X25519PrivateKey:
+    key = load_private_key(path, passphrase)
+    if not isinstance(key, X25519PrivateKey):
+        raise KeyTypeMismatchError(f"{path} holds {_describe(key)}, expected an X25519 key")
+    return key
+
+
+def _describe(key: PrivateKey) -> str:
+    return "an Ed25519 key" if isinstance(key, Ed25519PrivateKey) else "an X25519 key"
+
+
+def load_private_key(path: Path, passphrase: bytes) -> PrivateKey:
+    """Load an encrypted PKCS#8 Ed25519 or X25519 key, refusing an exposed file."""
     try:
         mode = path.stat().st_mode
     except FileNotFoundError as exc:
@@ -67,11 +84,8 @@ def load_private_key(path: Path, passphrase: bytes, key_type: type[K]) -> K:
         raise WrongPassphraseError(f"{path} is not passphrase-protected") from exc
     except ValueError as exc:
         raise WrongPassphraseError(f"wrong passphrase for {path} (or not a key file)") from exc
-    if not isinstance(key, key_type):
-        raise KeyTypeMismatchError(
-            f"{path} holds a {type(key).__name__.removeprefix('_')} key, "
-            f"expected {key_type.__name__.removesuffix('PrivateKey')}"
-        )
+    if not isinstance(key, Ed25519PrivateKey | X25519PrivateKey):
+        raise KeyTypeMismatchError(f"{path} holds a {type(key).__name__}, not an OKP key")
     return key
 
 
@@ -94,8 +108,8 @@ def create_key_dir(directory: Path, passphrase: bytes) -> Identity:
 
 def load_key_dir(directory: Path, passphrase: bytes) -> Identity:
     return Identity(
-        load_private_key(directory / SIGNING_KEY_FILE, passphrase, Ed25519PrivateKey),
-        load_private_key(directory / ENCRYPTION_KEY_FILE, passphrase, X25519PrivateKey),
+        load_signing_key(directory / SIGNING_KEY_FILE, passphrase),
+        load_encryption_key(directory / ENCRYPTION_KEY_FILE, passphrase),
     )
 
 
