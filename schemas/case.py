@@ -190,7 +190,7 @@ class AttachmentSchema(StrictSchema):
 
 
 class AttachmentList(BoundedList):
-    """Up to 10 attachments of at most 1 MiB together, decoded."""
+    """Up to 10 attachments of at most MAX_ATTACHMENTS_BYTES (512 KiB) together, decoded."""
 
     def __init__(self, **kwargs: Unpack[FieldOptions]) -> None:
         super().__init__(fields.Nested(AttachmentSchema), max_length=MAX_ATTACHMENTS, **kwargs)

@@ -13,6 +13,7 @@ from exchange.envelope.errors import (
     CaseMismatchError,
     DigestMismatchError,
     InvalidRecordError,
+    MalformedEnvelopeError,
     NoRecordError,
     NotAddressedError,
     OversizeError,
@@ -51,6 +52,8 @@ def open(
         raise OversizeError(f"the record exceeds {limits.max_record_bytes} bytes")
     if sha256_b64url(plaintext) != statement.payload["record_sha256"]:
         raise DigestMismatchError("record_sha256 does not match the decrypted record")
+    if not plaintext.isascii():
+        raise MalformedEnvelopeError("the decrypted record is not a compact JWS")
     inner = parse_compact_jws(plaintext.decode("ascii"), RECORD_TYP, "record")
     if inner.kid != statement.kid:
         raise SignerMismatchError(

@@ -460,3 +460,13 @@ def test_a_sealed_kind_without_its_jwe(sealed, agency):
 def test_malformed_envelope_documents(document):
     with pytest.raises(errors.MalformedEnvelopeError):
         env.Envelope.from_json(document)
+
+
+def test_non_ascii_plaintext_is_malformed(sealed, platform, agency):
+    inner = "é" + _open(sealed, platform, agency).record_jws
+    jwe = forge.encrypt(inner.encode("utf-8"), _recipients(platform, agency))
+    payload = forge.statement_payload(sealed)
+    payload["record_sha256"] = forge.sha256_b64url(inner.encode("utf-8"))
+    tampered = forge.resign(sealed, agency.identity.signing_key, payload, jwe)
+    with pytest.raises(errors.MalformedEnvelopeError, match="not a compact JWS"):
+        _open(tampered, platform, agency)
