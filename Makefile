@@ -6,6 +6,12 @@ STAMP := $(VENV)/.installed
 
 .PHONY: install lint format test run demo bench docs clean
 
+# make run: a development server on 127.0.0.1:5000 with SQLite in instance/. The server
+# keys' passphrase is generated into instance/ (owner-only): fine for a laptop, never for
+# production, where EXCHANGE_KEY_PASSPHRASE comes from a secret store.
+INSTANCE := $(CURDIR)/instance
+DEV_ENV := EXCHANGE_INSTANCE_PATH=$(INSTANCE) EXCHANGE_KEY_PASSPHRASE_FILE=$(INSTANCE)/key-passphrase
+
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -25,6 +31,13 @@ format: install
 
 test: lint
 	$(BIN)/pytest
+
+run: install
+	@mkdir -p -m 700 $(INSTANCE)
+	@test -s $(INSTANCE)/key-passphrase || (umask 077 && $(BIN)/python -c \
+		"import secrets; print(secrets.token_urlsafe(32))" > $(INSTANCE)/key-passphrase)
+	@$(DEV_ENV) $(BIN)/flask --app wsgi admin init
+	$(DEV_ENV) $(BIN)/flask --app wsgi run --host 127.0.0.1 --port 5000
 
 bench: install
 	$(BIN)/python -m bench

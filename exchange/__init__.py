@@ -1,1 +1,25 @@
 """Hotline Exchange: the server, its log, the envelope, and the client SDK and CLI."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """The application factory: a table of contents of `init_app` calls."""
+    from exchange import admin, config, db, serverkeys
+    from exchange.api import context
+    from exchange.api import init_app as init_api
+
+    overrides = dict(test_config or {})
+    instance = overrides.pop("INSTANCE_PATH", None) or config.instance_path()
+    clock = overrides.pop("CLOCK", None)
+    app = Flask(__name__, instance_path=instance)
+    config.init_app(app, overrides)
+    db.init_app(app)
+    serverkeys.init_app(app)
+    context.init_app(app, clock)
+    init_api(app)
+    admin.init_app(app)
+    return app

@@ -1,0 +1,256 @@
+"""`flask --app wsgi admin …`: the operator's commands. Admin operations exist only here.
+
+Every command that changes something runs in one write transaction with its log entry.
+"""
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy.orm import Session
+
+from exchange import db, migrate
+from exchange.api.context import now
+from exchange.errors import ExchangeError
+from exchange.serverkeys import server_keys
+from exchange.services import deadlines, keys, operator
+from schemas.enums import Category, OrgKind, Role
+
+admin = AppGroup("admin", help="Operate the exchange: organisations, officials, routing.")
+
+
+class AdminRefused(click.ClickException):
+    exit_code = 1
+
+
+@contextmanager
+def _operation() -> Iterator[Session]:
+    try:
+        with db.write() as session:
+            yield session
+    except ExchangeError as exc:
+        raise AdminRefused(exc.detail) from exc
+
+
+def _echo_rows(rows: list[dict[str, Any]], as_json: bool, columns: list[str]) -> None:
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        click.echo("(none)")
+        return
+    widths = {c: max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in columns}
+    click.echo("  ".join(c.upper().ljust(widths[c]) for c in columns))
+    for row in rows:
+        click.echo("  ".join(str(row.get(c, "")).ljust(widths[c]) for c in columns))
+
+
+_JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+
+
+@admin.command("init")
+def init_command() -> None:
+    """Create or upgrade the database schema; the server keys exist once the app starts."""
+    engine = db.database().engine
+    migrate.upgrade(engine)
+    keys_now = server_keys()
+    click.echo(f"Database at revision {migrate.current_revision(engine)}")
+    click.echo(f"Log origin      {keys_now.log.name}")
+    click.echo(f"Log verifier key {keys_now.log.verifier_key}")
+    click.echo(
+        "Next: create organisations and invite their officials, for example\n"
+        "  flask --app wsgi admin org create metro-police --kind agency --name 'Metro Police'\n"
+        "  flask --app wsgi admin official invite metro-police officer-1 --role agency_officer\n"
+        "then each official runs the `hotline enroll` command that the invite prints."
+    )
+
+
+@admin.command("sweep")
+def sweep_command() -> None:
+    """Log each newly missed acknowledgement or action deadline (run from cron)."""
+    with _operation() as session:
+        breached = deadlines.sweep(session, now())
+    for case_id, deadline in breached:
+        click.echo(f"deadline_breached {case_id} {deadline}")
+    click.echo(f"{len(breached)} new breach(es) logged")
+
+
+org = AppGroup("org", help="Organisations.")
+admin.add_command(org)
+
+
+@org.command("create")
+@click.argument("org_id")
+@click.option("--kind", type=click.Choice(list(OrgKind)), required=True)
+@click.option("--name", required=True)
+def org_create(org_id: str, kind: str, name: str) -> None:
+    """Create an agency, platform or auditor organisation."""
+    with _operation() as session:
+        operator.create_organisation(session, now(), org_id, kind, name)
+    click.echo(f"Created {kind} {org_id}")
+
+
+@org.command("list")
+@_JSON
+def org_list(as_json: bool) -> None:
+    from exchange.api.views import organisation
+    from exchange.services import directory
+
+    with db.read() as session:
+        rows = [organisation(o) for o in directory.organisations(session)]
+    _echo_rows(rows, as_json, ["id", "kind", "name", "active"])
+
+
+official = AppGroup("official", help="Designated officials.")
+admin.add_command(official)
+
+
+def _split(values: tuple[str, ...]) -> list[str]:
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+def _contact(pairs: tuple[str, ...]) -> dict[str, str]:
+    contact = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or name not in ("email", "phone", "hours", "url"):
+            raise click.BadParameter(
+                "use email=…, phone=…, hours=… or url=…", param_hint="--contact"
+            )
+        contact[name] = value
+    return contact
+
+
+@official.command("invite")
+@click.argument("org_id")
+@click.argument("official_id")
+@click.option("--role", type=click.Choice(list(Role)), required=True)
+@click.option("--title", default="", help="e.g. 'Trust & Safety lead, EU'.")
+@click.option("--categories", multiple=True, help=f"Comma-separated: {', '.join(Category)}.")
+@click.option("--languages", multiple=True, help="Comma-separated BCP 47 tags.")
+@click.option("--contact", multiple=True, help="email=…, phone=…, hours=… or url=… (repeat).")
+@click.option("--code-ttl-hours", type=click.IntRange(1, 24 * 30), default=None)
+def official_invite(
+    org_id: str,
+    official_id: str,
+    role: str,
+    title: str,
+    categories: tuple[str, ...],
+    languages: tuple[str, ...],
+    contact: tuple[str, ...],
+    code_ttl_hours: int | None,
+) -> None:
+    """Invite an official; print the one-time enrollment code to hand over securely."""
+    ttl = (
+        timedelta(hours=code_ttl_hours)
+        if code_ttl_hours
+        else timedelta(seconds=current_app.config["ENROLLMENT_CODE_TTL_SECONDS"])
+    )
+    with _operation() as session:
+        _, code = operator.invite_official(
+            session,
+            now(),
+            ttl,
+            org_id=org_id,
+            official_id=official_id,
+            role=role,
+            title=title,
+            categories=_split(categories),
+            languages=_split(languages),
+            contact=_contact(contact),
+        )
+    click.echo(f"Invited {official_id} ({role}) of {org_id}.")
+    click.echo(f"Enrollment code (single use, expires in {ttl}): {code}")
+    click.echo(
+        f"They run: hotline enroll --server {current_app.config['PUBLIC_URL']} "
+        f"--code {code} --key-dir ~/.hotline/{official_id}"
+    )
+
+
+@official.command("deactivate")
+@click.argument("official_id")
+def official_deactivate(official_id: str) -> None:
+    """Deactivate an official: refused from their next request on."""
+    with _operation() as session:
+        operator.deactivate_official(session, now(), official_id)
+    click.echo(f"Deactivated {official_id}")
+
+
+@official.command("list")
+@click.option("--org", "org_id")
+@_JSON
+def official_list(org_id: str | None, as_json: bool) -> None:
+    from exchange.api.views import official as view
+
+    with db.read() as session:
+        rows = [
+            {**view(o), "active": o.active, "categories": ",".join(o.categories)}
+            for o in operator.all_officials(session, org_id)
+        ]
+    _echo_rows(rows, as_json, ["id", "org", "role", "active", "enrolled", "title", "categories"])
+
+
+routing = AppGroup("routing", help="Which official receives new cases of a category.")
+admin.add_command(routing)
+
+
+@routing.command("set")
+@click.argument("platform_org")
+@click.argument("category", type=click.Choice(list(Category)))
+@click.argument("official_id")
+def routing_set(platform_org: str, category: str, official_id: str) -> None:
+    with _operation() as session:
+        operator.set_route(session, now(), platform_org, category, official_id)
+    click.echo(f"New {category} cases for {platform_org} go to {official_id}")
+
+
+@routing.command("list")
+@click.option("--platform", "platform_org")
+@_JSON
+def routing_list(platform_org: str | None, as_json: bool) -> None:
+    with db.read() as session:
+        rows = [
+            {"platform": r.platform_id, "category": r.category, "official": r.official_id}
+            for r in operator.routes(session, platform_org)
+        ]
+    _echo_rows(rows, as_json, ["platform", "category", "official"])
+
+
+key = AppGroup("key", help="Officials' keys.")
+admin.add_command(key)
+
+
+@key.command("revoke")
+@click.argument("kid")
+@click.option(
+    "--reason", type=click.Choice(["compromised", "lost", "superseded", "other"]), required=True
+)
+def key_revoke(kid: str, reason: str) -> None:
+    """Revoke an official's key as the operator (for example when a laptop is stolen)."""
+    with _operation() as session:
+        keys.revoke_by_operator(session, now(), kid, reason)
+    click.echo(f"Revoked {kid}")
+
+
+@key.command("list")
+@click.argument("official_id")
+@_JSON
+def key_list(official_id: str, as_json: bool) -> None:
+    with db.read() as session:
+        rows = [
+            {"kid": k.kid, "use": k.use, "status": k.status, "log_index": k.registered_log_index}
+            for k in operator.official_keys(session, official_id)
+        ]
+    _echo_rows(rows, as_json, ["kid", "use", "status", "log_index"])
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(admin)
+
+
+__all__ = ["admin", "init_app"]

@@ -1,0 +1,109 @@
+"""Cases and handoffs: submit, continue, list, read."""
+
+from typing import Any
+
+from exchange import db
+from exchange.api import views
+from exchange.api.auth import authenticated
+from exchange.api.blueprint import BEARER, Blueprint
+from exchange.api.context import handoff_policy, now
+from exchange.services import cases, deliveries, handoffs, log
+from exchange.services.caller import Caller
+from exchange.services.cases import CaseFilters
+from schemas.api import (
+    AcceptedHandoffSchema,
+    CaseDetailSchema,
+    CaseListSchema,
+    CasesQuerySchema,
+)
+from schemas.common import parse_utc
+from schemas.enums import Role
+from schemas.envelope import EnvelopeSchema
+
+blp = Blueprint("cases", __name__, url_prefix="/v1", description="Cases and their handoffs")
+
+_HANDLERS = (Role.AGENCY_OFFICER, Role.PLATFORM_OFFICIAL, Role.PLATFORM_LEAD)
+
+
+def _accepted(result: handoffs.Accepted) -> dict[str, Any]:
+    with db.read() as session:
+        receipt = log.receipt(session, result.handoff.log_index).to_json()
+    return {
+        "handoff_id": result.handoff.id,
+        "case_id": result.handoff.case_id,
+        "kind": result.handoff.kind,
+        "state": result.handoff.state_after,
+        "log": receipt,
+    }
+
+
+@blp.route("/cases", methods=["POST"])
+@authenticated(Role.AGENCY_OFFICER)
+@blp.arguments(EnvelopeSchema)
+@blp.response(201, AcceptedHandoffSchema)
+@blp.problems(400, 401, 403, 409, 413, 415, 422)
+@blp.doc(security=BEARER)
+def submit_case(envelope: dict[str, Any], caller: Caller) -> dict[str, Any]:
+    """Submit a new case: an envelope of kind `case`, sealed to the platform's officials.
+
+    Re-posting the same bytes returns the original answer; other content under the same
+    handoff_id, case_id or issuer_case_ref is a 409 naming the existing case.
+    """
+    with db.write() as session:
+        result = handoffs.accept(session, now(), handoff_policy(), caller, envelope, None)
+    return _accepted(result)
+
+
+@blp.route("/cases/<string:case_id>/handoffs", methods=["POST"])
+@authenticated(*_HANDLERS)
+@blp.arguments(EnvelopeSchema)
+@blp.response(201, AcceptedHandoffSchema)
+@blp.problems(400, 401, 403, 404, 409, 413, 415, 422)
+@blp.doc(security=BEARER)
+def post_handoff(envelope: dict[str, Any], case_id: str, caller: Caller) -> dict[str, Any]:
+    """Continue a case: receipt, response, question, supplement, withdrawal, closure,
+    assignment."""
+    with db.write() as session:
+        result = handoffs.accept(session, now(), handoff_policy(), caller, envelope, case_id)
+    return _accepted(result)
+
+
+@blp.route("/cases", methods=["GET"])
+@authenticated()
+@blp.arguments(CasesQuerySchema, location="query")
+@blp.response(200, CaseListSchema)
+@blp.problems(401, 422)
+@blp.doc(security=BEARER)
+def list_cases(query: dict[str, Any], caller: Caller) -> dict[str, Any]:
+    """The cases you may see, oldest change first; follow next_cursor for more."""
+    filters = CaseFilters(
+        state=query.get("state"),
+        category=query.get("category"),
+        priority=query.get("priority"),
+        overdue=query.get("overdue"),
+        updated_since=parse_utc(query["updated_since"]) if "updated_since" in query else None,
+    )
+    moment = now()
+    with db.read() as session:
+        page, cursor = cases.list_cases(
+            session, caller, moment, filters, query["limit"], query.get("cursor")
+        )
+        return {"cases": [views.case_summary(c, moment) for c in page], "next_cursor": cursor}
+
+
+@blp.route("/cases/<string:case_id>", methods=["GET"])
+@authenticated()
+@blp.response(200, CaseDetailSchema)
+@blp.problems(401, 404)
+@blp.doc(security=BEARER)
+def get_case(case_id: str, caller: Caller) -> dict[str, Any]:
+    """A case's metadata, state, deadlines and timeline. Fetching its handoffs is on record."""
+    moment = now()
+    with db.write() as session:
+        case = cases.get_case(session, caller, case_id)
+        timeline = cases.timeline(session, case)
+        deliveries.record(session, moment, caller, [(h, case) for h in timeline])
+        return {
+            **views.case_summary(case, moment),
+            "timeline": [views.timeline_entry(h, with_jwe=not caller.is_auditor) for h in timeline],
+        }

@@ -1,0 +1,40 @@
+"""`GET /v1/inbox`: the handoffs addressed to you, in order, without gaps."""
+
+from typing import Any
+
+from exchange import db
+from exchange.api import views
+from exchange.api.auth import authenticated
+from exchange.api.blueprint import BEARER, Blueprint
+from exchange.api.context import now
+from exchange.services import deliveries, inbox
+from exchange.services.caller import Caller
+from schemas.api import InboxPageSchema, InboxQuerySchema
+from schemas.enums import Role
+
+blp = Blueprint("inbox", __name__, url_prefix="/v1", description="Your inbox")
+
+
+@blp.route("/inbox", methods=["GET"])
+@authenticated(Role.AGENCY_OFFICER, Role.PLATFORM_OFFICIAL, Role.PLATFORM_LEAD)
+@blp.arguments(InboxQuerySchema, location="query")
+@blp.response(200, InboxPageSchema)
+@blp.problems(401, 403, 422)
+@blp.doc(security=BEARER)
+def read_inbox(query: dict[str, Any], caller: Caller) -> dict[str, Any]:
+    """Handoffs with seq > after. Each first fetch is logged as a delivery."""
+    moment = now()
+    with db.write() as session:
+        rows = inbox.page(session, caller.official_id, query["after"], query["limit"])
+        deliveries.record(session, moment, caller, [(handoff, case) for _, handoff, case in rows])
+        return {
+            "items": [
+                {
+                    "seq": item.seq,
+                    "case": views.case_summary(case, moment),
+                    "handoff": views.timeline_entry(handoff, with_jwe=True),
+                }
+                for item, handoff, case in rows
+            ],
+            "last_seq": inbox.last_seq(session, caller.official_id),
+        }

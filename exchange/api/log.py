@@ -1,0 +1,93 @@
+"""The transparency log over HTTP: checkpoints, entries and proofs (hashes in base64)."""
+
+from typing import Any
+
+from flask import Response
+
+from exchange import db
+from exchange.api.auth import authenticated
+from exchange.api.blueprint import BEARER, Blueprint
+from exchange.serverkeys import server_keys
+from exchange.services import log
+from schemas.api import (
+    ConsistencyProofSchema,
+    ConsistencyQuerySchema,
+    InclusionProofSchema,
+    InclusionQuerySchema,
+    LogEntriesQuerySchema,
+    LogEntriesSchema,
+    LogKeySchema,
+)
+
+blp = Blueprint("log", __name__, url_prefix="/v1/log", description="The transparency log")
+
+MAX_ENTRIES_PAGE = 1000
+
+
+@blp.route("/checkpoint", methods=["GET"])
+@blp.response(200, content_type="text/plain")
+@blp.problems(404)
+def checkpoint() -> Response:
+    """The latest checkpoint: a C2SP signed note (origin, size, root)."""
+    with db.read() as session:
+        note = log.current_checkpoint(session).note
+    return Response(note, mimetype="text/plain")
+
+
+@blp.route("/key", methods=["GET"])
+@blp.response(200, LogKeySchema)
+def verifier_key() -> dict[str, Any]:
+    """The checkpoint verifier key (name+id+key), and the keys it replaced."""
+    keys = server_keys()
+    return {
+        "origin": keys.log.name,
+        "verifier_key": keys.log.verifier_key,
+        "retired_verifier_keys": list(keys.retired_log_verifier_keys),
+    }
+
+
+@blp.route("/entries", methods=["GET"])
+@authenticated()
+@blp.arguments(LogEntriesQuerySchema, location="query")
+@blp.response(200, LogEntriesSchema)
+@blp.problems(401, 422)
+@blp.doc(security=BEARER)
+def entries(query: dict[str, Any], **_caller: Any) -> dict[str, Any]:
+    """Entries [start, end), at most 1000, of the checkpointed log."""
+    with db.read() as session:
+        rows = log.entries(session, query["start"], query["end"], MAX_ENTRIES_PAGE)
+        return {
+            "entries": [
+                {"index": row.index, "entry": row.leaf, "leaf_hash": log.b64(log.leaf_hash(row))}
+                for row in rows
+            ]
+        }
+
+
+@blp.route("/proof/inclusion", methods=["GET"])
+@authenticated()
+@blp.arguments(InclusionQuerySchema, location="query")
+@blp.response(200, InclusionProofSchema)
+@blp.problems(401, 404, 422)
+@blp.doc(security=BEARER)
+def inclusion(query: dict[str, Any], **_caller: Any) -> dict[str, Any]:
+    with db.read() as session:
+        leaf_hash, proof = log.inclusion(session, query["index"], query["tree_size"])
+    return {
+        "index": query["index"],
+        "tree_size": query["tree_size"],
+        "leaf_hash": log.b64(leaf_hash),
+        "proof": [log.b64(node) for node in proof],
+    }
+
+
+@blp.route("/proof/consistency", methods=["GET"])
+@authenticated()
+@blp.arguments(ConsistencyQuerySchema, location="query")
+@blp.response(200, ConsistencyProofSchema)
+@blp.problems(401, 404, 422)
+@blp.doc(security=BEARER)
+def consistency(query: dict[str, Any], **_caller: Any) -> dict[str, Any]:
+    with db.read() as session:
+        proof = log.consistency(session, query["old"], query["new"])
+    return {"old": query["old"], "new": query["new"], "proof": [log.b64(node) for node in proof]}

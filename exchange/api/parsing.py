@@ -1,0 +1,77 @@
+"""Request bodies and query strings, parsed strictly, through webargs and marshmallow.
+
+JSON bodies must say `application/json` (else 415), parse (else 400), nest no deeper than
+the configured depth (else 400) and match their schema (else 422 with `errors` by field).
+"""
+
+import json
+from collections.abc import Mapping
+from typing import Any, NoReturn
+
+from flask import Request, current_app
+from marshmallow import Schema, ValidationError
+from webargs.flaskparser import FlaskParser
+
+from exchange.api.problems import (
+    MalformedJSONError,
+    RequestValidationError,
+    UnsupportedMediaTypeError,
+)
+
+
+def _depth(document: Any, limit: int) -> int:
+    """The nesting depth of a parsed document, stopping as soon as it exceeds `limit`."""
+    deepest, stack = 0, [(document, 1)]
+    while stack:
+        value, level = stack.pop()
+        if isinstance(value, dict | list):
+            if level > limit:
+                return level
+            deepest = max(deepest, level)
+            children = value.values() if isinstance(value, dict) else value
+            stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
+def parse_json_body(request: Request, max_depth: int) -> Any:
+    if request.mimetype != "application/json":
+        raise UnsupportedMediaTypeError(
+            f"Content-Type is {request.mimetype or 'missing'}; send application/json"
+        )
+    data = request.get_data(cache=True)
+    try:
+        document = json.loads(data)
+    except RecursionError as exc:
+        raise MalformedJSONError("the JSON is nested too deeply") from exc
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise MalformedJSONError("the body is not valid UTF-8 JSON") from exc
+    if _depth(document, max_depth) > max_depth:
+        raise MalformedJSONError(f"the JSON is nested deeper than {max_depth} levels")
+    return document
+
+
+class StrictParser(FlaskParser):
+    def __init__(self) -> None:
+        super().__init__()
+        # None: each schema's own `unknown` (RAISE) applies, in the body and the query alike.
+        self.unknown = None
+
+    def load_json(self, req: Request, schema: Schema) -> Any:
+        return parse_json_body(req, current_app.config["MAX_JSON_DEPTH"])
+
+    def handle_error(
+        self,
+        error: ValidationError,
+        req: Request,
+        schema: Schema,
+        *,
+        error_status_code: int | None,
+        error_headers: Mapping[str, str] | None,
+    ) -> NoReturn:
+        messages: Any = error.messages
+        if not isinstance(messages, dict):
+            messages = {"_schema": messages}
+        # webargs nests messages under the location; the client wants the fields.
+        if len(messages) == 1 and next(iter(messages)) in ("json", "query", "form"):
+            messages = next(iter(messages.values()))
+        raise RequestValidationError("see errors for the fields at fault", errors=messages)

@@ -1,0 +1,1 @@
+"""The client side: building what the server expects, and (issue 5) the SDK over HTTP."""

@@ -1,0 +1,122 @@
+"""Configuration: `EXCHANGE_*` environment variables over defaults, checked at start-up.
+
+Flask's `from_prefixed_env` reads `EXCHANGE_FOO` into `app.config["FOO"]` (parsing JSON
+values), so every setting here can be given either way. A missing or malformed setting
+stops the app before it serves a request.
+"""
+
+import os
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+ENV_PREFIX = "EXCHANGE"
+
+# Acknowledge / act deadlines by priority (issue: urgent 1 h / 24 h, high 4 h / 72 h,
+# normal 24 h / 7 d). Seconds, so they can be overridden as JSON in one variable.
+DEFAULT_DEADLINES = {
+    "urgent": [3600, 24 * 3600],
+    "high": [4 * 3600, 72 * 3600],
+    "normal": [24 * 3600, 7 * 24 * 3600],
+}
+
+DEFAULTS: Mapping[str, Any] = {
+    "DATABASE_URL": None,  # default: SQLite file in the instance folder
+    "PUBLIC_URL": "http://127.0.0.1:5000",  # the audience of client assertions and tokens
+    "LOG_ORIGIN": "hotline-exchange.local/log",  # the checkpoint origin line
+    "KEY_PASSPHRASE": None,  # the server keys' passphrase, or KEY_PASSPHRASE_FILE
+    "KEY_PASSPHRASE_FILE": None,
+    "TOKEN_TTL_SECONDS": 600,
+    "ASSERTION_MAX_LIFETIME_SECONDS": 300,
+    "CLOCK_SKEW_SECONDS": 300,
+    "ENROLLMENT_CODE_TTL_SECONDS": 72 * 3600,
+    "MAX_BODY_BYTES": 2 * 1024 * 1024,
+    "MAX_JSON_DEPTH": 32,
+    "MAX_RECIPIENTS": 64,
+    "PAGE_SIZE_MAX": 100,
+    "DEADLINES": DEFAULT_DEADLINES,
+    "SQLITE_BUSY_TIMEOUT_MS": 5000,
+}
+
+_INTEGERS = (
+    "TOKEN_TTL_SECONDS",
+    "ASSERTION_MAX_LIFETIME_SECONDS",
+    "CLOCK_SKEW_SECONDS",
+    "ENROLLMENT_CODE_TTL_SECONDS",
+    "MAX_BODY_BYTES",
+    "MAX_JSON_DEPTH",
+    "MAX_RECIPIENTS",
+    "PAGE_SIZE_MAX",
+    "SQLITE_BUSY_TIMEOUT_MS",
+)
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run a server; the message says which setting and why."""
+
+
+def instance_path() -> str:
+    """Where the database and the server's keys live unless configured elsewhere."""
+    return os.path.abspath(os.environ.get(f"{ENV_PREFIX}_INSTANCE_PATH", "instance"))
+
+
+def init_app(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_prefixed_env(ENV_PREFIX)
+    if overrides:
+        app.config.from_mapping(overrides)
+    Path(app.instance_path).mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not app.config["DATABASE_URL"]:
+        app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'exchange.db'}"
+    _check(app.config)
+    # Flask enforces this one itself, answering 413 before a view runs.
+    app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_BODY_BYTES"]
+
+
+def _check(config: Mapping[str, Any]) -> None:
+    for name in _INTEGERS:
+        value = config[name]
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            raise ConfigError(f"{ENV_PREFIX}_{name} must be a positive integer, got {value!r}")
+    if not str(config["PUBLIC_URL"]).startswith(("http://", "https://")):
+        raise ConfigError(f"{ENV_PREFIX}_PUBLIC_URL must be an http(s) URL")
+    deadlines = config["DEADLINES"]
+    if not isinstance(deadlines, Mapping) or set(deadlines) != set(DEFAULT_DEADLINES):
+        raise ConfigError(f"{ENV_PREFIX}_DEADLINES must name exactly urgent, high and normal")
+    for priority, pair in deadlines.items():
+        if (
+            not isinstance(pair, list | tuple)
+            or len(pair) != 2
+            or not all(isinstance(s, int) and s > 0 for s in pair)
+            or pair[0] > pair[1]
+        ):
+            raise ConfigError(
+                f"{ENV_PREFIX}_DEADLINES[{priority}] must be [ack seconds, action seconds] "
+                "with ack <= action"
+            )
+
+
+def deadlines(config: Mapping[str, Any], priority: str) -> tuple[timedelta, timedelta]:
+    ack, action = config["DEADLINES"][priority]
+    return timedelta(seconds=ack), timedelta(seconds=action)
+
+
+def key_passphrase(config: Mapping[str, Any]) -> bytes:
+    """The server keys' passphrase: EXCHANGE_KEY_PASSPHRASE, else the file it names."""
+    if config["KEY_PASSPHRASE"]:
+        return str(config["KEY_PASSPHRASE"]).encode()
+    path = config["KEY_PASSPHRASE_FILE"]
+    if path:
+        try:
+            secret = Path(path).read_bytes().strip()
+        except OSError as exc:
+            raise ConfigError(f"{ENV_PREFIX}_KEY_PASSPHRASE_FILE: {exc.strerror}: {path}") from exc
+        if secret:
+            return secret
+    raise ConfigError(
+        f"set {ENV_PREFIX}_KEY_PASSPHRASE or {ENV_PREFIX}_KEY_PASSPHRASE_FILE: "
+        "the server's signing keys are stored encrypted"
+    )

@@ -1,0 +1,164 @@
+"""Domain errors: what services raise. Each names its HTTP status and a stable problem type.
+
+Services never build responses; `exchange.api.problems` turns these (and envelope errors)
+into RFC 9457 problem details in one place. `slug` is the stable part of the problem
+type URI; `extensions` become members of the problem object.
+"""
+
+from typing import Any, ClassVar
+
+
+class ExchangeError(Exception):
+    status: ClassVar[int] = 400
+    slug: ClassVar[str] = "bad-request"
+    title: ClassVar[str] = "The request cannot be processed"
+
+    def __init__(self, detail: str, **extensions: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extensions = extensions
+
+
+# --- 401: who is asking --------------------------------------------------------------------
+
+
+class AuthenticationError(ExchangeError):
+    status = 401
+    slug = "unauthenticated"
+    title = "Authentication is required"
+
+
+class InvalidTokenError(AuthenticationError):
+    slug = "invalid-token"
+    title = "The access token is missing, malformed, expired or revoked"
+
+
+class InvalidClientAssertionError(AuthenticationError):
+    slug = "invalid-client-assertion"
+    title = "The client assertion is not acceptable"
+
+
+class AssertionReplayError(InvalidClientAssertionError):
+    slug = "assertion-replayed"
+    title = "The client assertion was already used"
+
+
+# --- 403: what they may do -----------------------------------------------------------------
+
+
+class ForbiddenError(ExchangeError):
+    status = 403
+    slug = "forbidden"
+    title = "This official may not do this"
+
+
+class SenderMismatchError(ForbiddenError):
+    slug = "sender-mismatch"
+    title = "The statement's sender is not the authenticated official"
+
+
+class EnrollmentCodeError(ForbiddenError):
+    slug = "enrollment-code-invalid"
+    title = "The enrollment code is unknown, used or expired"
+
+
+# --- 404 -------------------------------------------------------------------------------------
+
+
+class NotFoundError(ExchangeError):
+    status = 404
+    slug = "not-found"
+    title = "No such resource"
+
+
+# --- 409: conflicts with the current state -------------------------------------------------
+
+
+class ConflictError(ExchangeError):
+    status = 409
+    slug = "conflict"
+    title = "The request conflicts with the current state"
+
+
+class InvalidTransitionError(ConflictError):
+    slug = "invalid-transition"
+    title = "This kind of handoff is not allowed for this role in this state"
+
+
+class HandoffConflictError(ConflictError):
+    slug = "handoff-conflict"
+    title = "A different handoff with this handoff_id exists"
+
+
+class CaseExistsError(ConflictError):
+    slug = "case-exists"
+    title = "A case with this case_id or issuer_case_ref exists"
+
+
+class AlreadyExistsError(ConflictError):
+    slug = "already-exists"
+    title = "The resource already exists"
+
+
+# --- 422: well-formed but unacceptable -----------------------------------------------------
+
+
+class UnprocessableError(ExchangeError):
+    status = 422
+    slug = "unprocessable"
+    title = "The request is well-formed but cannot be accepted"
+
+
+class ClockSkewError(UnprocessableError):
+    slug = "clock-skew"
+    title = "issued_at is too far from the server's time"
+
+
+class WrongEndpointError(UnprocessableError):
+    slug = "wrong-endpoint"
+    title = "This kind of handoff is not accepted at this endpoint"
+
+
+class CaseMismatchError(UnprocessableError):
+    slug = "case-mismatch"
+    title = "The statement names another case than the URL"
+
+
+class WrongAddresseeError(UnprocessableError):
+    slug = "wrong-addressee"
+    title = "The statement is not addressed to the case's counterpart"
+
+
+class UnknownHandoffError(UnprocessableError):
+    slug = "unknown-handoff"
+    title = "in_reply_to names no handoff of this case"
+
+
+class MissingRecipientKeysError(UnprocessableError):
+    slug = "missing-recipient-keys"
+    title = "The JWE is not encrypted to every key of the recipient's officials"
+
+
+class UnexpectedRecipientKeysError(UnprocessableError):
+    slug = "unexpected-recipient-keys"
+    title = "The JWE is encrypted to keys outside the case's organisations"
+
+
+class RecipientUnreachableError(UnprocessableError):
+    slug = "recipient-unreachable"
+    title = "The recipient organisation has no enrolled official to read this"
+
+
+class ReceiptMismatchError(UnprocessableError):
+    slug = "receipt-digest-mismatch"
+    title = "The receipt's record_sha256 differs from the acknowledged record's"
+
+
+class InvalidAssigneeError(UnprocessableError):
+    slug = "invalid-assignee"
+    title = "The assignee is not an active official of this platform"
+
+
+class KeyRegistrationError(UnprocessableError):
+    slug = "invalid-keys"
+    title = "The keys or their proof of possession are not acceptable"

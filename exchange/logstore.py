@@ -1,0 +1,69 @@
+"""The Merkle tree in the database: complete-subtree hashes, read and written O(log n).
+
+The plans come from `exchange.merkle`; this module only fetches and stores the nodes they
+name. Nodes written by the current transaction are kept in the transaction's cache, so a
+batch of appends reads each sibling once.
+"""
+
+from collections.abc import Iterable, MutableMapping
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.orm import Session
+
+from exchange import merkle
+from exchange.merkle import NodeId
+from exchange.models import LogNode
+
+# SQLite limits bound parameters; a proof needs ~2 log2(n) nodes, far below this.
+_FETCH_CHUNK = 400
+
+
+def fetch_nodes(
+    session: Session, wanted: Iterable[NodeId], cache: MutableMapping[NodeId, bytes]
+) -> dict[NodeId, bytes]:
+    """The hashes of `wanted` nodes, from `cache` first, then in one query per chunk."""
+    wanted = list(wanted)
+    found = {node: cache[node] for node in wanted if node in cache}
+    missing = [node for node in wanted if node not in found]
+    for start in range(0, len(missing), _FETCH_CHUNK):
+        chunk = missing[start : start + _FETCH_CHUNK]
+        rows = session.execute(
+            select(LogNode.level, LogNode.index, LogNode.hash).where(
+                tuple_(LogNode.level, LogNode.index).in_(chunk)
+            )
+        )
+        for level, index, digest in rows:
+            found[(level, index)] = digest
+    absent = [node for node in wanted if node not in found]
+    if absent:
+        raise LookupError(f"log nodes missing from the database: {absent[:4]}")
+    return found
+
+
+def store_leaf(
+    session: Session, leaf_index: int, leaf_hash: bytes, cache: MutableMapping[NodeId, bytes]
+) -> None:
+    """Write the leaf and every subtree it completes (at most log2(n) + 1 rows)."""
+    completed = merkle.nodes_completed_by_append(leaf_index)
+    left_siblings = [merkle.append_node_children(node)[0] for node in completed[1:]]
+    known = fetch_nodes(session, left_siblings, cache)
+    digest = leaf_hash
+    for node in completed:
+        if node[0] > 0:
+            digest = merkle.node_hash(known[merkle.append_node_children(node)[0]], digest)
+        cache[node] = digest
+        session.add(LogNode(level=node[0], index=node[1], hash=digest))
+
+
+def root(session: Session, size: int, cache: MutableMapping[NodeId, bytes]) -> bytes:
+    return merkle.root_from_nodes(size, fetch_nodes(session, merkle.root_plan(size), cache))
+
+
+def inclusion_proof(session: Session, index: int, size: int) -> list[bytes]:
+    plan = merkle.inclusion_plan(index, size)
+    return merkle.assemble(plan, fetch_nodes(session, merkle.plan_nodes(plan), {}))
+
+
+def consistency_proof(session: Session, old: int, new: int) -> list[bytes]:
+    plan = merkle.consistency_plan(old, new)
+    return merkle.assemble(plan, fetch_nodes(session, merkle.plan_nodes(plan), {}))

@@ -1,0 +1,93 @@
+"""The exchange's own keys: the log's checkpoint key and the access-token key.
+
+Both are Ed25519, stored as passphrase-encrypted PKCS#8 files in the key directory
+(by default `<instance>/keys`), created on first start. Neither can decrypt a case: the
+server holds no encryption key at all.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from flask import Flask, current_app
+
+from exchange import config, note
+from keys import load_signing_key, save_private_key
+
+LOG_KEY_FILE = "log-signing-key.pem"
+TOKEN_KEY_FILE = "token-signing-key.pem"  # noqa: S105 - a file name
+RETIRED_LOG_KEYS_FILE = "retired-log-verifier-keys.txt"
+_EXTENSION = "exchange.serverkeys"
+
+
+@dataclass(frozen=True)
+class LogSigner:
+    """Signs checkpoints as the note signer `name` (the log's origin)."""
+
+    name: str
+    private_key: Ed25519PrivateKey
+
+    @property
+    def verifier_key(self) -> str:
+        return note.verifier_key(self.name, self.private_key.public_key())
+
+
+@dataclass(frozen=True)
+class ServerKeys:
+    log: LogSigner
+    token_private_pem: bytes
+    token_public_pem: bytes
+    retired_log_verifier_keys: tuple[str, ...]
+
+    @property
+    def log_verifier_keys(self) -> tuple[str, ...]:
+        """Every key that ever signed this log's checkpoints, current first."""
+        return (self.log.verifier_key, *self.retired_log_verifier_keys)
+
+
+def key_dir(app: Flask) -> Path:
+    return Path(app.instance_path) / "keys"
+
+
+def _load_or_create(path: Path, passphrase: bytes) -> Ed25519PrivateKey:
+    if not path.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        save_private_key(path, Ed25519PrivateKey.generate(), passphrase)
+    return load_signing_key(path, passphrase)
+
+
+def load(directory: Path, passphrase: bytes, origin: str) -> ServerKeys:
+    log_key = _load_or_create(directory / LOG_KEY_FILE, passphrase)
+    token_key = _load_or_create(directory / TOKEN_KEY_FILE, passphrase)
+    retired_path = directory / RETIRED_LOG_KEYS_FILE
+    retired = tuple(
+        line.strip()
+        for line in (retired_path.read_text().splitlines() if retired_path.exists() else [])
+        if line.strip()
+    )
+    return ServerKeys(
+        log=LogSigner(origin, log_key),
+        token_private_pem=token_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ),
+        token_public_pem=token_key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        ),
+        retired_log_verifier_keys=retired,
+    )
+
+
+def init_app(app: Flask) -> None:
+    keys = load(key_dir(app), config.key_passphrase(app.config), app.config["LOG_ORIGIN"])
+    app.extensions[_EXTENSION] = keys
+    # flask-jwt-extended reads its keys from the config (in memory only, never on disk).
+    app.config["JWT_PRIVATE_KEY"] = keys.token_private_pem
+    app.config["JWT_PUBLIC_KEY"] = keys.token_public_pem
+
+
+def server_keys() -> ServerKeys:
+    keys: ServerKeys = current_app.extensions[_EXTENSION]
+    return keys

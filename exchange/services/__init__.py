@@ -1,0 +1,1 @@
+"""Domain services. Each takes a session, raises typed errors, never commits, never aborts."""

@@ -1,0 +1,103 @@
+"""Reading cases: the list a caller may see, and one case with its timeline."""
+
+import base64
+import binascii
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy.orm import Session
+
+from exchange.errors import NotFoundError, UnprocessableError
+from exchange.models import Case, Handoff
+from exchange.services.caller import Caller
+from exchange.services.visibility import can_see, case_filter
+from exchange.workflow import AWAITING_ACK, AWAITING_ACTION, WITHDRAWING
+from schemas.common import format_utc, parse_utc
+
+
+@dataclass(frozen=True)
+class CaseFilters:
+    state: str | None = None
+    category: str | None = None
+    priority: str | None = None
+    overdue: bool | None = None
+    updated_since: datetime | None = None
+
+
+def is_overdue(case: Case, now: datetime) -> bool:
+    """Derived, never stored: a deadline has passed and its answer has not come."""
+    if case.state in WITHDRAWING or case.closed_at is not None:
+        return False
+    return (case.state in AWAITING_ACK and case.ack_due_at <= now) or (
+        case.state in AWAITING_ACTION and case.action_due_at <= now
+    )
+
+
+def _overdue_clause(now: datetime) -> ColumnElement[bool]:
+    return or_(
+        and_(Case.state.in_([str(s) for s in AWAITING_ACK]), Case.ack_due_at <= now),
+        and_(Case.state.in_([str(s) for s in AWAITING_ACTION]), Case.action_due_at <= now),
+    )
+
+
+def encode_cursor(case: Case) -> str:
+    raw = json.dumps([format_utc(case.updated_at), case.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        updated, case_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return parse_utc(updated), str(case_id)
+    except (binascii.Error, ValueError, TypeError) as exc:
+        raise UnprocessableError("the cursor is not one this server gave") from exc
+
+
+def list_cases(
+    session: Session,
+    caller: Caller,
+    now: datetime,
+    filters: CaseFilters,
+    limit: int,
+    cursor: str | None,
+) -> tuple[Sequence[Case], str | None]:
+    """A page of visible cases, oldest update first; the cursor resumes after the last."""
+    query: Select[Case] = select(Case).where(case_filter(caller))
+    if filters.state:
+        query = query.where(Case.state == filters.state)
+    if filters.category:
+        query = query.where(Case.category == filters.category)
+    if filters.priority:
+        query = query.where(Case.priority == filters.priority)
+    if filters.updated_since:
+        query = query.where(Case.updated_at >= filters.updated_since)
+    if filters.overdue is not None:
+        clause = _overdue_clause(now)
+        query = query.where(clause if filters.overdue else ~clause)
+    if cursor:
+        after_updated, after_id = _decode_cursor(cursor)
+        query = query.where(
+            or_(
+                Case.updated_at > after_updated,
+                and_(Case.updated_at == after_updated, Case.id > after_id),
+            )
+        )
+    rows = session.scalars(query.order_by(Case.updated_at, Case.id).limit(limit + 1)).all()
+    page = rows[:limit]
+    return page, (encode_cursor(page[-1]) if len(rows) > limit else None)
+
+
+def get_case(session: Session, caller: Caller, case_id: str) -> Case:
+    case = session.get(Case, case_id)
+    if case is None or not can_see(caller, case):
+        raise NotFoundError(f"no case {case_id}")
+    return case
+
+
+def timeline(session: Session, case: Case) -> Sequence[Handoff]:
+    return session.scalars(
+        select(Handoff).where(Handoff.case_id == case.id).order_by(Handoff.log_index)
+    ).all()

@@ -1,0 +1,53 @@
+"""Reads on record: the first time an official fetches a handoff is a `delivered` event."""
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from exchange import audit, workflow
+from exchange.audit import Actor
+from exchange.events import Event
+from exchange.models import Case, Delivery, Handoff
+from exchange.services.caller import Caller
+from exchange.workflow import State
+
+
+def record(
+    session: Session, now: datetime, caller: Caller, fetched: Iterable[tuple[Handoff, Case]]
+) -> None:
+    """Log each handoff the caller receives for the first time; repeat fetches log nothing.
+
+    Only handoffs from the other organisation are deliveries; auditors read the log, they
+    do not receive handoffs. The platform's first fetch of the case moves it to delivered.
+    """
+    if caller.is_auditor:
+        return
+    for handoff, case in fetched:
+        if handoff.sender_org == caller.org_id:
+            continue
+        if session.get(Delivery, (handoff.id, caller.official_id)) is not None:
+            continue
+        state = State(case.state)
+        if handoff.kind == "case":
+            state = workflow.after_delivery(state)
+        appended = audit.append(
+            session,
+            Event.DELIVERED,
+            now,
+            actor=Actor(caller.org_id, caller.official_id, caller.kid),
+            case_id=case.id,
+            handoff_id=handoff.id,
+            details={"state": str(state)},
+        )
+        session.add(
+            Delivery(
+                handoff_id=handoff.id,
+                official_id=caller.official_id,
+                delivered_at=now,
+                log_index=appended.index,
+            )
+        )
+        if state != case.state:
+            case.state = state
+            case.updated_at = now

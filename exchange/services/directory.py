@@ -1,0 +1,99 @@
+"""Reading the directory: organisations, their designated officials, and their keys."""
+
+from collections.abc import Iterable, Sequence
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from exchange.errors import NotFoundError
+from exchange.models import Official, OfficialKey, Organisation
+from exchange.services.caller import Caller
+from keys import load_public_jwk
+from schemas.enums import OrgKind, Role
+
+# Whose keys a sealed record must be encrypted to, by the kind of organisation.
+CASE_HANDLING_ROLES: dict[str, tuple[str, ...]] = {
+    OrgKind.AGENCY: (Role.AGENCY_OFFICER,),
+    OrgKind.PLATFORM: (Role.PLATFORM_OFFICIAL, Role.PLATFORM_LEAD),
+    OrgKind.AUDITOR: (),
+}
+
+
+def active_caller(session: Session, official_id: str, kid: str | None) -> Caller | None:
+    """The caller behind a token, or None if the official, their org or key is inactive."""
+    row = session.execute(
+        select(Official, Organisation)
+        .join(Organisation, Organisation.id == Official.org_id)
+        .where(Official.id == official_id)
+    ).first()
+    if row is None:
+        return None
+    official, org = row
+    if not (official.active and org.active and kid):
+        return None
+    key = session.get(OfficialKey, kid)
+    if key is None or key.official_id != official_id or key.status != "active":
+        return None
+    return Caller(official.id, org.id, org.kind, official.role, kid)
+
+
+def organisations(session: Session) -> Sequence[Organisation]:
+    return session.scalars(select(Organisation).order_by(Organisation.id)).all()
+
+
+def organisation(session: Session, org_id: str) -> Organisation:
+    org = session.get(Organisation, org_id)
+    if org is None:
+        raise NotFoundError(f"no organisation {org_id}")
+    return org
+
+
+def officials(session: Session, org_id: str, *, active_only: bool = True) -> Sequence[Official]:
+    organisation(session, org_id)
+    query = select(Official).where(Official.org_id == org_id).order_by(Official.id)
+    if active_only:
+        query = query.where(Official.active.is_(True))
+    return session.scalars(query).all()
+
+
+def active_keys(
+    session: Session, org_id: str, roles: Iterable[str] | None = None
+) -> Sequence[tuple[OfficialKey, Official]]:
+    """The active keys of an organisation's active officials (optionally of some roles)."""
+    query = (
+        select(OfficialKey, Official)
+        .join(Official, Official.id == OfficialKey.official_id)
+        .where(
+            Official.org_id == org_id,
+            Official.active.is_(True),
+            OfficialKey.status == "active",
+        )
+        .order_by(Official.id, OfficialKey.use)
+    )
+    if roles is not None:
+        query = query.where(Official.role.in_(list(roles)))
+    return [(key, official) for key, official in session.execute(query)]
+
+
+def case_handling_encryption_kids(session: Session, org: Organisation) -> set[str]:
+    """The encryption keys every sealed record for `org` must be readable by."""
+    roles = CASE_HANDLING_ROLES[org.kind]
+    return {key.kid for key, _ in active_keys(session, org.id, roles) if key.use == "enc"}
+
+
+def signing_keys(session: Session, official_id: str) -> dict[str, Ed25519PublicKey]:
+    """An official's active signing keys, by kid."""
+    rows = session.scalars(
+        select(OfficialKey).where(
+            OfficialKey.official_id == official_id,
+            OfficialKey.use == "sig",
+            OfficialKey.status == "active",
+        )
+    )
+    keys: dict[str, Ed25519PublicKey] = {}
+    for row in rows:
+        key = load_public_jwk(row.jwk, use="sig")
+        if isinstance(key, Ed25519PublicKey):
+            keys[row.kid] = key
+    return keys

@@ -1,0 +1,341 @@
+"""Accepting a handoff: every check, the state change, the inbox and the log entry.
+
+Runs inside the route's write transaction and commits nothing. The order matters: the
+signature is checked before anything is looked up for the sender, and a byte-identical
+re-post is answered before any check that could have changed since the first post (the
+clock, the state), so a client's retry always gets the original answer.
+"""
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from exchange import audit, config, workflow
+from exchange.audit import Actor
+from exchange.envelope import Envelope, Limits, VerifiedStatement, verify_statement
+from exchange.envelope.canonical import canonical
+from exchange.errors import (
+    CaseExistsError,
+    CaseMismatchError,
+    ForbiddenError,
+    HandoffConflictError,
+    InvalidAssigneeError,
+    InvalidTransitionError,
+    MissingRecipientKeysError,
+    NotFoundError,
+    ReceiptMismatchError,
+    RecipientUnreachableError,
+    SenderMismatchError,
+    UnexpectedRecipientKeysError,
+    UnknownHandoffError,
+    WrongAddresseeError,
+    WrongEndpointError,
+)
+from exchange.events import Event
+from exchange.models import Case, Handoff, Official, Organisation, Route
+from exchange.services import directory, inbox
+from exchange.services.caller import Caller
+from exchange.services.clock import check_issued_at
+from exchange.services.visibility import can_see, side_of
+from exchange.workflow import Side, State, TransitionError
+from keys.b64 import b64url_encode
+from schemas.common import format_utc, parse_utc
+from schemas.enums import Kind, OrgKind, Role
+
+
+@dataclass(frozen=True)
+class Policy:
+    skew: timedelta
+    limits: Limits
+    deadlines: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Accepted:
+    handoff: Handoff
+    case: Case
+    replayed: bool
+
+
+def envelope_digest(envelope: Envelope) -> str:
+    return b64url_encode(hashlib.sha256(canonical(envelope.to_json())).digest())
+
+
+def accept(
+    session: Session,
+    now: datetime,
+    policy: Policy,
+    caller: Caller,
+    document: object,
+    case_id: str | None,
+) -> Accepted:
+    """Accept a new case (`case_id` None) or a later handoff of case `case_id`."""
+    envelope = Envelope.from_json(document)
+    statement = verify_statement(
+        envelope, directory.signing_keys(session, caller.official_id), policy.limits
+    )
+    payload = statement.payload
+    sender = payload["sender"]
+    if (sender["org"], sender["official"]) != (caller.org_id, caller.official_id):
+        raise SenderMismatchError("the statement's sender must be the authenticated official")
+    if (statement.kind == Kind.CASE) != (case_id is None):
+        where = "POST /v1/cases" if statement.kind == Kind.CASE else "POST /v1/cases/{id}/handoffs"
+        raise WrongEndpointError(f"a {statement.kind} is sent to {where}")
+    if case_id is not None and statement.case_id != case_id:
+        raise CaseMismatchError(f"the statement is for case {statement.case_id}, not {case_id}")
+    digest = envelope_digest(envelope)
+    existing = session.get(Handoff, statement.handoff_id)
+    if existing is not None:
+        case = session.get(Case, existing.case_id)
+        if existing.envelope_sha256 == digest and case is not None and can_see(caller, case):
+            return Accepted(existing, case, replayed=True)
+        raise HandoffConflictError(
+            f"handoff {statement.handoff_id} exists with other content",
+            case_id=existing.case_id,
+        )
+    check_issued_at(payload["issued_at"], now, policy.skew)
+    if statement.kind == Kind.CASE:
+        return _open_case(session, now, policy, caller, envelope, statement, digest)
+    return _continue_case(session, now, caller, envelope, statement, digest)
+
+
+def _open_case(
+    session: Session,
+    now: datetime,
+    policy: Policy,
+    caller: Caller,
+    envelope: Envelope,
+    statement: VerifiedStatement,
+    digest: str,
+) -> Accepted:
+    payload, meta = statement.payload, statement.payload["meta"]
+    if session.get(Case, statement.case_id) is not None:
+        raise CaseExistsError(f"case {statement.case_id} exists", case_id=statement.case_id)
+    same_ref = session.scalars(
+        select(Case).where(
+            Case.issuer_org == caller.org_id, Case.issuer_case_ref == meta["issuer_case_ref"]
+        )
+    ).first()
+    if same_ref is not None:
+        raise CaseExistsError(
+            f"your organisation's case {meta['issuer_case_ref']} is case {same_ref.id}",
+            case_id=same_ref.id,
+        )
+    platform = _addressed_platform(session, payload["to"])
+    _check_recipients(session, envelope, recipient=platform, sender_org_id=caller.org_id)
+    route = session.get(Route, (platform.id, meta["category"]))
+    ack_within, act_within = config.deadlines(policy.deadlines, meta["priority"])
+    case = Case(
+        id=statement.case_id,
+        issuer_org=caller.org_id,
+        issuer_official=caller.official_id,
+        issuer_case_ref=meta["issuer_case_ref"],
+        platform_org=platform.id,
+        category=meta["category"],
+        priority=meta["priority"],
+        minor_involved=meta["minor_involved"],
+        request_type=meta["request_type"],
+        item_count=meta["item_count"],
+        state=State.SUBMITTED,
+        outcome=None,
+        assignee_id=route.official_id if route else None,
+        submitted_at=now,
+        ack_due_at=now + ack_within,
+        action_due_at=now + act_within,
+        acknowledged_at=None,
+        responded_at=None,
+        withdrawn_at=None,
+        closed_at=None,
+        updated_at=now,
+    )
+    session.add(case)
+    details = {
+        "to": payload["to"],
+        "state": str(State.SUBMITTED),
+        "assignee": case.assignee_id,
+        "ack_due_at": format_utc(case.ack_due_at),
+        "action_due_at": format_utc(case.action_due_at),
+    }
+    handoff = _record(session, now, caller, case, envelope, statement, digest, details)
+    return Accepted(handoff, case, replayed=False)
+
+
+def _addressed_platform(session: Session, to: list[str]) -> Organisation:
+    platform = session.get(Organisation, to[0]) if len(to) == 1 else None
+    if platform is None or platform.kind != OrgKind.PLATFORM or not platform.active:
+        raise WrongAddresseeError("a case is addressed to exactly one active platform")
+    return platform
+
+
+def _check_recipients(
+    session: Session, envelope: Envelope, recipient: Organisation, sender_org_id: str
+) -> None:
+    """The JWE must reach every case handler of the recipient, and nobody outside the case."""
+    if envelope.jwe is None:
+        return
+    kids = {entry["header"]["kid"] for entry in envelope.jwe["recipients"]}
+    required = directory.case_handling_encryption_kids(session, recipient)
+    if not required:
+        raise RecipientUnreachableError(f"{recipient.id} has no enrolled case handler yet")
+    missing = sorted(required - kids)
+    if missing:
+        raise MissingRecipientKeysError(
+            f"encrypt to every active key of {recipient.id}'s case handlers",
+            missing_kids=missing,
+        )
+    sender_org = session.get(Organisation, sender_org_id)
+    allowed = required | (
+        directory.case_handling_encryption_kids(session, sender_org) if sender_org else set()
+    )
+    unexpected = sorted(kids - allowed)
+    if unexpected:
+        raise UnexpectedRecipientKeysError(
+            "encrypt only to the officials of the two organisations of the case",
+            unexpected_kids=unexpected,
+        )
+
+
+def _continue_case(
+    session: Session,
+    now: datetime,
+    caller: Caller,
+    envelope: Envelope,
+    statement: VerifiedStatement,
+    digest: str,
+) -> Accepted:
+    payload, kind = statement.payload, statement.kind
+    case = session.get(Case, statement.case_id)
+    if case is None or not can_see(caller, case):
+        raise NotFoundError(f"no case {statement.case_id}")
+    side = side_of(caller, case)
+    if side is None:
+        raise ForbiddenError("only the case's agency and platform officials send handoffs")
+    if kind == Kind.ASSIGNMENT and caller.role != Role.PLATFORM_LEAD:
+        raise ForbiddenError("only a platform lead assigns cases")
+    counterpart = case.platform_org if side == Side.AGENCY else case.issuer_org
+    expected_to = [case.platform_org] if kind == Kind.ASSIGNMENT else [counterpart]
+    if payload["to"] != expected_to:
+        raise WrongAddresseeError(f"a {kind} of this case is addressed to {expected_to}")
+    replied = session.get(Handoff, payload["in_reply_to"])
+    if replied is None or replied.case_id != case.id:
+        raise UnknownHandoffError(f"in_reply_to names no handoff of case {case.id}")
+    if kind == Kind.RECEIPT:
+        _check_receipt(payload["meta"], replied, caller)
+    if kind == Kind.ASSIGNMENT:
+        _check_assignee(session, case, payload["meta"]["assignee"])
+    try:
+        new_state = workflow.transition(
+            State(case.state),
+            kind,
+            side,
+            acknowledged_kind=replied.kind,
+            outcome=payload["meta"].get("outcome"),
+        )
+    except TransitionError as exc:
+        raise InvalidTransitionError(str(exc), state=case.state) from exc
+    recipient = session.get(Organisation, counterpart)
+    if recipient is not None:
+        _check_recipients(session, envelope, recipient=recipient, sender_org_id=caller.org_id)
+    _apply(case, kind, new_state, payload, replied, now)
+    details: dict[str, Any] = {"to": payload["to"], "state": str(new_state)}
+    if kind == Kind.ASSIGNMENT:
+        details["assignee"] = case.assignee_id
+    handoff = _record(session, now, caller, case, envelope, statement, digest, details)
+    return Accepted(handoff, case, replayed=False)
+
+
+def _check_receipt(meta: Mapping[str, Any], acknowledged: Handoff, caller: Caller) -> None:
+    if acknowledged.sender_org == caller.org_id:
+        raise InvalidTransitionError("a receipt acknowledges the other side's handoff")
+    if meta["record_sha256"] != acknowledged.record_sha256:
+        raise ReceiptMismatchError(
+            "the record you decrypted is not the one the sender signed for",
+            expected=acknowledged.record_sha256,
+        )
+
+
+def _check_assignee(session: Session, case: Case, assignee_id: str) -> None:
+    assignee = session.get(Official, assignee_id)
+    if (
+        assignee is None
+        or not assignee.active
+        or assignee.org_id != case.platform_org
+        or assignee.role not in (Role.PLATFORM_OFFICIAL, Role.PLATFORM_LEAD)
+    ):
+        raise InvalidAssigneeError(
+            f"{assignee_id} is not an active official of {case.platform_org}"
+        )
+
+
+def _apply(
+    case: Case,
+    kind: str,
+    new_state: State,
+    payload: Mapping[str, Any],
+    replied: Handoff,
+    now: datetime,
+) -> None:
+    if kind == Kind.RECEIPT and replied.kind == Kind.CASE:
+        case.acknowledged_at = now
+    elif kind == Kind.RESPONSE:
+        case.responded_at = case.responded_at or now
+        case.outcome = payload["meta"]["outcome"]
+    elif kind == Kind.WITHDRAWAL:
+        case.withdrawn_at = now
+    elif kind == Kind.CLOSURE:
+        case.closed_at = now
+    elif kind == Kind.ASSIGNMENT:
+        case.assignee_id = payload["meta"]["assignee"]
+    case.state = new_state
+    case.updated_at = now
+
+
+def _record(
+    session: Session,
+    now: datetime,
+    caller: Caller,
+    case: Case,
+    envelope: Envelope,
+    statement: VerifiedStatement,
+    digest: str,
+    details: dict[str, Any],
+) -> Handoff:
+    payload = statement.payload
+    appended = audit.append(
+        session,
+        Event(statement.kind),
+        now,
+        actor=Actor(caller.org_id, caller.official_id, statement.kid),
+        case_id=case.id,
+        handoff_id=statement.handoff_id,
+        statement=statement.token,
+        jwe_sha256=payload["jwe_sha256"],
+        details=details,
+    )
+    handoff = Handoff(
+        id=statement.handoff_id,
+        case_id=case.id,
+        kind=statement.kind,
+        sender_org=caller.org_id,
+        sender_official=caller.official_id,
+        kid=statement.kid,
+        in_reply_to=payload["in_reply_to"],
+        issued_at=parse_utc(payload["issued_at"]),
+        received_at=now,
+        statement=statement.token,
+        jwe=canonical(envelope.jwe).decode() if envelope.jwe is not None else None,
+        jwe_sha256=payload["jwe_sha256"],
+        record_sha256=payload["record_sha256"],
+        envelope_sha256=digest,
+        state_after=details["state"],
+        log_index=appended.index,
+    )
+    session.add(handoff)
+    session.flush()
+    inbox.deliver(session, now, handoff, inbox.recipients(session, case, handoff))
+    return handoff

@@ -1,0 +1,104 @@
+"""Reading the log: checkpoints, entries, proofs, and the receipt of an accepted handoff."""
+
+import base64
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from exchange import checkpoints, logstore, merkle
+from exchange.errors import NotFoundError, UnprocessableError
+from exchange.models import Checkpoint, LogEntry
+
+
+def b64(data: bytes) -> str:
+    """Standard base64, as checkpoints spell hashes."""
+    return base64.b64encode(data).decode("ascii")
+
+
+@dataclass(frozen=True)
+class LogReceipt:
+    """What a sender keeps: its entry, a checkpoint that includes it, and the proof."""
+
+    index: int
+    leaf_hash: bytes
+    tree_size: int
+    checkpoint: str
+    inclusion_proof: Sequence[bytes]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "index": self.index,
+            "leaf_hash": b64(self.leaf_hash),
+            "tree_size": self.tree_size,
+            "checkpoint": self.checkpoint,
+            "inclusion_proof": [b64(node) for node in self.inclusion_proof],
+        }
+
+
+def leaf_hash(entry: LogEntry) -> bytes:
+    return merkle.leaf_hash(entry.leaf.encode("utf-8"))
+
+
+def current_checkpoint(session: Session) -> Checkpoint:
+    latest = checkpoints.latest(session)
+    if latest is None:
+        raise NotFoundError("the log is empty: no checkpoint yet")
+    return latest
+
+
+def receipt(session: Session, index: int) -> LogReceipt:
+    """The receipt of entry `index` against the checkpoint signed when it was appended.
+
+    Deterministic, so an idempotent re-post gets the same bytes as the first answer.
+    """
+    covering = checkpoints.covering(session, index)
+    entry = session.get(LogEntry, index)
+    if covering is None or entry is None:
+        raise NotFoundError(f"no log entry {index}")
+    return LogReceipt(
+        index,
+        leaf_hash(entry),
+        covering.size,
+        covering.note,
+        logstore.inclusion_proof(session, index, covering.size),
+    )
+
+
+def _tree_size(session: Session) -> int:
+    latest = checkpoints.latest(session)
+    return latest.size if latest else 0
+
+
+def entries(session: Session, start: int, end: int, max_page: int) -> Sequence[LogEntry]:
+    """Entries [start, end) of the checkpointed log, at most `max_page` of them."""
+    if start < 0 or end <= start:
+        raise UnprocessableError("need 0 <= start < end")
+    end = min(end, start + max_page, _tree_size(session))
+    return session.scalars(
+        select(LogEntry)
+        .where(LogEntry.index >= start, LogEntry.index < end)
+        .order_by(LogEntry.index)
+    ).all()
+
+
+def inclusion(session: Session, index: int, tree_size: int) -> tuple[bytes, list[bytes]]:
+    if tree_size > _tree_size(session) or checkpoints.at_size(session, tree_size) is None:
+        raise NotFoundError(f"no checkpoint of size {tree_size}")
+    if not 0 <= index < tree_size:
+        raise UnprocessableError(f"index must be in 0..{tree_size - 1}")
+    entry = session.get(LogEntry, index)
+    if entry is None:
+        raise NotFoundError(f"no log entry {index}")
+    return leaf_hash(entry), logstore.inclusion_proof(session, index, tree_size)
+
+
+def consistency(session: Session, old: int, new: int) -> list[bytes]:
+    size = _tree_size(session)
+    if not 0 < old <= new <= size:
+        raise UnprocessableError(f"need 0 < old <= new <= {size}")
+    for each in (old, new):
+        if checkpoints.at_size(session, each) is None:
+            raise NotFoundError(f"no checkpoint of size {each}")
+    return logstore.consistency_proof(session, old, new)

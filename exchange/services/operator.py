@@ -1,0 +1,213 @@
+"""What the exchange's operator does (through `flask admin …`, never over HTTP).
+
+Each change is on record: an event appended in the same transaction, with no actor
+(the operator's authority is the log's own checkpoint signature).
+"""
+
+import hashlib
+import re
+import secrets
+from base64 import b32encode
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from exchange import audit
+from exchange.errors import AlreadyExistsError, NotFoundError, UnprocessableError
+from exchange.events import Event
+from exchange.models import EnrollmentCode, Official, OfficialKey, Organisation, Route
+from schemas.common import ORG_ID_RE
+from schemas.enums import Category, OrgKind, Role
+
+ROLES_OF_KIND: dict[str, frozenset[str]] = {
+    OrgKind.AGENCY: frozenset({Role.AGENCY_OFFICER}),
+    OrgKind.PLATFORM: frozenset({Role.PLATFORM_OFFICIAL, Role.PLATFORM_LEAD}),
+    OrgKind.AUDITOR: frozenset({Role.AUDITOR}),
+}
+_CODE_GROUPS = 5
+
+
+def _check_id(value: str, what: str) -> None:
+    if not ORG_ID_RE.fullmatch(value):
+        raise UnprocessableError(
+            f"{what} {value!r} must be 1-63 lowercase letters, digits or inner hyphens"
+        )
+
+
+def create_organisation(
+    session: Session, now: datetime, org_id: str, kind: str, name: str
+) -> Organisation:
+    _check_id(org_id, "organisation id")
+    if kind not in set(OrgKind):
+        raise UnprocessableError(f"kind must be one of {', '.join(OrgKind)}")
+    if not 1 <= len(name) <= 200:
+        raise UnprocessableError("name must be 1-200 characters")
+    if session.get(Organisation, org_id) is not None:
+        raise AlreadyExistsError(f"organisation {org_id} exists")
+    org = Organisation(id=org_id, kind=kind, name=name, active=True, created_at=now)
+    session.add(org)
+    audit.append(
+        session,
+        Event.ORGANISATION_CREATED,
+        now,
+        details={"org": org_id, "kind": kind, "name": name},
+    )
+    return org
+
+
+def normalise_code(code: str) -> str:
+    """Codes are typed by people: ignore case, spaces and dashes."""
+    return re.sub(r"[\s-]", "", code).upper()
+
+
+def code_sha256(code: str) -> str:
+    return hashlib.sha256(normalise_code(code).encode("ascii", "replace")).hexdigest()
+
+
+def _new_code() -> str:
+    raw = b32encode(secrets.token_bytes(16)).decode("ascii").rstrip("=")[:25]  # 125 bits
+    return "-".join(raw[i : i + 5] for i in range(0, 25, 5))
+
+
+def invite_official(
+    session: Session,
+    now: datetime,
+    code_ttl: timedelta,
+    *,
+    org_id: str,
+    official_id: str,
+    role: str,
+    title: str = "",
+    categories: Sequence[str] = (),
+    languages: Sequence[str] = (),
+    contact: dict[str, Any] | None = None,
+) -> tuple[Official, str]:
+    """Create (or re-invite) an official; return them and a one-time enrollment code.
+
+    Re-inviting an existing official (lost keys, a new device) issues a new code and
+    voids the old ones; enrolling with it replaces their keys.
+    """
+    _check_id(official_id, "official id")
+    org = session.get(Organisation, org_id)
+    if org is None or not org.active:
+        raise NotFoundError(f"no active organisation {org_id}")
+    if role not in ROLES_OF_KIND[org.kind]:
+        allowed = ", ".join(sorted(ROLES_OF_KIND[org.kind]))
+        raise UnprocessableError(f"a {org.kind} official's role must be one of: {allowed}")
+    unknown = sorted(set(categories) - set(Category))
+    if unknown:
+        raise UnprocessableError(f"unknown categories: {', '.join(unknown)}")
+    if len(title) > 200:
+        raise UnprocessableError("title must be at most 200 characters")
+    official = session.get(Official, official_id)
+    if official is None:
+        official = Official(
+            id=official_id, org_id=org_id, role=role, created_at=now, active=True, enrolled=False
+        )
+        session.add(official)
+    elif official.org_id != org_id:
+        raise AlreadyExistsError(f"official {official_id} belongs to {official.org_id}")
+    official.role = role
+    official.title = title
+    official.categories = sorted(set(categories))
+    official.languages = list(languages)
+    official.contact = dict(contact or {})
+    official.active = True
+    official.deactivated_at = None
+    for stale in session.scalars(
+        select(EnrollmentCode).where(
+            EnrollmentCode.official_id == official_id, EnrollmentCode.used_at.is_(None)
+        )
+    ):
+        stale.used_at = now
+    code = _new_code()
+    session.add(
+        EnrollmentCode(
+            code_sha256=code_sha256(code),
+            official_id=official_id,
+            expires_at=now + code_ttl,
+            used_at=None,
+        )
+    )
+    audit.append(
+        session,
+        Event.OFFICIAL_INVITED,
+        now,
+        details={
+            "org": org_id,
+            "official": official_id,
+            "role": role,
+            "title": title,
+            "categories": official.categories,
+        },
+    )
+    return official, code
+
+
+def deactivate_official(session: Session, now: datetime, official_id: str) -> Official:
+    official = session.get(Official, official_id)
+    if official is None:
+        raise NotFoundError(f"no official {official_id}")
+    if not official.active:
+        raise AlreadyExistsError(f"official {official_id} is already inactive")
+    official.active = False
+    official.deactivated_at = now
+    for route in session.scalars(select(Route).where(Route.official_id == official_id)):
+        session.delete(route)
+    audit.append(
+        session,
+        Event.OFFICIAL_DEACTIVATED,
+        now,
+        details={"org": official.org_id, "official": official_id},
+    )
+    return official
+
+
+def set_route(
+    session: Session, now: datetime, platform_id: str, category: str, official_id: str
+) -> Route:
+    platform = session.get(Organisation, platform_id)
+    if platform is None or platform.kind != OrgKind.PLATFORM:
+        raise NotFoundError(f"no platform {platform_id}")
+    if category not in set(Category):
+        raise UnprocessableError(f"category must be one of {', '.join(Category)}")
+    official = session.get(Official, official_id)
+    if official is None or official.org_id != platform_id or not official.active:
+        raise UnprocessableError(f"{official_id} is not an active official of {platform_id}")
+    route = session.get(Route, (platform_id, category))
+    if route is None:
+        route = Route(platform_id=platform_id, category=category, official_id=official_id)
+        session.add(route)
+    route.official_id = official_id
+    audit.append(
+        session,
+        Event.ROUTING_CHANGED,
+        now,
+        details={"platform": platform_id, "category": category, "official": official_id},
+    )
+    return route
+
+
+def routes(session: Session, platform_id: str | None = None) -> Sequence[Route]:
+    query = select(Route).order_by(Route.platform_id, Route.category)
+    if platform_id:
+        query = query.where(Route.platform_id == platform_id)
+    return session.scalars(query).all()
+
+
+def all_officials(session: Session, org_id: str | None = None) -> Sequence[Official]:
+    query = select(Official).order_by(Official.org_id, Official.id)
+    if org_id:
+        query = query.where(Official.org_id == org_id)
+    return session.scalars(query).all()
+
+
+def official_keys(session: Session, official_id: str) -> Sequence[OfficialKey]:
+    return session.scalars(
+        select(OfficialKey)
+        .where(OfficialKey.official_id == official_id)
+        .order_by(OfficialKey.registered_log_index)
+    ).all()

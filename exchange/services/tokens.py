@@ -1,0 +1,112 @@
+"""OAuth 2.0 client credentials with private_key_jwt (RFC 7523): assertion → caller.
+
+The client assertion is a JWT signed with the official's registered Ed25519 key:
+`iss` = `sub` = the official's id, `aud` = the token endpoint URL, `exp` at most a few
+minutes ahead, and a `jti` that is accepted once. No passwords or shared secrets exist.
+"""
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from jwcrypto.common import JWException
+from jwcrypto.jwk import JWK
+from jwcrypto.jws import JWSCore
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from exchange.envelope.errors import EnvelopeError
+from exchange.envelope.jose import decode_b64
+from exchange.errors import AssertionReplayError, InvalidClientAssertionError
+from exchange.models import OfficialKey, UsedAssertion
+from exchange.services import directory
+from exchange.services.caller import Caller
+
+CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+MAX_ASSERTION_CHARS = 4096
+# RFC 9864 names Ed25519 "Ed25519"; most OAuth libraries still say "EdDSA". Both mean the
+# same signature with the same key, so both are accepted here (and only here).
+_ALGS = ("Ed25519", "EdDSA")
+_HEADER_MEMBERS = frozenset({"alg", "kid", "typ"})
+
+
+def _refuse(detail: str) -> InvalidClientAssertionError:
+    return InvalidClientAssertionError(detail)
+
+
+def _decode(assertion: str) -> tuple[str, dict[str, Any], bytes, bytes]:
+    if len(assertion) > MAX_ASSERTION_CHARS or assertion.count(".") != 2:
+        raise _refuse("client_assertion must be a compact JWS")
+    head, body, signature = assertion.split(".")
+    try:
+        header_text = decode_b64(head, "header").decode("utf-8")
+        header = json.loads(header_text)
+        payload = decode_b64(body, "payload")
+        raw_signature = decode_b64(signature, "signature")
+    except (EnvelopeError, UnicodeDecodeError, ValueError) as exc:
+        raise _refuse("client_assertion is not well-formed") from exc
+    if not isinstance(header, dict) or not set(header) <= _HEADER_MEMBERS:
+        raise _refuse(f"client_assertion header may hold only {', '.join(sorted(_HEADER_MEMBERS))}")
+    if header.get("alg") not in _ALGS:
+        raise _refuse("client_assertion must be signed with Ed25519")
+    if header.get("typ", "JWT") != "JWT" or not isinstance(header.get("kid"), str):
+        raise _refuse("client_assertion header needs a kid (and typ JWT if any)")
+    return header_text, header, payload, raw_signature
+
+
+def _claims(payload: bytes) -> dict[str, Any]:
+    try:
+        claims = json.loads(payload)
+    except ValueError as exc:
+        raise _refuse("client_assertion claims are not JSON") from exc
+    if not isinstance(claims, dict):
+        raise _refuse("client_assertion claims must be an object")
+    return claims
+
+
+def authenticate(
+    session: Session,
+    now: datetime,
+    assertion: str,
+    audience: str,
+    max_lifetime: timedelta,
+    skew: timedelta,
+) -> Caller:
+    """Verify a client assertion and consume its jti; return the official it authenticates."""
+    header_text, header, payload, signature = _decode(assertion)
+    key = session.get(OfficialKey, header["kid"])
+    caller = directory.active_caller(session, key.official_id, key.kid) if key else None
+    if key is None or key.use != "sig" or caller is None:
+        raise _refuse("the assertion's key is not an active signing key of an active official")
+    try:
+        JWSCore(header["alg"], JWK(**key.jwk), header_text, payload, list(_ALGS)).verify(signature)
+    except JWException as exc:
+        raise _refuse("the client_assertion signature does not verify") from exc
+    claims = _claims(payload)
+    if claims.get("iss") != key.official_id or claims.get("sub") != key.official_id:
+        raise _refuse("iss and sub must both be the official's id")
+    audiences = claims.get("aud")
+    if audience not in (audiences if isinstance(audiences, list) else [audiences]):
+        raise _refuse(f"aud must be the token endpoint {audience}")
+    exp = claims.get("exp")
+    if not isinstance(exp, int) or isinstance(exp, bool):
+        raise _refuse("exp must be an integer")
+    expires = datetime.fromtimestamp(exp, UTC)
+    if expires <= now:
+        raise _refuse("the client_assertion has expired")
+    if expires > now + max_lifetime + skew:
+        raise _refuse(f"exp may be at most {int(max_lifetime.total_seconds())} s ahead")
+    for claim in ("nbf", "iat"):
+        value = claims.get(claim)
+        if value is not None and (
+            not isinstance(value, int) or datetime.fromtimestamp(value, UTC) > now + skew
+        ):
+            raise _refuse(f"{claim} must be an integer time that has passed")
+    jti = claims.get("jti")
+    if not isinstance(jti, str) or not 1 <= len(jti) <= 255:
+        raise _refuse("jti must be a string of 1-255 characters")
+    session.execute(delete(UsedAssertion).where(UsedAssertion.expires_at < now))
+    if session.get(UsedAssertion, (key.official_id, jti)) is not None:
+        raise AssertionReplayError("this client_assertion (jti) was already used")
+    session.add(UsedAssertion(issuer=key.official_id, jti=jti, expires_at=expires))
+    return caller

@@ -1,0 +1,153 @@
+"""The case state machine, pure: the server enforces it and the auditor replays it.
+
+    submitted → delivered → acknowledged → (needs_info ⇄ supplemented) → outcome → closed
+
+where outcome is one of the response outcomes. The issuing agency may withdraw any open
+case; the platform then acknowledges the withdrawal. Questions from the agency and
+supplements from the platform carry information without changing the state.
+"""
+
+from enum import StrEnum
+
+from schemas.enums import Kind, Outcome
+
+
+class State(StrEnum):
+    SUBMITTED = "submitted"
+    DELIVERED = "delivered"
+    ACKNOWLEDGED = "acknowledged"
+    NEEDS_INFO = "needs_info"
+    SUPPLEMENTED = "supplemented"
+    ACTIONED = Outcome.ACTIONED.value
+    PARTIALLY_ACTIONED = Outcome.PARTIALLY_ACTIONED.value
+    NOT_ACTIONED = Outcome.NOT_ACTIONED.value
+    UNABLE_TO_LOCATE = Outcome.UNABLE_TO_LOCATE.value
+    ALREADY_UNAVAILABLE = Outcome.ALREADY_UNAVAILABLE.value
+    REJECTED_INVALID = Outcome.REJECTED_INVALID.value
+    REFERRED_TO_REGULATOR = Outcome.REFERRED_TO_REGULATOR.value
+    WITHDRAWN = "withdrawn"
+    WITHDRAWAL_ACKNOWLEDGED = "withdrawal_acknowledged"
+    CLOSED = "closed"
+
+
+class Side(StrEnum):
+    AGENCY = "agency"
+    PLATFORM = "platform"
+
+
+OUTCOMES = frozenset(State(outcome.value) for outcome in Outcome)
+UNACKNOWLEDGED = frozenset({State.SUBMITTED, State.DELIVERED})
+IN_PROGRESS = frozenset({State.ACKNOWLEDGED, State.NEEDS_INFO, State.SUPPLEMENTED})
+WITHDRAWING = frozenset({State.WITHDRAWN, State.WITHDRAWAL_ACKNOWLEDGED})
+OPEN = frozenset(State) - {State.CLOSED}
+# Where the platform still owes an answer, so that a deadline can be breached.
+AWAITING_ACK = UNACKNOWLEDGED
+AWAITING_ACTION = UNACKNOWLEDGED | IN_PROGRESS
+RESPONDABLE = IN_PROGRESS | {State.PARTIALLY_ACTIONED}
+
+
+class TransitionError(ValueError):
+    """The handoff is not allowed from this side in this state; the message says why."""
+
+
+def after_delivery(state: State) -> State:
+    """The first fetch of a case by the platform moves it from submitted to delivered."""
+    return State.DELIVERED if state == State.SUBMITTED else state
+
+
+def transition(
+    state: State | None,
+    kind: str,
+    side: Side,
+    *,
+    acknowledged_kind: str | None = None,
+    outcome: str | None = None,
+) -> State:
+    """The state after a handoff of `kind` from `side`, or TransitionError.
+
+    `acknowledged_kind` is the kind of the handoff a receipt acknowledges; `outcome` is a
+    response's outcome.
+    """
+    if kind == Kind.CASE:
+        if state is not None or side != Side.AGENCY:
+            raise TransitionError("a case is opened once, by an agency")
+        return State.SUBMITTED
+    if state is None:
+        raise TransitionError(f"a {kind} needs an existing case")
+    if state == State.CLOSED:
+        raise TransitionError("the case is closed")
+    rule = _RULES.get((Kind(kind), side))
+    if rule is None:
+        raise TransitionError(f"the {side} side does not send a {kind}")
+    return rule(state, acknowledged_kind, outcome)
+
+
+def _receipt(state: State, acknowledged: str | None, _outcome: str | None) -> State:
+    if acknowledged == Kind.CASE and state in UNACKNOWLEDGED:
+        return State.ACKNOWLEDGED
+    if acknowledged == Kind.WITHDRAWAL and state == State.WITHDRAWN:
+        return State.WITHDRAWAL_ACKNOWLEDGED
+    if acknowledged in (Kind.CASE, Kind.WITHDRAWAL):
+        raise TransitionError(f"the {acknowledged} is already acknowledged or not pending")
+    raise TransitionError("only the case and a withdrawal are acknowledged with a receipt")
+
+
+def _platform_question(state: State, _ack: str | None, _outcome: str | None) -> State:
+    if state in IN_PROGRESS:
+        return State.NEEDS_INFO
+    raise TransitionError(f"the platform asks questions after acknowledging, not when {state}")
+
+
+def _agency_question(state: State, _ack: str | None, _outcome: str | None) -> State:
+    if state in IN_PROGRESS or state in OUTCOMES:
+        return state
+    raise TransitionError(f"the agency cannot ask a question when the case is {state}")
+
+
+def _agency_supplement(state: State, _ack: str | None, _outcome: str | None) -> State:
+    if state in WITHDRAWING:
+        raise TransitionError("a withdrawn case takes no supplements")
+    return State.SUPPLEMENTED if state == State.NEEDS_INFO else state
+
+
+def _platform_supplement(state: State, _ack: str | None, _outcome: str | None) -> State:
+    if state in IN_PROGRESS or state in OUTCOMES:
+        return state
+    raise TransitionError(f"the platform cannot send information when the case is {state}")
+
+
+def _response(state: State, _ack: str | None, outcome: str | None) -> State:
+    if state in WITHDRAWING:
+        raise TransitionError("a withdrawn case cannot be answered")
+    if state not in RESPONDABLE:
+        raise TransitionError(f"a response needs an acknowledged case, not one {state}")
+    if outcome is None or outcome not in set(Outcome):
+        raise TransitionError("a response needs its outcome")
+    return State(outcome)
+
+
+def _withdrawal(state: State, _ack: str | None, _outcome: str | None) -> State:
+    if state in WITHDRAWING:
+        raise TransitionError("the case is already withdrawn")
+    return State.WITHDRAWN
+
+
+def _closure(state: State, _ack: str | None, _outcome: str | None) -> State:
+    return State.CLOSED
+
+
+def _assignment(state: State, _ack: str | None, _outcome: str | None) -> State:
+    return state
+
+
+_RULES = {
+    (Kind.RECEIPT, Side.PLATFORM): _receipt,
+    (Kind.QUESTION, Side.PLATFORM): _platform_question,
+    (Kind.QUESTION, Side.AGENCY): _agency_question,
+    (Kind.SUPPLEMENT, Side.AGENCY): _agency_supplement,
+    (Kind.SUPPLEMENT, Side.PLATFORM): _platform_supplement,
+    (Kind.RESPONSE, Side.PLATFORM): _response,
+    (Kind.WITHDRAWAL, Side.AGENCY): _withdrawal,
+    (Kind.CLOSURE, Side.AGENCY): _closure,
+    (Kind.ASSIGNMENT, Side.PLATFORM): _assignment,
+}

@@ -1,0 +1,288 @@
+"""Request and response bodies of the HTTP API (the envelope itself is in envelope.py).
+
+Requests are loaded strictly like every other schema here; responses are dumped from the
+services' results and document the API in its OpenAPI description.
+"""
+
+from marshmallow import Schema, fields
+
+from schemas.common import (
+    BoundedInt,
+    Choice,
+    StrictSchema,
+    Text,
+    UtcTimestamp,
+)
+from schemas.enums import Category, Priority
+from schemas.envelope import CompactJws
+from schemas.keys import PublicJwkSchema
+
+
+class ResponseSchema(Schema):
+    """Responses are written by the server: documented, not validated on the way out."""
+
+    class Meta:
+        register = False
+
+
+# --- Problems --------------------------------------------------------------------------------
+
+
+class ProblemSchema(ResponseSchema):
+    """RFC 9457 problem details; `type` is `urn:hotline:problem:<slug>`."""
+
+    type = fields.String(required=True)
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String()
+    request_id = fields.String()
+    errors = fields.Dict(metadata={"description": "Schema errors by field (422)."})
+    missing_kids = fields.List(fields.String())
+    unexpected_kids = fields.List(fields.String())
+    case_id = fields.String()
+    state = fields.String()
+    expected = fields.String()
+    server_time = fields.String()
+
+
+# --- Token -------------------------------------------------------------------------------------
+
+
+class TokenRequestSchema(StrictSchema):
+    grant_type = Choice(["client_credentials"], required=True)
+    client_assertion_type = Choice(
+        ["urn:ietf:params:oauth:client-assertion-type:jwt-bearer"], required=True
+    )
+    client_assertion = Text(max_length=4096, required=True)
+    scope = Text(max_length=200)
+
+
+class TokenResponseSchema(ResponseSchema):
+    access_token = fields.String(required=True)
+    token_type = fields.String(required=True, metadata={"example": "Bearer"})
+    expires_in = fields.Integer(required=True)
+
+
+# --- The log -----------------------------------------------------------------------------------
+
+
+class LogReceiptSchema(ResponseSchema):
+    """Proof that an entry is in the log: keep it, and check it offline."""
+
+    index = fields.Integer(required=True)
+    leaf_hash = fields.String(required=True, metadata={"description": "Standard base64."})
+    tree_size = fields.Integer(required=True)
+    checkpoint = fields.String(required=True, metadata={"description": "C2SP signed note."})
+    inclusion_proof = fields.List(fields.String(), required=True)
+
+
+class LogEntrySchema(ResponseSchema):
+    index = fields.Integer(required=True)
+    entry = fields.String(required=True, metadata={"description": "RFC 8785 JSON; the leaf."})
+    leaf_hash = fields.String(required=True)
+
+
+class LogEntriesSchema(ResponseSchema):
+    entries = fields.List(fields.Nested(LogEntrySchema), required=True)
+
+
+class LogEntriesQuerySchema(StrictSchema):
+    start = BoundedInt(min_value=0, max_value=2**63 - 1, required=True)
+    end = BoundedInt(min_value=1, max_value=2**63 - 1, required=True)
+
+
+class InclusionQuerySchema(StrictSchema):
+    index = BoundedInt(min_value=0, max_value=2**63 - 1, required=True)
+    tree_size = BoundedInt(min_value=1, max_value=2**63 - 1, required=True)
+
+
+class InclusionProofSchema(ResponseSchema):
+    index = fields.Integer(required=True)
+    tree_size = fields.Integer(required=True)
+    leaf_hash = fields.String(required=True)
+    proof = fields.List(fields.String(), required=True)
+
+
+class ConsistencyQuerySchema(StrictSchema):
+    old = BoundedInt(min_value=1, max_value=2**63 - 1, required=True)
+    new = BoundedInt(min_value=1, max_value=2**63 - 1, required=True)
+
+
+class ConsistencyProofSchema(ResponseSchema):
+    old = fields.Integer(required=True)
+    new = fields.Integer(required=True)
+    proof = fields.List(fields.String(), required=True)
+
+
+class LogKeySchema(ResponseSchema):
+    origin = fields.String(required=True)
+    verifier_key = fields.String(required=True, metadata={"description": "name+id+key"})
+    retired_verifier_keys = fields.List(fields.String(), required=True)
+
+
+# --- Directory -------------------------------------------------------------------------------
+
+
+class OrganisationSchema(ResponseSchema):
+    id = fields.String(required=True)
+    kind = fields.String(required=True)
+    name = fields.String(required=True)
+    active = fields.Boolean(required=True)
+
+
+class OrganisationsSchema(ResponseSchema):
+    organisations = fields.List(fields.Nested(OrganisationSchema), required=True)
+
+
+class OfficialSchema(ResponseSchema):
+    id = fields.String(required=True)
+    org = fields.String(required=True)
+    role = fields.String(required=True)
+    title = fields.String(required=True)
+    categories = fields.List(fields.String(), required=True)
+    languages = fields.List(fields.String(), required=True)
+    contact = fields.Dict(required=True)
+    enrolled = fields.Boolean(required=True)
+
+
+class OfficialsSchema(ResponseSchema):
+    officials = fields.List(fields.Nested(OfficialSchema), required=True)
+
+
+class DirectoryKeySchema(PublicJwkSchema):
+    """A public JWK with whose key it is and where the log registered it."""
+
+    official = fields.String(required=True)
+    role = fields.String(required=True)
+    registered_log_index = fields.Integer(required=True)
+
+    class Meta:
+        register = False
+
+
+class DirectoryKeysSchema(ResponseSchema):
+    keys = fields.List(fields.Nested(DirectoryKeySchema), required=True)
+
+
+# --- Enrollment and keys ---------------------------------------------------------------------
+
+
+class EnrollRequestSchema(StrictSchema):
+    code = Text(max_length=64, required=True)
+    statement = CompactJws(required=True)
+
+
+class RotateRequestSchema(StrictSchema):
+    statement = CompactJws(required=True)
+    proof = CompactJws(required=True)
+
+
+class RevokeRequestSchema(StrictSchema):
+    statement = CompactJws(required=True)
+
+
+class KeyChangeSchema(ResponseSchema):
+    official = fields.String(required=True)
+    org = fields.String(required=True)
+    role = fields.String(required=True)
+    keys = fields.List(fields.Nested(PublicJwkSchema), required=True)
+    log = fields.Nested(LogReceiptSchema, required=True)
+
+
+class EnrollResponseSchema(KeyChangeSchema):
+    log_origin = fields.String(required=True)
+    log_verifier_key = fields.String(required=True)
+    token_endpoint = fields.String(required=True)
+
+
+# --- Cases -----------------------------------------------------------------------------------
+
+
+class SenderViewSchema(ResponseSchema):
+    org = fields.String(required=True)
+    official = fields.String(required=True)
+    kid = fields.String(required=True)
+
+
+class TimelineEntrySchema(ResponseSchema):
+    handoff_id = fields.String(required=True)
+    kind = fields.String(required=True)
+    sender = fields.Nested(SenderViewSchema, required=True)
+    in_reply_to = fields.String(allow_none=True, required=True)
+    issued_at = fields.String(required=True)
+    received_at = fields.String(required=True)
+    state_after = fields.String(required=True)
+    log_index = fields.Integer(required=True)
+    statement = fields.String(required=True, metadata={"description": "The JWS, verbatim."})
+    jwe = fields.Dict(
+        allow_none=True,
+        metadata={"description": "The JWE (null for signed-only kinds; never sent to auditors)."},
+    )
+
+
+class CaseSummarySchema(ResponseSchema):
+    case_id = fields.String(required=True)
+    issuer_org = fields.String(required=True)
+    issuer_official = fields.String(required=True)
+    issuer_case_ref = fields.String(required=True)
+    platform_org = fields.String(required=True)
+    category = fields.String(required=True)
+    priority = fields.String(required=True)
+    minor_involved = fields.String(required=True)
+    request_type = fields.String(required=True)
+    item_count = fields.Integer(required=True)
+    state = fields.String(required=True)
+    outcome = fields.String(allow_none=True, required=True)
+    assignee = fields.String(allow_none=True, required=True)
+    submitted_at = fields.String(required=True)
+    ack_due_at = fields.String(required=True)
+    action_due_at = fields.String(required=True)
+    acknowledged_at = fields.String(allow_none=True, required=True)
+    responded_at = fields.String(allow_none=True, required=True)
+    withdrawn_at = fields.String(allow_none=True, required=True)
+    closed_at = fields.String(allow_none=True, required=True)
+    updated_at = fields.String(required=True)
+    overdue = fields.Boolean(required=True)
+
+
+class CaseDetailSchema(CaseSummarySchema):
+    timeline = fields.List(fields.Nested(TimelineEntrySchema), required=True)
+
+
+class CaseListSchema(ResponseSchema):
+    cases = fields.List(fields.Nested(CaseSummarySchema), required=True)
+    next_cursor = fields.String(allow_none=True, required=True)
+
+
+class CasesQuerySchema(StrictSchema):
+    state = Text(max_length=32)
+    category = Choice(Category)
+    priority = Choice(Priority)
+    overdue = fields.Boolean()
+    updated_since = UtcTimestamp()
+    limit = BoundedInt(min_value=1, max_value=100, load_default=50)
+    cursor = Text(max_length=512)
+
+
+class AcceptedHandoffSchema(ResponseSchema):
+    handoff_id = fields.String(required=True)
+    case_id = fields.String(required=True)
+    kind = fields.String(required=True)
+    state = fields.String(required=True, metadata={"description": "The case's state after it."})
+    log = fields.Nested(LogReceiptSchema, required=True)
+
+
+class InboxQuerySchema(StrictSchema):
+    after = BoundedInt(min_value=0, max_value=2**63 - 1, load_default=0)
+    limit = BoundedInt(min_value=1, max_value=100, load_default=50)
+
+
+class InboxItemSchema(ResponseSchema):
+    seq = fields.Integer(required=True)
+    case = fields.Nested(CaseSummarySchema, required=True)
+    handoff = fields.Nested(TimelineEntrySchema, required=True)
+
+
+class InboxPageSchema(ResponseSchema):
+    items = fields.List(fields.Nested(InboxItemSchema), required=True)
+    last_seq = fields.Integer(required=True, metadata={"description": "The newest seq there is."})
