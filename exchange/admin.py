@@ -86,7 +86,7 @@ admin.add_command(org)
 
 @org.command("create")
 @click.argument("org_id")
-@click.option("--kind", type=click.Choice(list(OrgKind)), required=True)
+@click.option("--kind", type=click.Choice([str(v) for v in OrgKind]), required=True)
 @click.option("--name", required=True)
 def org_create(org_id: str, kind: str, name: str) -> None:
     """Create an agency, platform or auditor organisation."""
@@ -129,7 +129,7 @@ def _contact(pairs: tuple[str, ...]) -> dict[str, str]:
 @official.command("invite")
 @click.argument("org_id")
 @click.argument("official_id")
-@click.option("--role", type=click.Choice(list(Role)), required=True)
+@click.option("--role", type=click.Choice([str(v) for v in Role]), required=True)
 @click.option("--title", default="", help="e.g. 'Trust & Safety lead, EU'.")
 @click.option("--categories", multiple=True, help=f"Comma-separated: {', '.join(Category)}.")
 @click.option("--languages", multiple=True, help="Comma-separated BCP 47 tags.")
@@ -165,7 +165,8 @@ def official_invite(
             contact=_contact(contact),
         )
     click.echo(f"Invited {official_id} ({role}) of {org_id}.")
-    click.echo(f"Enrollment code (single use, expires in {ttl}): {code}")
+    hours = int(ttl.total_seconds() // 3600)
+    click.echo(f"Enrollment code: {code}  (single use; expires in {hours} h)")
     click.echo(
         f"They run: hotline enroll --server {current_app.config['PUBLIC_URL']} "
         f"--code {code} --key-dir ~/.hotline/{official_id}"
@@ -201,7 +202,7 @@ admin.add_command(routing)
 
 @routing.command("set")
 @click.argument("platform_org")
-@click.argument("category", type=click.Choice(list(Category)))
+@click.argument("category", type=click.Choice([str(v) for v in Category]))
 @click.argument("official_id")
 def routing_set(platform_org: str, category: str, official_id: str) -> None:
     with _operation() as session:

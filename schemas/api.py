@@ -4,11 +4,15 @@ Requests are loaded strictly like every other schema here; responses are dumped 
 services' results and document the API in its OpenAPI description.
 """
 
-from marshmallow import Schema, fields
+import re
+from collections.abc import Mapping
+from typing import Unpack
+
+from marshmallow import Schema, fields, validate
 
 from schemas.common import (
-    BoundedInt,
     Choice,
+    FieldOptions,
     StrictSchema,
     Text,
     UtcTimestamp,
@@ -23,6 +27,27 @@ class ResponseSchema(Schema):
 
     class Meta:
         register = False
+
+
+_QUERY_INT_RE = re.compile(r"0|[1-9][0-9]{0,18}", re.ASCII)
+
+
+class QueryInt(fields.Integer):
+    """An integer in a query string, where every value is text: plain decimal digits only.
+
+    Not `int()`, which also takes " 7", "+7", "7_000" and non-ASCII digits.
+    """
+
+    def __init__(self, *, min_value: int, max_value: int, **kwargs: Unpack[FieldOptions]) -> None:
+        super().__init__(strict=True, **kwargs)
+        self.validators.insert(0, validate.Range(min=min_value, max=max_value))
+
+    def _deserialize(
+        self, value: object, attr: str | None, data: Mapping[str, object] | None, **kwargs: object
+    ) -> int:
+        if not isinstance(value, str) or not _QUERY_INT_RE.fullmatch(value):
+            raise self.make_error("invalid")
+        return int(value)
 
 
 # --- Problems --------------------------------------------------------------------------------
@@ -87,13 +112,13 @@ class LogEntriesSchema(ResponseSchema):
 
 
 class LogEntriesQuerySchema(StrictSchema):
-    start = BoundedInt(min_value=0, max_value=2**63 - 1, required=True)
-    end = BoundedInt(min_value=1, max_value=2**63 - 1, required=True)
+    start = QueryInt(min_value=0, max_value=2**63 - 1, required=True)
+    end = QueryInt(min_value=1, max_value=2**63 - 1, required=True)
 
 
 class InclusionQuerySchema(StrictSchema):
-    index = BoundedInt(min_value=0, max_value=2**63 - 1, required=True)
-    tree_size = BoundedInt(min_value=1, max_value=2**63 - 1, required=True)
+    index = QueryInt(min_value=0, max_value=2**63 - 1, required=True)
+    tree_size = QueryInt(min_value=1, max_value=2**63 - 1, required=True)
 
 
 class InclusionProofSchema(ResponseSchema):
@@ -104,8 +129,8 @@ class InclusionProofSchema(ResponseSchema):
 
 
 class ConsistencyQuerySchema(StrictSchema):
-    old = BoundedInt(min_value=1, max_value=2**63 - 1, required=True)
-    new = BoundedInt(min_value=1, max_value=2**63 - 1, required=True)
+    old = QueryInt(min_value=1, max_value=2**63 - 1, required=True)
+    new = QueryInt(min_value=1, max_value=2**63 - 1, required=True)
 
 
 class ConsistencyProofSchema(ResponseSchema):
@@ -154,10 +179,15 @@ class DirectoryKeySchema(PublicJwkSchema):
 
     official = fields.String(required=True)
     role = fields.String(required=True)
+    status = fields.String(required=True, metadata={"description": "active or retired"})
     registered_log_index = fields.Integer(required=True)
 
     class Meta:
         register = False
+
+
+class DirectoryKeysQuerySchema(StrictSchema):
+    status = Choice(["active", "all"], load_default="active")
 
 
 class DirectoryKeysSchema(ResponseSchema):
@@ -165,6 +195,18 @@ class DirectoryKeysSchema(ResponseSchema):
 
 
 # --- Enrollment and keys ---------------------------------------------------------------------
+
+
+class InvitationRequestSchema(StrictSchema):
+    code = Text(max_length=64, required=True)
+
+
+class InvitationSchema(ResponseSchema):
+    org = fields.String(required=True)
+    org_name = fields.String(required=True)
+    official = fields.String(required=True)
+    role = fields.String(required=True)
+    title = fields.String(required=True)
 
 
 class EnrollRequestSchema(StrictSchema):
@@ -260,7 +302,7 @@ class CasesQuerySchema(StrictSchema):
     priority = Choice(Priority)
     overdue = fields.Boolean()
     updated_since = UtcTimestamp()
-    limit = BoundedInt(min_value=1, max_value=100, load_default=50)
+    limit = QueryInt(min_value=1, max_value=100, load_default=50)
     cursor = Text(max_length=512)
 
 
@@ -273,8 +315,8 @@ class AcceptedHandoffSchema(ResponseSchema):
 
 
 class InboxQuerySchema(StrictSchema):
-    after = BoundedInt(min_value=0, max_value=2**63 - 1, load_default=0)
-    limit = BoundedInt(min_value=1, max_value=100, load_default=50)
+    after = QueryInt(min_value=0, max_value=2**63 - 1, load_default=0)
+    limit = QueryInt(min_value=1, max_value=100, load_default=50)
 
 
 class InboxItemSchema(ResponseSchema):

@@ -9,6 +9,7 @@ from exchange.api.blueprint import BEARER, Blueprint
 from exchange.services import directory
 from exchange.services.caller import Caller
 from schemas.api import (
+    DirectoryKeysQuerySchema,
     DirectoryKeysSchema,
     OfficialsSchema,
     OrganisationSchema,
@@ -52,12 +53,16 @@ def list_officials(org_id: str, caller: Caller) -> dict[str, Any]:
 
 @blp.route("/orgs/<string:org_id>/keys", methods=["GET"])
 @authenticated()
+@blp.arguments(DirectoryKeysQuerySchema, location="query")
 @blp.response(200, DirectoryKeysSchema)
-@blp.problems(401, 404)
+@blp.problems(401, 404, 422)
 @blp.doc(security=BEARER)
-def list_keys(org_id: str, caller: Caller) -> dict[str, Any]:
-    """The JWKS of the organisation's active keys, each naming its official and log index."""
+def list_keys(query: dict[str, Any], org_id: str, caller: Caller) -> dict[str, Any]:
+    """The JWKS of the organisation's active keys, each naming its official and log index.
+
+    `status=all` adds retired keys, to verify statements signed before a rotation.
+    """
     with db.read() as session:
         directory.organisation(session, org_id)
-        keys = directory.active_keys(session, org_id)
+        keys = directory.active_keys(session, org_id, with_retired=query["status"] == "all")
         return {"keys": [views.directory_key(key, owner) for key, owner in keys]}

@@ -14,6 +14,8 @@ from exchange.services.keys import KeyChange
 from schemas.api import (
     EnrollRequestSchema,
     EnrollResponseSchema,
+    InvitationRequestSchema,
+    InvitationSchema,
     KeyChangeSchema,
     RevokeRequestSchema,
     RotateRequestSchema,
@@ -31,6 +33,26 @@ def _key_change(change: KeyChange) -> dict[str, Any]:
         "role": change.official.role,
         "keys": [key.jwk for key in change.keys],
         "log": receipt,
+    }
+
+
+@blp.route("/enroll/invitation", methods=["POST"])
+@blp.arguments(InvitationRequestSchema)
+@blp.response(200, InvitationSchema)
+@blp.problems(400, 403, 413, 415, 422, 429)
+def invitation(body: dict[str, Any]) -> dict[str, Any]:
+    """What a code enrolls (organisation, official, role), so the client can sign for it.
+
+    The code travels in the body, never in a URL that a proxy might log.
+    """
+    with db.read() as session:
+        official, org = key_service.invitation(session, now(), body["code"])
+    return {
+        "org": org.id,
+        "org_name": org.name,
+        "official": official.id,
+        "role": official.role,
+        "title": official.title,
     }
 
 

@@ -84,5 +84,6 @@ def directory_key(key: OfficialKey, owner: Official) -> dict[str, Any]:
         **key.jwk,
         "official": owner.id,
         "role": owner.role,
+        "status": key.status,
         "registered_log_index": key.registered_log_index,
     }

@@ -1,16 +1,39 @@
-"""The `hotline` command: one group, one module per concern."""
+"""The `hotline` command: one group, one module per concern.
+
+Exit codes: 0 ok; 1 refused by the server or a failed check; 2 usage or connection error.
+"""
 
 import click
 
+from exchange.cli import account, casework
 from exchange.cli.envelope import envelope
 from exchange.cli.keygen import keygen
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--profile", envvar="HOTLINE_PROFILE", help="Use this profile, not the default.")
 @click.version_option(package_name="hotline-exchange")
-def main() -> None:
+def main(profile: str | None) -> None:
     """Hotline Exchange client: send, receive and verify takedown cases."""
 
 
-main.add_command(keygen)
-main.add_command(envelope)
+for command in (
+    keygen,
+    envelope,
+    account.enroll,
+    account.init_profile,
+    account.whoami,
+    account.directory,
+    casework.submit,
+    casework.inbox,
+    casework.show,
+    casework.ack,
+    casework.respond,
+    casework.ask,
+    casework.supplement,
+    casework.withdraw,
+    casework.close_case,
+    casework.assign,
+    casework.cases,
+):
+    main.add_command(command)

@@ -15,6 +15,7 @@ from schemas.common import format_utc
 from schemas.keys import ENROLLMENT_TYP, REVOCATION_TYP, ROTATION_TYP
 
 ASSERTION_LIFETIME = timedelta(seconds=120)
+CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 
 def client_assertion(
@@ -91,4 +92,11 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
-__all__ = ["client_assertion", "enrollment", "new_id", "revocation", "rotation"]
+__all__ = [
+    "CLIENT_ASSERTION_TYPE",
+    "client_assertion",
+    "enrollment",
+    "new_id",
+    "revocation",
+    "rotation",
+]

@@ -58,18 +58,27 @@ def officials(session: Session, org_id: str, *, active_only: bool = True) -> Seq
 
 
 def active_keys(
-    session: Session, org_id: str, roles: Iterable[str] | None = None
+    session: Session,
+    org_id: str,
+    roles: Iterable[str] | None = None,
+    *,
+    with_retired: bool = False,
 ) -> Sequence[tuple[OfficialKey, Official]]:
-    """The active keys of an organisation's active officials (optionally of some roles)."""
+    """The active keys of an organisation's active officials (optionally of some roles).
+
+    `with_retired` adds keys replaced by a rotation: they no longer sign or receive, but
+    still verify what they signed while active. Revoked keys are never listed.
+    """
+    statuses = ["active", "retired"] if with_retired else ["active"]
     query = (
         select(OfficialKey, Official)
         .join(Official, Official.id == OfficialKey.official_id)
         .where(
             Official.org_id == org_id,
             Official.active.is_(True),
-            OfficialKey.status == "active",
+            OfficialKey.status.in_(statuses),
         )
-        .order_by(Official.id, OfficialKey.use)
+        .order_by(Official.id, OfficialKey.registered_log_index, OfficialKey.use)
     )
     if roles is not None:
         query = query.where(Official.role.in_(list(roles)))

@@ -103,10 +103,9 @@ def _retire_active(session: Session, official_id: str, now: datetime) -> list[st
     return sorted(retired)
 
 
-def enroll(
-    session: Session, now: datetime, skew: timedelta, code: str, statement: str
-) -> KeyChange:
-    """Redeem a one-time code with the official's new public keys, signed by the new key."""
+def _redeemable(
+    session: Session, now: datetime, code: str
+) -> tuple[EnrollmentCode, Official, Organisation]:
     row = session.get(EnrollmentCode, code_sha256(code))
     if row is None or row.used_at is not None or row.expires_at <= now:
         raise EnrollmentCodeError("the enrollment code is unknown, used or expired")
@@ -114,6 +113,20 @@ def enroll(
     org = session.get(Organisation, official.org_id) if official else None
     if official is None or org is None or not official.active or not org.active:
         raise EnrollmentCodeError("the invited official is no longer active")
+    return row, official, org
+
+
+def invitation(session: Session, now: datetime, code: str) -> tuple[Official, Organisation]:
+    """Who a still-valid code enrolls; reading it does not use the code up."""
+    _, official, org = _redeemable(session, now, code)
+    return official, org
+
+
+def enroll(
+    session: Session, now: datetime, skew: timedelta, code: str, statement: str
+) -> KeyChange:
+    """Redeem a one-time code with the official's new public keys, signed by the new key."""
+    row, official, org = _redeemable(session, now, code)
     claimed, unverified = _unverified_jwks_statement(statement)
     sig_jwk = unverified["jwks"]["keys"][0]
     if claimed != sig_jwk.get("kid"):

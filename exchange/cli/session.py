@@ -1,0 +1,53 @@
+"""The logged-in client behind every command that talks to a server."""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
+
+import click
+
+from exchange.cli.common import Refused, UsageProblem, passphrase
+from exchange.client.client import Client
+from exchange.client.errors import (
+    ClientError,
+    ProfileError,
+    ServerRefusedError,
+    ServerUnreachableError,
+)
+from exchange.verification import VerificationError
+from keys import KeyStoreError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def profile_name() -> str | None:
+    context = click.get_current_context()
+    root: Any = context.find_root().params
+    name = root.get("profile")
+    return str(name) if name else None
+
+
+def client() -> Client:
+    """The client of the selected profile, with the keys unlocked by the passphrase."""
+    try:
+        return Client.from_profile(profile_name(), passphrase=passphrase())
+    except KeyStoreError as exc:
+        raise Refused(str(exc)) from exc
+
+
+def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """Turn client failures into one line and the documented exit code."""
+
+    @wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except (ServerUnreachableError, ProfileError) as exc:
+            raise UsageProblem(str(exc)) from exc
+        except ServerRefusedError as exc:
+            raise Refused(str(exc)) from exc
+        except (ClientError, VerificationError, KeyStoreError) as exc:
+            raise Refused(str(exc)) from exc
+
+    return wrapper

@@ -1,0 +1,131 @@
+"""HTTP to the exchange: tokens, retries, and problem details turned into exceptions."""
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from exchange.client import statements
+from exchange.client.errors import ServerRefusedError, ServerUnreachableError
+from keys import Identity
+
+# Renew this long before the token expires, so a request never races its expiry.
+_RENEW_MARGIN = 60.0
+_RETRIES = 3
+
+
+@dataclass
+class _Token:
+    value: str
+    expires_at: float
+
+
+class Transport:
+    """One official's authenticated connection to one server."""
+
+    def __init__(
+        self,
+        server: str,
+        official: str | None = None,
+        identity: Identity | None = None,
+        *,
+        audience: str | None = None,
+        timeout: float = 30.0,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.server = server.rstrip("/")
+        self.audience = audience or f"{self.server}/v1/token"
+        self.official = official
+        self.identity = identity
+        self.clock = clock
+        self._http = httpx.Client(base_url=self.server, timeout=timeout)
+        self._token: _Token | None = None
+
+    def close(self) -> None:
+        self._http.close()
+
+    # --- tokens ---------------------------------------------------------------------------------
+
+    def _access_token(self) -> str:
+        if self._token is None or time.monotonic() > self._token.expires_at - _RENEW_MARGIN:
+            if self.identity is None or self.official is None:
+                raise ServerUnreachableError("this connection has no identity to log in with")
+            assertion = statements.client_assertion(
+                self.identity, self.official, self.audience, self.clock()
+            )
+            body = self._send(
+                "POST",
+                "/v1/token",
+                data={
+                    "grant_type": "client_credentials",
+                    "client_assertion_type": statements.CLIENT_ASSERTION_TYPE,
+                    "client_assertion": assertion,
+                },
+            )
+            self._token = _Token(body["access_token"], time.monotonic() + float(body["expires_in"]))
+        return self._token.value
+
+    # --- requests -------------------------------------------------------------------------------
+
+    def _send(self, method: str, path: str, *, retry: bool = True, **kwargs: Any) -> Any:
+        last: Exception | None = None
+        for attempt in range(_RETRIES if retry else 1):
+            try:
+                response = self._http.request(method, path, **kwargs)
+            except httpx.TransportError as exc:
+                last = exc
+                time.sleep(0.2 * (attempt + 1))
+                continue
+            if response.status_code in (502, 503, 504) and retry and attempt + 1 < _RETRIES:
+                time.sleep(float(response.headers.get("Retry-After", "1")))
+                continue
+            return self._parse(response)
+        raise ServerUnreachableError(f"cannot reach {self.server}: {last}") from last
+
+    @staticmethod
+    def _parse(response: httpx.Response) -> Any:
+        content_type = response.headers.get("content-type", "")
+        if response.is_success:
+            if content_type.startswith("application/json"):
+                return response.json()
+            return response.text
+        if content_type.startswith("application/problem+json"):
+            raise ServerRefusedError(response.status_code, response.json())
+        raise ServerUnreachableError(f"unexpected HTTP {response.status_code} from the server")
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        auth: bool = True,
+        headers: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """A request; POSTs are retried with the same bytes, which the server makes idempotent."""
+        headers = dict(headers or {})
+        if not auth:
+            return self._send(method, path, headers=headers, **kwargs)
+        try:
+            headers["Authorization"] = f"Bearer {self._access_token()}"
+            return self._send(method, path, headers=headers, **kwargs)
+        except ServerRefusedError as refused:
+            if refused.status != 401 or refused.slug != "invalid-token":
+                raise
+            self._token = None  # revoked or expired early: log in again once
+            headers["Authorization"] = f"Bearer {self._access_token()}"
+            return self._send(method, path, headers=headers, **kwargs)
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self.request("GET", path, params={k: v for k, v in params.items() if v is not None})
+
+    def post_json(self, path: str, document: Any, *, auth: bool = True) -> Any:
+        # Serialised once: every retry sends exactly these bytes.
+        body = json.dumps(document, separators=(",", ":")).encode()
+        return self.request(
+            "POST", path, auth=auth, content=body, headers={"Content-Type": "application/json"}
+        )

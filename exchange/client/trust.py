@@ -1,0 +1,152 @@
+"""What the client checks before it trusts the server: the log, and keys through the log.
+
+A compromised server could hand out a key of its own for a platform. The client only
+encrypts to keys whose registration it found in the log, included under a checkpoint it
+verified with the key it pinned at enrollment, consistent with the last one it saw.
+"""
+
+import base64
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from exchange import keystatements, merkle
+from exchange.checkpoint import Checkpoint, verify_checkpoint
+from exchange.client.errors import TrustError
+from exchange.client.profile import write_private
+from exchange.client.transport import Transport
+from exchange.envelope.canonical import parse_canonical_object
+from exchange.verification import VerificationError
+from keys import InvalidJWKError, load_public_jwk
+from schemas.keys import EnrollmentSchema, RotationSchema
+
+_KEY_EVENTS = {"official_enrolled": EnrollmentSchema(), "key_rotated": RotationSchema()}
+_JWK_MEMBERS = ("kty", "crv", "x", "kid", "use", "alg")
+
+
+@dataclass(frozen=True)
+class VerifiedCheckpoint:
+    checkpoint: Checkpoint
+    note: str
+
+
+def _b64(text: str) -> bytes:
+    return base64.b64decode(text, validate=True)
+
+
+class LogTrust:
+    """The client's view of the log, anchored in the pinned verifier key(s)."""
+
+    def __init__(
+        self, transport: Transport, origin: str, verifier_keys: tuple[str, ...], state: Path
+    ) -> None:
+        self.transport = transport
+        self.origin = origin
+        self.verifier_keys = verifier_keys
+        self.state_file = state / "checkpoint"
+        self._current: VerifiedCheckpoint | None = None
+
+    def checkpoint(self, refresh: bool = False) -> VerifiedCheckpoint:
+        """The server's latest checkpoint, verified and consistent with the last one seen."""
+        if self._current is not None and not refresh:
+            return self._current
+        note = self.transport.request("GET", "/v1/log/checkpoint", auth=False)
+        try:
+            new = verify_checkpoint(note, list(self.verifier_keys), self.origin)
+        except VerificationError as exc:
+            raise TrustError(
+                f"the log checkpoint does not verify with the pinned key: {exc}"
+            ) from exc
+        old = self._saved()
+        if old is not None:
+            self._check_consistent(old, new)
+        write_private(self.state_file, note)
+        self._current = VerifiedCheckpoint(new, note)
+        return self._current
+
+    def _saved(self) -> Checkpoint | None:
+        if not self.state_file.exists():
+            return None
+        try:
+            return verify_checkpoint(
+                self.state_file.read_text(), list(self.verifier_keys), self.origin
+            )
+        except VerificationError as exc:
+            raise TrustError(f"the saved checkpoint {self.state_file} does not verify") from exc
+
+    def _check_consistent(self, old: Checkpoint, new: Checkpoint) -> None:
+        if new.size < old.size:
+            raise TrustError(
+                f"the log shrank from {old.size} to {new.size} entries: a fork or rollback"
+            )
+        if new.size == old.size:
+            if new.root != old.root:
+                raise TrustError(f"two different roots for size {new.size}: a forked log")
+            return
+        proof = self.transport.get("/v1/log/proof/consistency", old=old.size, new=new.size)
+        try:
+            merkle.verify_consistency(
+                old.size, new.size, old.root, new.root, [_b64(p) for p in proof["proof"]]
+            )
+        except (VerificationError, ValueError) as exc:
+            raise TrustError(f"the log is not consistent with what this client saw: {exc}") from exc
+
+    def entry(self, index: int) -> dict[str, Any]:
+        """Log entry `index`, proven included in the verified checkpoint."""
+        tree = self.checkpoint().checkpoint
+        if index >= tree.size:
+            tree = self.checkpoint(refresh=True).checkpoint
+        page = self.transport.get("/v1/log/entries", start=index, end=index + 1)["entries"]
+        if len(page) != 1 or page[0]["index"] != index:
+            raise TrustError(f"the server did not return log entry {index}")
+        text = page[0]["entry"].encode("utf-8")
+        proof = self.transport.get("/v1/log/proof/inclusion", index=index, tree_size=tree.size)
+        try:
+            merkle.verify_inclusion(
+                merkle.leaf_hash(text),
+                index,
+                tree.size,
+                [_b64(p) for p in proof["proof"]],
+                tree.root,
+            )
+            entry = parse_canonical_object(text, "log entry")
+        except (VerificationError, ValueError) as exc:
+            raise TrustError(f"log entry {index} is not proven in the checkpoint: {exc}") from exc
+        if entry.get("index") != index:
+            raise TrustError(f"log entry {index} names index {entry.get('index')}")
+        return entry
+
+    def check_key(self, key: dict[str, Any]) -> None:
+        """The directory's key was registered for its official by a signed log entry."""
+        index = key["registered_log_index"]
+        entry = self.entry(index)
+        schema = _KEY_EVENTS.get(entry.get("event", ""))
+        actor = entry.get("actor") or {}
+        if schema is None or actor.get("official") != key["official"]:
+            raise TrustError(f"log entry {index} does not register a key of {key['official']}")
+        wanted = {name: key[name] for name in _JWK_MEMBERS}
+        registered = entry["details"].get("keys", [])
+        if wanted not in [{n: k.get(n) for n in _JWK_MEMBERS} for k in registered]:
+            raise TrustError(f"key {key['kid']} is not among those registered at log index {index}")
+        # The registration is proven by the new signing key itself: the enrollment
+        # statement, or a rotation's proof.
+        token = entry["statement"] if entry["event"] == "official_enrolled" else None
+        token = token or entry["details"].get("proof")
+        sig_jwk = next((k for k in registered if k.get("use") == "sig"), None)
+        try:
+            public = load_public_jwk(sig_jwk or {}, use="sig")
+            if not isinstance(public, Ed25519PublicKey) or not isinstance(token, str):
+                raise TrustError(f"log entry {index} has no proof of possession")
+            keystatements.verify(token, {str(sig_jwk and sig_jwk["kid"]): public}, schema)
+        except (VerificationError, InvalidJWKError) as exc:
+            raise TrustError(
+                f"the registration at log index {index} is not validly signed"
+            ) from exc
+
+    def check_statement_logged(self, index: int, statement: str) -> None:
+        """The handoff's statement is the one the log holds at `index`."""
+        entry = self.entry(index)
+        if entry.get("statement") != statement:
+            raise TrustError(f"log entry {index} holds another statement than the handoff's")

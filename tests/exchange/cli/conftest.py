@@ -1,0 +1,72 @@
+"""A live exchange with enrolled officials, driven through the `hotline` CLI."""
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from exchange.cli import main
+from tests.helpers.server import LiveServer
+
+PASSPHRASE = "cli test passphrase"
+
+
+@dataclass
+class Hotline:
+    server: LiveServer
+    config: Path
+    keys: Path
+
+    def __call__(self, profile: str | None, *args: str, input: str | None = None) -> Result:
+        env = {"HOTLINE_CONFIG": str(self.config), "HOTLINE_PASSPHRASE": PASSPHRASE}
+        options = ["--profile", profile] if profile else []
+        return CliRunner().invoke(main, [*options, *map(str, args)], input=input, env=env)
+
+    def json(self, profile: str | None, *args: str, input: str | None = None) -> object:
+        result = self(profile, *args, "--json", input=input)
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    def enroll(self, org: str, official: str, role: str, *options: str) -> None:
+        code = self.server.invite(org, official, role, *options)
+        result = self(
+            official,
+            "enroll",
+            "--server",
+            self.server.url,
+            "--code",
+            code,
+            "--key-dir",
+            str(self.keys / official),
+            "--yes",
+        )
+        assert result.exit_code == 0, result.output
+
+
+@pytest.fixture(scope="module")
+def hotline(tmp_path_factory) -> Iterator[Hotline]:
+    root = tmp_path_factory.mktemp("cli")
+    settings = {
+        "EXCHANGE_DEADLINES": json.dumps(
+            {"urgent": [3600, 86400], "high": [14400, 259200], "normal": [86400, 604800]}
+        )
+    }
+    with LiveServer(root / "instance", settings=settings) as server:
+        for org, kind in (
+            ("police", "agency"),
+            ("clipshare", "platform"),
+            ("chatter", "platform"),
+            ("regulator", "auditor"),
+        ):
+            server.admin("org", "create", org, "--kind", kind, "--name", org.title())
+        cli = Hotline(server, root / "config", root / "keys")
+        cli.enroll("police", "officer", "agency_officer")
+        cli.enroll("clipshare", "reviewer", "platform_official", "--categories", "sexual_deepfake")
+        cli.enroll("clipshare", "lead", "platform_lead")
+        cli.enroll("chatter", "ch-lead", "platform_lead")
+        cli.enroll("regulator", "auditor", "auditor")
+        server.admin("routing", "set", "clipshare", "sexual_deepfake", "reviewer")
+        yield cli
