@@ -39,6 +39,9 @@ run: install
 	@$(DEV_ENV) $(BIN)/flask --app wsgi admin init
 	$(DEV_ENV) $(BIN)/flask --app wsgi run --host 127.0.0.1 --port 5000
 
+demo: install
+	$(BIN)/python -m exchange.demo
+
 bench: install
 	$(BIN)/python -m bench
 

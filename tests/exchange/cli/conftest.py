@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from exchange.cli import main
-from tests.helpers.server import LiveServer
+from exchange.devserver import LiveServer
 
 PASSPHRASE = "cli test passphrase"
 

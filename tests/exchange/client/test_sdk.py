@@ -17,7 +17,7 @@ from exchange.client.profile import Profile
 from exchange.client.transport import Transport
 from exchange.services.operator import code_sha256
 from keys import Identity
-from tests.helpers.server import LiveServer
+from exchange.devserver import LiveServer
 from tests.schemas import examples
 
 

@@ -1,7 +1,8 @@
-"""A real server process on a free local port, for client, CLI and demo tests.
+"""A real server process on a free local port: for the demo, and for client and CLI tests.
 
 It is started the way an operator would: `flask --app wsgi admin init`, then a WSGI
 server, with `EXCHANGE_*` variables pointing at a fresh instance folder and database.
+Development only: the key passphrase is a constant.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 import httpx
 
 BIN = Path(sys.executable).parent
-PASSPHRASE = "live server key passphrase"
+PASSPHRASE = "development server passphrase"  # noqa: S105 - a throwaway dev server
 
 
 def free_port() -> int:
@@ -50,11 +51,13 @@ class LiveServer:
             **(settings or {}),
         }
         self.process: subprocess.Popen[bytes] | None = None
+        self.root = Path(__file__).resolve().parent.parent
         self.log = instance / "server.log"
 
     def admin(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
+        result = subprocess.run(  # noqa: S603 - our own flask, fixed arguments
             [str(BIN / "flask"), "--app", "wsgi", "admin", *args],
+            cwd=self.root,
             env=self.env,
             capture_output=True,
             text=True,
@@ -96,7 +99,9 @@ class LiveServer:
                 "--with-threads",
             ]
         with self.log.open("ab") as log:
-            self.process = subprocess.Popen(command, env=self.env, stdout=log, stderr=log)
+            self.process = subprocess.Popen(  # noqa: S603 - our own server, fixed arguments
+                command, cwd=self.root, env=self.env, stdout=log, stderr=log
+            )
         self._wait_ready()
         return self
 
