@@ -36,6 +36,7 @@ run: install
 	@mkdir -p -m 700 $(INSTANCE)
 	@test -s $(INSTANCE)/key-passphrase || (umask 077 && $(BIN)/python -c \
 		"import secrets; print(secrets.token_urlsafe(32))" > $(INSTANCE)/key-passphrase)
+	@printf 'export %s\n' $(DEV_ENV) > $(INSTANCE)/dev.env
 	@$(DEV_ENV) $(BIN)/flask --app wsgi admin init
 	$(DEV_ENV) $(BIN)/flask --app wsgi run --host 127.0.0.1 --port 5000
 
