@@ -5,7 +5,7 @@ import os
 import platform
 import sys
 
-SUITES = ["envelope"]
+SUITES = ["envelope", "log"]
 
 
 def machine() -> str:

@@ -1,0 +1,326 @@
+"""Who held which key at every index, replayed from the log's own directory events.
+
+Organisations and officials come from the operator's events; keys from the officials'
+enrollment, rotation and revocation statements, each verified as the server verified it
+(`exchange.keystatements.verify`). A statement later in the log is then checked against
+the keys valid for its actor at that index, never against today's directory.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from marshmallow import Schema
+
+from exchange import keystatements
+from exchange.auditor.entries import Actor, Entry
+from exchange.auditor.errors import DirectoryEventError, KeyEventError, SignerKeyError
+from exchange.envelope.errors import EnvelopeError
+from exchange.events import Event
+from keys import InvalidJWKError, load_public_jwk
+from schemas.enums import OrgKind
+from schemas.keys import EnrollmentSchema, RevocationSchema, RotationSchema
+
+ACTIVE, RETIRED, REVOKED = "active", "retired", "revoked"
+_ENROLLMENT, _ROTATION, _REVOCATION = EnrollmentSchema(), RotationSchema(), RevocationSchema()
+
+
+@dataclass(slots=True)
+class KeyRecord:
+    kid: str
+    official: str
+    use: str
+    public: Ed25519PublicKey | None  # signing keys only
+    status: str = ACTIVE
+    since: int = 0
+    until: int | None = None
+
+
+@dataclass(slots=True)
+class OfficialRecord:
+    org: str
+    role: str
+    active: bool = True
+    since: int = 0
+    until: int | None = None
+    kids: list[str] = field(default_factory=list)
+
+
+def _text(entry: Entry, name: str) -> str:
+    value = entry.details.get(name)
+    if not isinstance(value, str):
+        raise DirectoryEventError(f"{entry.event} details.{name} is not a string", entry.index)
+    return value
+
+
+def _no_actor(entry: Entry) -> None:
+    if entry.actor is not None or entry.statement is not None:
+        raise DirectoryEventError(
+            f"{entry.event} is the operator's: no actor or statement", entry.index
+        )
+
+
+class Directory:
+    """Organisations, officials and keys as of the last replayed entry."""
+
+    def __init__(self) -> None:
+        self.orgs: dict[str, str] = {}
+        self.officials: dict[str, OfficialRecord] = {}
+        self.keys: dict[str, KeyRecord] = {}
+        self._apply: dict[str, Callable[[Entry], None]] = {
+            Event.ORGANISATION_CREATED: self._organisation_created,
+            Event.OFFICIAL_INVITED: self._official_invited,
+            Event.OFFICIAL_ENROLLED: self._official_enrolled,
+            Event.OFFICIAL_DEACTIVATED: self._official_deactivated,
+            Event.KEY_ROTATED: self._key_rotated,
+            Event.KEY_REVOKED: self._key_revoked,
+            Event.ROUTING_CHANGED: self._routing_changed,
+            Event.LOG_KEY_ROTATED: _no_actor,
+        }
+
+    def handles(self, event: str) -> bool:
+        return event in self._apply
+
+    def apply(self, entry: Entry) -> None:
+        self._apply[entry.event](entry)
+
+    # --- what statements are checked against -------------------------------------------
+
+    def official(self, actor: Actor, index: int) -> OfficialRecord:
+        """The actor as an active official of their organisation at this index."""
+        record = self.officials.get(actor.official)
+        if record is None:
+            raise SignerKeyError(f"{actor.official} is not an official in the log", index)
+        if record.org != actor.org:
+            raise SignerKeyError(
+                f"{actor.official} is an official of {record.org}, not {actor.org}", index
+            )
+        if not record.active:
+            raise SignerKeyError(f"{actor.official} was deactivated at entry {record.until}", index)
+        return record
+
+    def signing_key(self, actor: Actor, kid: str | None, index: int) -> Ed25519PublicKey:
+        """The key `kid` if it was an active signing key of the actor at this index."""
+        self.official(actor, index)
+        key = self.keys.get(kid) if kid is not None else None
+        if key is None or key.official != actor.official:
+            raise SignerKeyError(f"key {kid} was never registered to {actor.official}", index)
+        if key.status != ACTIVE:
+            raise SignerKeyError(
+                f"key {kid} of {actor.official} was {key.status} at entry {key.until}", index
+            )
+        if key.public is None:
+            raise SignerKeyError(f"key {kid} of {actor.official} is not a signing key", index)
+        return key.public
+
+    def _active_signing_keys(self, official: str) -> dict[str, Ed25519PublicKey]:
+        record = self.officials[official]
+        return {
+            kid: key.public
+            for kid in record.kids
+            if (key := self.keys[kid]).status == ACTIVE and key.public is not None
+        }
+
+    # --- the operator's events ----------------------------------------------------------
+
+    def _organisation_created(self, entry: Entry) -> None:
+        _no_actor(entry)
+        org, kind = _text(entry, "org"), _text(entry, "kind")
+        if org in self.orgs:
+            raise DirectoryEventError(f"organisation {org} is created twice", entry.index)
+        if kind not in set(OrgKind):
+            raise DirectoryEventError(f"organisation kind {kind!r} is unknown", entry.index)
+        self.orgs[org] = kind
+
+    def _official_invited(self, entry: Entry) -> None:
+        _no_actor(entry)
+        org, official, role = _text(entry, "org"), _text(entry, "official"), _text(entry, "role")
+        if org not in self.orgs:
+            raise DirectoryEventError(
+                f"{official} is invited to unknown organisation {org}", entry.index
+            )
+        record = self.officials.get(official)
+        if record is not None and record.org != org:
+            raise DirectoryEventError(f"{official} belongs to {record.org}, not {org}", entry.index)
+        if record is None:
+            self.officials[official] = OfficialRecord(org, role, since=entry.index)
+        else:  # a re-invitation (a new device, lost keys) reactivates
+            record.role, record.active, record.until = role, True, None
+
+    def _official_deactivated(self, entry: Entry) -> None:
+        _no_actor(entry)
+        official = _text(entry, "official")
+        record = self.officials.get(official)
+        if record is None or not record.active or record.org != _text(entry, "org"):
+            raise DirectoryEventError(
+                f"{official} is not an active official to deactivate", entry.index
+            )
+        record.active, record.until = False, entry.index
+
+    def _routing_changed(self, entry: Entry) -> None:
+        _no_actor(entry)
+        official, platform = _text(entry, "official"), _text(entry, "platform")
+        record = self.officials.get(official)
+        if record is None or not record.active or record.org != platform:
+            raise DirectoryEventError(
+                f"{official} is not an active official of {platform}", entry.index
+            )
+
+    # --- the officials' key statements --------------------------------------------------
+
+    def _key_event_actor(self, entry: Entry) -> Actor:
+        if entry.actor is None or entry.statement is None:
+            raise KeyEventError(f"{entry.event} needs its actor and signed statement", entry.index)
+        record = self.officials.get(entry.actor.official)
+        if record is None or record.org != entry.actor.org or not record.active:
+            raise KeyEventError(
+                f"{entry.actor.official} is not an active official of {entry.actor.org}",
+                entry.index,
+            )
+        return entry.actor
+
+    def _new_keys(self, entry: Entry) -> list[dict[str, Any]]:
+        jwks = entry.details.get("keys")
+        if not isinstance(jwks, list) or not jwks or not isinstance(jwks[0], dict):
+            raise KeyEventError(f"{entry.event} details.keys must list the new keys", entry.index)
+        return jwks
+
+    def _proven(
+        self, token: str, keys: dict[str, Ed25519PublicKey], schema: Schema, entry: Entry, what: str
+    ) -> dict[str, Any]:
+        try:
+            return keystatements.verify(token, keys, schema)
+        except EnvelopeError as exc:
+            raise KeyEventError(f"the {what} does not verify: {exc}", entry.index) from exc
+
+    def _new_signing_key(
+        self, jwks: list[dict[str, Any]], entry: Entry
+    ) -> dict[str, Ed25519PublicKey]:
+        try:
+            key = load_public_jwk(jwks[0], use="sig")
+        except InvalidJWKError as exc:
+            raise KeyEventError(f"the new signing key is invalid: {exc}", entry.index) from exc
+        if not isinstance(key, Ed25519PublicKey):
+            raise KeyEventError("the new signing key is not Ed25519", entry.index)
+        return {str(jwks[0].get("kid")): key}
+
+    def _check_names(
+        self, payload: dict[str, Any], actor: Actor, jwks: list[dict[str, Any]], entry: Entry
+    ) -> None:
+        if (payload["org"], payload["official"]) != (actor.org, actor.official):
+            raise KeyEventError(
+                f"the statement is for {payload['official']}, the entry for {actor.official}",
+                entry.index,
+            )
+        if payload["jwks"]["keys"] != jwks:
+            raise KeyEventError(
+                "the logged keys are not the keys the statement registers", entry.index
+            )
+
+    def _replace_keys(self, official: str, jwks: list[dict[str, Any]], entry: Entry) -> None:
+        """Retire the official's active keys, as the log says, and register the new ones."""
+        record = self.officials[official]
+        active = sorted(kid for kid in record.kids if self.keys[kid].status == ACTIVE)
+        if entry.details.get("retired") != active:
+            raise KeyEventError(
+                f"the entry retires {entry.details.get('retired')},"
+                f" but {official}'s active keys were {active}",
+                entry.index,
+            )
+        for old in active:
+            self.keys[old].status, self.keys[old].until = RETIRED, entry.index
+        for jwk in jwks:
+            kid = jwk.get("kid")
+            try:
+                key = load_public_jwk(jwk)
+            except InvalidJWKError as exc:
+                raise KeyEventError(f"new key {kid} is invalid: {exc}", entry.index) from exc
+            if not isinstance(kid, str) or kid in self.keys:
+                raise KeyEventError(f"key {kid} is missing or registered twice", entry.index)
+            public = key if isinstance(key, Ed25519PublicKey) else None
+            self.keys[kid] = KeyRecord(
+                kid, official, str(jwk.get("use")), public, since=entry.index
+            )
+            record.kids.append(kid)
+
+    def _official_enrolled(self, entry: Entry) -> None:
+        actor = self._key_event_actor(entry)
+        jwks = self._new_keys(entry)
+        new_key = self._new_signing_key(jwks, entry)
+        if actor.kid not in new_key:
+            raise KeyEventError(
+                "an enrollment is signed by the new signing key itself", entry.index
+            )
+        assert entry.statement is not None  # checked by _key_event_actor
+        payload = self._proven(entry.statement, new_key, _ENROLLMENT, entry, "enrollment statement")
+        self._check_names(payload, actor, jwks, entry)
+        if entry.details.get("role") != self.officials[actor.official].role:
+            raise KeyEventError(
+                "the enrollment names another role than the invitation", entry.index
+            )
+        self._replace_keys(actor.official, jwks, entry)
+
+    def _key_rotated(self, entry: Entry) -> None:
+        actor = self._key_event_actor(entry)
+        jwks = self._new_keys(entry)
+        current = self._active_signing_keys(actor.official)
+        if actor.kid not in current:
+            raise SignerKeyError(
+                f"key {actor.kid} was not an active key of {actor.official}", entry.index
+            )
+        assert entry.statement is not None
+        payload = self._proven(
+            entry.statement, {actor.kid: current[actor.kid]}, _ROTATION, entry, "rotation statement"
+        )
+        proof = entry.details.get("proof")
+        if not isinstance(proof, str):
+            raise KeyEventError("a rotation carries the new key's proof", entry.index)
+        if (
+            self._proven(
+                proof, self._new_signing_key(jwks, entry), _ROTATION, entry, "proof of the new key"
+            )
+            != payload
+        ):
+            raise KeyEventError("the proof signs another rotation than the statement", entry.index)
+        self._check_names(payload, actor, jwks, entry)
+        self._replace_keys(actor.official, jwks, entry)
+
+    def _key_revoked(self, entry: Entry) -> None:
+        official, kid = _text(entry, "official"), _text(entry, "kid")
+        key = self.keys.get(kid)
+        record = self.officials.get(official)
+        if (
+            key is None
+            or record is None
+            or key.official != official
+            or record.org != _text(entry, "org")
+        ):
+            raise KeyEventError(f"{kid} is not a key of {official}", entry.index)
+        if key.status == REVOKED:
+            raise KeyEventError(f"key {kid} was already revoked at entry {key.until}", entry.index)
+        if entry.actor is not None:  # else the operator revoked it, on the log's authority
+            actor = self._key_event_actor(entry)
+            current = self._active_signing_keys(official)
+            if actor.official != official or actor.kid not in current:
+                raise SignerKeyError(
+                    f"key {actor.kid} was not an active key of {official}", entry.index
+                )
+            assert entry.statement is not None
+            payload = self._proven(
+                entry.statement,
+                {actor.kid: current[actor.kid]},
+                _REVOCATION,
+                entry,
+                "revocation statement",
+            )
+            if (payload["org"], payload["official"], payload["kid"], payload["reason"]) != (
+                record.org,
+                official,
+                kid,
+                entry.details.get("reason"),
+            ):
+                raise KeyEventError("the statement revokes another key than the entry", entry.index)
+        elif entry.statement is not None:
+            raise KeyEventError("an operator's revocation carries no statement", entry.index)
+        key.status, key.until = REVOKED, entry.index

@@ -1,0 +1,172 @@
+"""The audit: one pass over the entries, stopping at the first problem and naming it.
+
+Order of judgement: a signed checkpoint first (nothing else means anything without one);
+then, for each entry in log order, its leaf, its shape and what it means (statement
+signature against the key the log's own key events made valid for its actor, directory
+and case replay). The Merkle comparison runs over every entry even after a replay
+problem, because tampering can cause one: if the entries do not hash to what the log
+signed, the earliest place they part is the first problem, unless a replay problem comes
+before it.
+"""
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from exchange import merkle
+from exchange.auditor.checkpoints import check_consistency, verified
+from exchange.auditor.checks import StatementChecks, default_workers
+from exchange.auditor.entries import parse_entry
+from exchange.auditor.errors import (
+    AuditError,
+    EntryFormatError,
+    ExtraEntriesError,
+    RollbackError,
+    StatementError,
+)
+from exchange.auditor.integrity import Integrity
+from exchange.auditor.replay import Replay
+from exchange.auditor.state import AuditState
+from exchange.auditor.tree import CompactRange
+from exchange.checkpoint import Checkpoint
+
+PROGRESS_EVERY = 1024
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    """A log that verified: its checkpoint, what was checked, and the state to keep."""
+
+    checkpoint: Checkpoint
+    note: str
+    entries: int
+    signatures: int
+    frontier: tuple[bytes, ...]
+    previous_size: int | None
+
+    def state(self, origin: str, verifier_keys: Sequence[str]) -> AuditState:
+        return AuditState(origin, tuple(verifier_keys), self.note, self.frontier)
+
+
+def _comes_first(broken: AuditError, first: AuditError | None) -> bool:
+    """Whether the tree's verdict is reported before the entry-by-entry one.
+
+    Entries that are not what the log signed make their meaning moot: the tree wins when
+    its suspect range starts at or before a problem of meaning. An entry's own bytes
+    (not canonical, wrong index) are as precise as the tree, so those win where they fall
+    inside the range.
+    """
+    if first is None or first.index is None or broken.index is None:
+        return True
+    if isinstance(first, EntryFormatError):
+        end = broken.end if broken.end is not None else broken.index + 1
+        return end <= first.index
+    return broken.index <= first.index
+
+
+def verify_log(
+    entries: Iterable[str | bytes],
+    checkpoint_note: str,
+    verifier_keys: Sequence[str],
+    origin: str,
+    *,
+    previous: AuditState | None = None,
+    consistency_proof: Sequence[bytes] | None = None,
+    witnesses: Sequence[str] = (),
+    progress: Callable[[int], None] | None = None,
+    workers: int | None = None,
+) -> AuditReport:
+    """Verify the log `entries` (their RFC 8785 text, from index 0) up to the checkpoint.
+
+    `previous` is the state this auditor saved after its last full success; the new
+    checkpoint must extend it (by `consistency_proof` if given, else one computed from the
+    entries). `witnesses` are earlier signed checkpoints of the log, used to say which
+    entry differs. `workers` is how many processes check statements beside the replay
+    (default: one per CPU for a large log, none for a small one). Raises an AuditError
+    naming the first problem; returns the report.
+    """
+    checkpoint = verified(checkpoint_note, verifier_keys, origin, "the log's checkpoint")
+    saved = None
+    if previous is not None:
+        saved = verified(previous.checkpoint, verifier_keys, origin, "your saved checkpoint")
+        if saved.size > checkpoint.size:
+            raise RollbackError(
+                f"the log has {checkpoint.size} entries, but you verified a checkpoint of"
+                f" {saved.size} before: entries from {checkpoint.size} on have vanished",
+                checkpoint.size,
+            )
+    integrity = Integrity(checkpoint, verifier_keys, origin, previous, witnesses)
+    wanted = integrity.sizes
+    old = saved.size if saved is not None else 0
+    tree = CompactRange(
+        merkle.plan_nodes(merkle.consistency_plan(old, checkpoint.size))
+        if 0 < old < checkpoint.size and consistency_proof is None
+        else ()
+    )
+    checks = StatementChecks(default_workers(checkpoint.size) if workers is None else workers)
+    replay = Replay(checks)
+    first: AuditError | None = None
+    extra = False
+    try:
+        for raw in entries:
+            position = tree.size
+            if position == checkpoint.size:
+                extra = True
+                break
+            if isinstance(raw, str):
+                # A lone surrogate cannot be in a UTF-8 leaf: hash it anyway so the tree
+                # comparison still says where the entries part from what was signed.
+                try:
+                    data = raw.encode("utf-8")
+                except UnicodeEncodeError:
+                    data = raw.encode("utf-8", "surrogatepass")
+                    if first is None:
+                        first = EntryFormatError("the entry is not valid UTF-8", position)
+            else:
+                data = raw
+            tree.append(merkle.leaf_hash(data))
+            if tree.size in wanted:
+                integrity.observe(tree)
+            if first is None:
+                try:
+                    replay.entry(parse_entry(data, position))
+                except AuditError as exc:
+                    first = exc
+                if checks.failure is not None:
+                    first = StatementError(checks.failure[1], checks.failure[0])
+            if progress is not None and tree.size % PROGRESS_EVERY == 0:
+                progress(tree.size)
+        failed = checks.finish()
+    finally:
+        checks.close()
+    if progress is not None:
+        progress(tree.size)
+    # A statement's own check outranks a replay problem at the same index: it says why.
+    if failed is not None and (first is None or first.index is None or failed[0] <= first.index):
+        first = StatementError(failed[1], failed[0])
+    broken = integrity.error(tree)
+    if broken is not None and _comes_first(broken, first):
+        raise broken
+    if first is not None:
+        raise first
+    if extra:
+        raise ExtraEntriesError(
+            f"the source serves entries beyond its checkpoint of size {checkpoint.size}",
+            checkpoint.size,
+        )
+    if saved is not None and saved.size < checkpoint.size:
+        proof = (
+            consistency_proof
+            if consistency_proof is not None
+            else merkle.assemble(
+                merkle.consistency_plan(saved.size, checkpoint.size), tree.captured
+            )
+        )
+        check_consistency(saved, checkpoint, proof)
+    return AuditReport(
+        checkpoint,
+        checkpoint_note,
+        tree.size,
+        checks.count,
+        tuple(digest for _, digest in tree.frontier()),
+        saved.size if saved is not None else None,
+    )

@@ -1,0 +1,166 @@
+"""The stored subtrees in a real database against RFC 9162's recursive definitions.
+
+Logs are built through `exchange.audit.append` in `exchange.db.write()` transactions (so
+batches of appends share a transaction and a checkpoint, as on the server); proofs are read
+back through `exchange.logstore` and compared with `exchange.merkle`'s reference recursion
+over the same leaves, then verified.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import event, func, select
+
+from exchange import audit, db, logstore, merkle, migrate
+from exchange.checkpoint import verify_checkpoint
+from exchange.events import Event
+from exchange.models import Checkpoint, LogEntry, LogNode
+from exchange.serverkeys import LogSigner
+
+ORIGIN = "store.test/log"
+NOW = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
+BATCHES = [1, 1, 2, 3, 1, 5, 8, 13, 1, 21, 34, 2, 55, 89, 1, 4, 97]  # 337 entries
+SIGNER = LogSigner(ORIGIN, Ed25519PrivateKey.generate())
+
+
+def build(url: str, batches: list[int]) -> list[bytes]:
+    """Append `batches` (one write transaction each); return the leaf hashes."""
+    database = db.make_database(url)
+    try:
+        for batch, size in enumerate(batches):
+            with db.write(database) as session:
+                for number in range(size):
+                    audit.append(
+                        session,
+                        Event.ROUTING_CHANGED if number % 2 else Event.ORGANISATION_CREATED,
+                        NOW,
+                        details={"batch": batch, "number": number},
+                        signer=SIGNER,
+                    )
+        with db.read(database) as session:
+            leaves = session.scalars(select(LogEntry.leaf).order_by(LogEntry.index)).all()
+    finally:
+        database.engine.dispose()
+    return [merkle.leaf_hash(leaf.encode()) for leaf in leaves]
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "empty.db"
+    database = db.make_database(f"sqlite:///{path}")
+    migrate.upgrade(database.engine)
+    database.engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="module")
+def stored(template, tmp_path_factory):
+    path = tmp_path_factory.mktemp("stored") / "log.db"
+    shutil.copy(template, path)
+    url = f"sqlite:///{path}"
+    hashes = build(url, BATCHES)
+    database = db.make_database(url)
+    with db.read(database) as session:
+        yield session, hashes
+    database.engine.dispose()
+
+
+def test_an_append_writes_log_n_nodes(stored):
+    session, hashes = stored
+    nodes = session.scalar(select(func.count()).select_from(LogNode))
+    # Every complete subtree once: n leaves and n - popcount(n) inner nodes.
+    assert nodes == 2 * len(hashes) - len(hashes).bit_count()
+
+
+def test_every_checkpoint_is_signed_over_the_stored_root(stored):
+    session, hashes = stored
+    checkpoints = session.scalars(select(Checkpoint).order_by(Checkpoint.size)).all()
+    sizes = [sum(BATCHES[: i + 1]) for i in range(len(BATCHES))]
+    assert [c.size for c in checkpoints] == sizes
+    for checkpoint in checkpoints:
+        signed = verify_checkpoint(checkpoint.note, [SIGNER.verifier_key], ORIGIN)
+        assert signed.root == checkpoint.root == merkle.root(hashes[: checkpoint.size])
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_stored_inclusion_proofs_are_the_reference_ones(stored, data):
+    session, hashes = stored
+    size = data.draw(st.integers(1, len(hashes)), label="size")
+    index = data.draw(st.integers(0, size - 1), label="index")
+    proof = logstore.inclusion_proof(session, index, size)
+    assert proof == merkle.inclusion_proof(hashes, index, size)
+    root = logstore.root(session, size, {})
+    assert root == merkle.root(hashes[:size])
+    merkle.verify_inclusion(hashes[index], index, size, proof, root)
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_stored_consistency_proofs_are_the_reference_ones(stored, data):
+    session, hashes = stored
+    new = data.draw(st.integers(1, len(hashes)), label="new")
+    old = data.draw(st.integers(1, new), label="old")
+    proof = logstore.consistency_proof(session, old, new)
+    assert proof == merkle.consistency_proof(hashes, old, new)
+    merkle.verify_consistency(old, new, merkle.root(hashes[:old]), merkle.root(hashes[:new]), proof)
+
+
+@settings(max_examples=25, deadline=None)
+@given(batches=st.lists(st.integers(1, 6), min_size=1, max_size=10))
+def test_any_batching_stores_the_same_tree(template, batches):
+    """However appends are grouped into transactions, every proof is the reference one."""
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "log.db"
+        shutil.copy(template, path)
+        hashes = build(f"sqlite:///{path}", batches)
+        database = db.make_database(f"sqlite:///{path}")
+        try:
+            with db.read(database) as session:
+                for size in range(1, len(hashes) + 1):
+                    root = merkle.root(hashes[:size])
+                    assert logstore.root(session, size, {}) == root
+                    for index in range(size):
+                        proof = logstore.inclusion_proof(session, index, size)
+                        assert proof == merkle.inclusion_proof(hashes, index, size)
+                        merkle.verify_inclusion(hashes[index], index, size, proof, root)
+                    for old in range(1, size + 1):
+                        proof = logstore.consistency_proof(session, old, size)
+                        assert proof == merkle.consistency_proof(hashes, old, size)
+        finally:
+            database.engine.dispose()
+
+
+def test_proofs_read_nodes_by_primary_key_not_by_scanning(stored):
+    """Every node query is answered from the primary key: an O(log n) proof reads O(log n)
+    rows at any size (a query plan with a table scan made appends and proofs O(n))."""
+    session, hashes = stored
+    statements = []
+    engine = session.get_bind()
+
+    def record(_conn, _cursor, statement, parameters, _context, _executemany):
+        if "FROM log_nodes" in statement:
+            statements.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        logstore.inclusion_proof(session, 5, len(hashes))
+        logstore.consistency_proof(session, 7, len(hashes))
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert len(statements) == 2
+    for statement, parameters in statements:
+        explained = session.connection().exec_driver_sql(
+            f"EXPLAIN QUERY PLAN {statement}", parameters
+        )
+        plan = [row[3] for row in explained]
+        assert not any(step.startswith("SCAN log_nodes") for step in plan), plan
+        assert any("USING INDEX" in step or "USING PRIMARY KEY" in step for step in plan), plan
