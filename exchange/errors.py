@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 class ExchangeError(Exception):
     status: ClassVar[int] = 400
     slug: ClassVar[str] = "bad-request"
-    title: ClassVar[str] = "The request cannot be processed"
+    title: ClassVar[str] = "The request is malformed"
 
     def __init__(self, detail: str, **extensions: Any) -> None:
         super().__init__(detail)
@@ -157,6 +157,11 @@ class ReceiptMismatchError(UnprocessableError):
 class InvalidAssigneeError(UnprocessableError):
     slug = "invalid-assignee"
     title = "The assignee is not an active official of this platform"
+
+
+class InvalidCursorError(UnprocessableError):
+    slug = "invalid-cursor"
+    title = "The cursor is not one this server gave"
 
 
 class KeyRegistrationError(UnprocessableError):

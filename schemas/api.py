@@ -17,7 +17,7 @@ from schemas.common import (
     Text,
     UtcTimestamp,
 )
-from schemas.enums import Category, Priority
+from schemas.enums import Category, Outcome, Priority
 from schemas.envelope import CompactJws
 from schemas.keys import PublicJwkSchema
 
@@ -103,7 +103,11 @@ class LogReceiptSchema(ResponseSchema):
 
 class LogEntrySchema(ResponseSchema):
     index = fields.Integer(required=True)
-    entry = fields.String(required=True, metadata={"description": "RFC 8785 JSON; the leaf."})
+    entry = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "RFC 8785 JSON; the leaf. Null when withheld from the caller."},
+    )
     leaf_hash = fields.String(required=True)
 
 
@@ -296,8 +300,22 @@ class CaseListSchema(ResponseSchema):
     next_cursor = fields.String(allow_none=True, required=True)
 
 
+# The case states (exchange.workflow.State, which the tests hold this list to).
+CASE_STATES = (
+    "submitted",
+    "delivered",
+    "acknowledged",
+    "needs_info",
+    "supplemented",
+    *(outcome.value for outcome in Outcome),
+    "withdrawn",
+    "withdrawal_acknowledged",
+    "closed",
+)
+
+
 class CasesQuerySchema(StrictSchema):
-    state = Text(max_length=32)
+    state = Choice(CASE_STATES)
     category = Choice(Category)
     priority = Choice(Priority)
     overdue = fields.Boolean()

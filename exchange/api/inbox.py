@@ -25,7 +25,7 @@ def read_inbox(query: dict[str, Any], caller: Caller) -> dict[str, Any]:
     """Handoffs with seq > after. Each first fetch is logged as a delivery."""
     moment = now()
     with db.write() as session:
-        rows = inbox.page(session, caller.official_id, query["after"], query["limit"])
+        rows = inbox.page(session, caller, query["after"], query["limit"])
         deliveries.record(session, moment, caller, [(handoff, case) for _, handoff, case in rows])
         return {
             "items": [

@@ -9,6 +9,7 @@ from exchange.api.auth import authenticated
 from exchange.api.blueprint import BEARER, Blueprint
 from exchange.serverkeys import server_keys
 from exchange.services import log
+from exchange.services.caller import Caller
 from schemas.api import (
     ConsistencyProofSchema,
     ConsistencyQuerySchema,
@@ -52,14 +53,22 @@ def verifier_key() -> dict[str, Any]:
 @blp.response(200, LogEntriesSchema)
 @blp.problems(401, 422)
 @blp.doc(security=BEARER)
-def entries(query: dict[str, Any], **_caller: Any) -> dict[str, Any]:
-    """Entries [start, end), at most 1000, of the checkpointed log."""
+def entries(query: dict[str, Any], caller: Caller) -> dict[str, Any]:
+    """Entries [start, end), at most 1000, of the checkpointed log.
+
+    Auditors get every entry. Officials get the directory's entries and those of the cases
+    they may see; for any other, `entry` is null and only its leaf hash is given.
+    """
     with db.read() as session:
-        rows = log.entries(session, query["start"], query["end"], MAX_ENTRIES_PAGE)
+        rows = log.entries_for(session, caller, query["start"], query["end"], MAX_ENTRIES_PAGE)
         return {
             "entries": [
-                {"index": row.index, "entry": row.leaf, "leaf_hash": log.b64(log.leaf_hash(row))}
-                for row in rows
+                {
+                    "index": row.index,
+                    "entry": row.leaf if readable else None,
+                    "leaf_hash": log.b64(log.leaf_hash(row)),
+                }
+                for row, readable in rows
             ]
         }
 

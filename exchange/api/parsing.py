@@ -2,6 +2,7 @@
 
 JSON bodies must say `application/json` (else 415), parse (else 400), nest no deeper than
 the configured depth (else 400) and match their schema (else 422 with `errors` by field).
+Form bodies (the OAuth token request) must say `application/x-www-form-urlencoded`.
 """
 
 import json
@@ -13,10 +14,13 @@ from marshmallow import Schema, ValidationError
 from webargs.flaskparser import FlaskParser
 
 from exchange.api.problems import (
+    JSONTooDeepError,
     MalformedJSONError,
     RequestValidationError,
     UnsupportedMediaTypeError,
 )
+
+FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
 
 
 def _depth(document: Any, limit: int) -> int:
@@ -40,13 +44,34 @@ def parse_json_body(request: Request, max_depth: int) -> Any:
         )
     data = request.get_data(cache=True)
     try:
-        document = json.loads(data)
+        document = json.loads(data, parse_constant=_no_constant, object_pairs_hook=_no_duplicates)
     except RecursionError as exc:
-        raise MalformedJSONError("the JSON is nested too deeply") from exc
+        raise JSONTooDeepError(f"the JSON is nested deeper than {max_depth} levels") from exc
+    except _DuplicateKeyError as exc:
+        raise MalformedJSONError(f"the member {exc} appears twice in one object") from exc
     except (UnicodeDecodeError, ValueError) as exc:
         raise MalformedJSONError("the body is not valid UTF-8 JSON") from exc
     if _depth(document, max_depth) > max_depth:
-        raise MalformedJSONError(f"the JSON is nested deeper than {max_depth} levels")
+        raise JSONTooDeepError(f"the JSON is nested deeper than {max_depth} levels")
+    return document
+
+
+class _DuplicateKeyError(ValueError):
+    pass
+
+
+def _no_constant(name: str) -> NoReturn:
+    # Python's json takes NaN and Infinity; RFC 8259 JSON has no such numbers.
+    raise ValueError(f"{name} is not JSON")
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # Two parsers reading {"a": 1, "a": 2} may disagree on which one counts.
+    document: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in document:
+            raise _DuplicateKeyError(json.dumps(name))
+        document[name] = value
     return document
 
 
@@ -58,6 +83,15 @@ class StrictParser(FlaskParser):
 
     def load_json(self, req: Request, schema: Schema) -> Any:
         return parse_json_body(req, current_app.config["MAX_JSON_DEPTH"])
+
+    def load_form(self, req: Request, schema: Schema) -> Any:
+        # OAuth 2.0 (RFC 6749 §4.4.2) token requests are form-encoded, and nothing else:
+        # JSON here would otherwise look like an empty form and pass for a schema error.
+        if req.mimetype != FORM_MEDIA_TYPE:
+            raise UnsupportedMediaTypeError(
+                f"Content-Type is {req.mimetype or 'missing'}; send {FORM_MEDIA_TYPE}"
+            )
+        return super().load_form(req, schema)
 
     def handle_error(
         self,

@@ -8,7 +8,7 @@ envelope errors); anything unexpected is a bare 500 with the request id.
 
 import json
 import logging
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask, Response, g
 from werkzeug.exceptions import HTTPException
@@ -30,7 +30,7 @@ _HTTP_PROBLEMS: dict[int, tuple[str, str]] = {
     405: ("method-not-allowed", "The method is not allowed on this resource"),
     406: ("not-acceptable", "No acceptable representation"),
     413: ("payload-too-large", "The request body exceeds the size limit"),
-    415: ("unsupported-media-type", "The request body must be application/json"),
+    415: ("unsupported-media-type", "The request body is not of a media type this accepts"),
     429: ("rate-limited", "Too many requests"),
     500: ("internal-error", "The server failed to process the request"),
     503: ("unavailable", "The service is temporarily unavailable"),
@@ -51,14 +51,50 @@ class MalformedJSONError(ExchangeError):
     title = "The request body is not valid JSON"
 
 
+class JSONTooDeepError(MalformedJSONError):
+    slug = "json-too-deep"
+    title = "The request body's JSON is nested too deeply"
+
+
 class UnsupportedMediaTypeError(ExchangeError):
     status = 415
     slug = "unsupported-media-type"
-    title = "The request body must be application/json"
+    title = _HTTP_PROBLEMS[415][1]
 
 
 def problem_type(slug: str) -> str:
     return PROBLEM_TYPE_PREFIX + slug
+
+
+E = TypeVar("E", bound=Exception)
+
+
+def _family(cls: type[E]) -> list[type[E]]:
+    """The class and all its subclasses, however deep."""
+    found = [cls]
+    for sub in cls.__subclasses__():
+        found += _family(sub)
+    return found
+
+
+def catalogue() -> dict[str, dict[str, Any]]:
+    """Every problem type this API defines, by type URI: its status and its title.
+
+    Published in the OpenAPI description as `x-problem-types`, so that a client can
+    handle each cause without parsing prose.
+    """
+    entries: dict[str, tuple[int, str]] = {
+        slug: (status, title) for status, (slug, title) in _HTTP_PROBLEMS.items()
+    }
+    entries["not-ready"] = (503, "Not ready")
+    for error in _family(ExchangeError):
+        entries[error.slug] = (error.status, error.title)
+    for envelope_error in _family(EnvelopeError):
+        entries[f"envelope-{envelope_error.code}"] = (422, envelope_error.title)
+    return {
+        problem_type(slug): {"status": status, "title": title}
+        for slug, (status, title) in sorted(entries.items())
+    }
 
 
 def problem(
@@ -110,6 +146,10 @@ def _unexpected(error: Exception) -> Response:
 
 
 def init_app(app: Flask) -> None:
+    api = app.extensions.get("exchange.openapi")
+    if api is not None:
+        # An OpenAPI extension at the top level of the description (merged in by apispec).
+        api.spec.options["x-problem-types"] = catalogue()
     app.register_error_handler(ExchangeError, _exchange_error)
     app.register_error_handler(EnvelopeError, _envelope_error)
     app.register_error_handler(HTTPException, _http_error)

@@ -16,7 +16,7 @@ blp = Blueprint("token", __name__, url_prefix="/v1", description="OAuth 2.0 acce
 @blp.route("/token", methods=["POST"])
 @blp.arguments(TokenRequestSchema, location="form")
 @blp.response(200, TokenResponseSchema, headers={"Cache-Control": {"description": "no-store"}})
-@blp.problems(400, 401, 415, 422, 429)
+@blp.problems(400, 401, 413, 415, 422, 429)
 def issue_token(form: dict[str, Any]) -> dict[str, Any]:
     """Exchange a client assertion signed with your key for a short-lived access token."""
     with db.write() as session:

@@ -10,10 +10,10 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import Session
 
-from exchange.errors import NotFoundError, UnprocessableError
+from exchange.errors import InvalidCursorError
 from exchange.models import Case, Handoff
 from exchange.services.caller import Caller
-from exchange.services.visibility import can_see, case_filter
+from exchange.services.visibility import case_filter, visible_case
 from exchange.workflow import AWAITING_ACK, AWAITING_ACTION, WITHDRAWING
 from schemas.common import format_utc, parse_utc
 
@@ -53,7 +53,7 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
         updated, case_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         return parse_utc(updated), str(case_id)
     except (binascii.Error, ValueError, TypeError) as exc:
-        raise UnprocessableError("the cursor is not one this server gave") from exc
+        raise InvalidCursorError("pass next_cursor exactly as a previous page gave it") from exc
 
 
 def list_cases(
@@ -91,10 +91,7 @@ def list_cases(
 
 
 def get_case(session: Session, caller: Caller, case_id: str) -> Case:
-    case = session.get(Case, case_id)
-    if case is None or not can_see(caller, case):
-        raise NotFoundError(f"no case {case_id}")
-    return case
+    return visible_case(session, caller, case_id)
 
 
 def timeline(session: Session, case: Case) -> Sequence[Handoff]:

@@ -7,6 +7,7 @@ clock, the state), so a client's retry always gets the original answer.
 """
 
 import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,7 +28,6 @@ from exchange.errors import (
     InvalidAssigneeError,
     InvalidTransitionError,
     MissingRecipientKeysError,
-    NotFoundError,
     ReceiptMismatchError,
     RecipientUnreachableError,
     SenderMismatchError,
@@ -41,9 +41,9 @@ from exchange.models import Case, Handoff, Official, Organisation, Route
 from exchange.services import directory, inbox
 from exchange.services.caller import Caller
 from exchange.services.clock import check_issued_at
-from exchange.services.visibility import can_see, side_of
+from exchange.services.visibility import can_see, side_of, visible_case
 from exchange.workflow import Side, State, TransitionError
-from keys.b64 import b64url_encode
+from keys.b64 import b64url_decode, b64url_encode
 from schemas.common import format_utc, parse_utc
 from schemas.enums import Kind, OrgKind, Role
 
@@ -76,6 +76,10 @@ def accept(
 ) -> Accepted:
     """Accept a new case (`case_id` None) or a later handoff of case `case_id`."""
     envelope = Envelope.from_json(document)
+    digest = envelope_digest(envelope)
+    repost = _identical_repost(session, caller, envelope, digest)
+    if repost is not None:
+        return repost
     statement = verify_statement(
         envelope, directory.signing_keys(session, caller.official_id), policy.limits
     )
@@ -88,20 +92,53 @@ def accept(
         raise WrongEndpointError(f"a {statement.kind} is sent to {where}")
     if case_id is not None and statement.case_id != case_id:
         raise CaseMismatchError(f"the statement is for case {statement.case_id}, not {case_id}")
-    digest = envelope_digest(envelope)
+    # A case the caller may not see is missing, whatever else is wrong with the handoff.
+    case = visible_case(session, caller, case_id) if case_id is not None else None
     existing = session.get(Handoff, statement.handoff_id)
     if existing is not None:
-        case = session.get(Case, existing.case_id)
-        if existing.envelope_sha256 == digest and case is not None and can_see(caller, case):
-            return Accepted(existing, case, replayed=True)
-        raise HandoffConflictError(
-            f"handoff {statement.handoff_id} exists with other content",
-            case_id=existing.case_id,
-        )
+        return _repeated(session, caller, existing, digest)
     check_issued_at(payload["issued_at"], now, policy.skew)
-    if statement.kind == Kind.CASE:
+    if case is None:
         return _open_case(session, now, policy, caller, envelope, statement, digest)
-    return _continue_case(session, now, caller, envelope, statement, digest)
+    return _continue_case(session, now, caller, case, envelope, statement, digest)
+
+
+def _identical_repost(
+    session: Session, caller: Caller, envelope: Envelope, digest: str
+) -> Accepted | None:
+    """The first answer to a byte-identical re-post by its sender, even after a key rotation.
+
+    These exact bytes were verified when first accepted, so equal digests stand in for a
+    second verification, which the sender's since-retired key could no longer pass.
+    """
+    try:
+        claimed = json.loads(b64url_decode(envelope.statement.split(".")[1]))["handoff_id"]
+        existing = session.get(Handoff, claimed) if isinstance(claimed, str) else None
+    except (IndexError, KeyError, TypeError, ValueError):
+        return None  # not even well-formed: the full checks below say why
+    if (
+        existing is None
+        or existing.envelope_sha256 != digest
+        or existing.sender_official != caller.official_id
+    ):
+        return None
+    case = session.get(Case, existing.case_id)
+    if case is None or not can_see(caller, case):
+        return None
+    return Accepted(existing, case, replayed=True)
+
+
+def _repeated(session: Session, caller: Caller, existing: Handoff, digest: str) -> Accepted:
+    """A handoff_id seen before: the same bytes get the first answer, anything else a 409."""
+    case = session.get(Case, existing.case_id)
+    if case is None or not can_see(caller, case):
+        # Name no case the caller may not see (they may have copied the id from the log).
+        raise HandoffConflictError(f"handoff_id {existing.id} is taken; use a new one")
+    if existing.envelope_sha256 == digest:
+        return Accepted(existing, case, replayed=True)
+    raise HandoffConflictError(
+        f"handoff {existing.id} of case {case.id} exists with other content", case_id=case.id
+    )
 
 
 def _open_case(
@@ -204,14 +241,12 @@ def _continue_case(
     session: Session,
     now: datetime,
     caller: Caller,
+    case: Case,
     envelope: Envelope,
     statement: VerifiedStatement,
     digest: str,
 ) -> Accepted:
     payload, kind = statement.payload, statement.kind
-    case = session.get(Case, statement.case_id)
-    if case is None or not can_see(caller, case):
-        raise NotFoundError(f"no case {statement.case_id}")
     side = side_of(caller, case)
     if side is None:
         raise ForbiddenError("only the case's agency and platform officials send handoffs")
@@ -225,7 +260,7 @@ def _continue_case(
     if replied is None or replied.case_id != case.id:
         raise UnknownHandoffError(f"in_reply_to names no handoff of case {case.id}")
     if kind == Kind.RECEIPT:
-        _check_receipt(payload["meta"], replied, caller)
+        _check_receipt(payload["meta"], replied, caller, case)
     if kind == Kind.ASSIGNMENT:
         _check_assignee(session, case, payload["meta"]["assignee"])
     try:
@@ -249,9 +284,13 @@ def _continue_case(
     return Accepted(handoff, case, replayed=False)
 
 
-def _check_receipt(meta: Mapping[str, Any], acknowledged: Handoff, caller: Caller) -> None:
+def _check_receipt(
+    meta: Mapping[str, Any], acknowledged: Handoff, caller: Caller, case: Case
+) -> None:
     if acknowledged.sender_org == caller.org_id:
-        raise InvalidTransitionError("a receipt acknowledges the other side's handoff")
+        raise InvalidTransitionError(
+            "a receipt acknowledges the other side's handoff", state=case.state
+        )
     if meta["record_sha256"] != acknowledged.record_sha256:
         raise ReceiptMismatchError(
             "the record you decrypted is not the one the sender signed for",

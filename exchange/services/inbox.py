@@ -7,6 +7,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from exchange.models import Case, Handoff, InboxHead, InboxItem, Official
+from exchange.services.caller import Caller
+from exchange.services.visibility import case_filter
 from schemas.enums import Role
 
 
@@ -64,13 +66,19 @@ def deliver(session: Session, now: datetime, handoff: Handoff, officials: Iterab
 
 
 def page(
-    session: Session, official_id: str, after: int, limit: int
+    session: Session, caller: Caller, after: int, limit: int
 ) -> list[tuple[InboxItem, Handoff, Case]]:
+    """Inbox items after `after`, of cases the caller may still see.
+
+    An item of a case since reassigned to someone else is skipped: its seq stays taken
+    (the sequence is gap-free as assigned), but its content is no longer the caller's.
+    """
     rows = session.execute(
         select(InboxItem, Handoff, Case)
         .join(Handoff, Handoff.id == InboxItem.handoff_id)
         .join(Case, Case.id == Handoff.case_id)
-        .where(InboxItem.official_id == official_id, InboxItem.seq > after)
+        .where(InboxItem.official_id == caller.official_id, InboxItem.seq > after)
+        .where(case_filter(caller))
         .order_by(InboxItem.seq)
         .limit(limit)
     )

@@ -56,7 +56,10 @@ def _parse_jwks(jwks: dict[str, Any]) -> dict[str, Any]:
 
 def _proven(token: str, schema: Any, sig_jwk: dict[str, Any]) -> dict[str, Any]:
     """Verify a statement signed by the new signing key itself: proof of possession."""
-    key = load_public_jwk(sig_jwk, use="sig")
+    try:
+        key = load_public_jwk(sig_jwk, use="sig")
+    except InvalidJWKError as exc:
+        raise KeyRegistrationError(f"the new signing key is not acceptable: {exc}") from exc
     if not isinstance(key, Ed25519PublicKey):
         raise KeyRegistrationError("the signing key must be Ed25519")
     try:
@@ -163,7 +166,8 @@ def _unverified_jwks_statement(statement: str) -> tuple[str, dict[str, Any]]:
         payload = strict_json(jws.payload, "key statement payload")
     except EnvelopeError as exc:
         raise KeyRegistrationError(f"the statement is malformed: {exc}") from exc
-    keys = payload.get("jwks", {}).get("keys") if isinstance(payload, dict) else None
+    jwks = payload.get("jwks") if isinstance(payload, dict) else None
+    keys = jwks.get("keys") if isinstance(jwks, dict) else None
     if not isinstance(keys, list) or not keys or not isinstance(keys[0], dict):
         raise KeyRegistrationError("the statement must carry jwks with the signing key first")
     return jws.kid, payload

@@ -9,7 +9,9 @@ from sqlalchemy.orm import Session
 
 from exchange import checkpoints, logstore, merkle
 from exchange.errors import NotFoundError, UnprocessableError
-from exchange.models import Checkpoint, LogEntry
+from exchange.models import Case, Checkpoint, LogEntry
+from exchange.services.caller import Caller
+from exchange.services.visibility import case_filter
 
 
 def b64(data: bytes) -> str:
@@ -72,7 +74,7 @@ def _tree_size(session: Session) -> int:
 
 
 def entries(session: Session, start: int, end: int, max_page: int) -> Sequence[LogEntry]:
-    """Entries [start, end) of the checkpointed log, at most `max_page` of them."""
+    """Entries [start, end) of the checkpointed log, at most `max_page`: the server's view."""
     if start < 0 or end <= start:
         raise UnprocessableError("need 0 <= start < end")
     end = min(end, start + max_page, _tree_size(session))
@@ -81,6 +83,27 @@ def entries(session: Session, start: int, end: int, max_page: int) -> Sequence[L
         .where(LogEntry.index >= start, LogEntry.index < end)
         .order_by(LogEntry.index)
     ).all()
+
+
+def entries_for(
+    session: Session, caller: Caller, start: int, end: int, max_page: int
+) -> list[tuple[LogEntry, bool]]:
+    """Entries [start, end) of the checkpointed log, at most `max_page`, each with whether
+    the caller may read it.
+
+    Auditors read everything. Officials read the directory's entries (organisations,
+    officials, keys: what they must check before encrypting) and those of cases they may
+    see; of the others they get only the leaf hash, enough to check the tree, nothing about
+    whose case it is.
+    """
+    rows = entries(session, start, end, max_page)
+    if caller.is_auditor:
+        return [(row, True) for row in rows]
+    case_ids = {row.case_id for row in rows if row.case_id}
+    visible = set(
+        session.scalars(select(Case.id).where(Case.id.in_(case_ids), case_filter(caller)))
+    )
+    return [(row, row.case_id is None or row.case_id in visible) for row in rows]
 
 
 def inclusion(session: Session, index: int, tree_size: int) -> tuple[bytes, list[bytes]]:

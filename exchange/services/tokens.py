@@ -64,6 +64,16 @@ def _claims(payload: bytes) -> dict[str, Any]:
     return claims
 
 
+def _moment(value: object, claim: str) -> datetime:
+    """A NumericDate claim as a time; integers only, and only those the calendar holds."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise _refuse(f"{claim} must be an integer (seconds since the epoch)")
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError) as exc:
+        raise _refuse(f"{claim} is out of range") from exc
+
+
 def authenticate(
     session: Session,
     now: datetime,
@@ -88,20 +98,14 @@ def authenticate(
     audiences = claims.get("aud")
     if audience not in (audiences if isinstance(audiences, list) else [audiences]):
         raise _refuse(f"aud must be the token endpoint {audience}")
-    exp = claims.get("exp")
-    if not isinstance(exp, int) or isinstance(exp, bool):
-        raise _refuse("exp must be an integer")
-    expires = datetime.fromtimestamp(exp, UTC)
+    expires = _moment(claims.get("exp"), "exp")
     if expires <= now:
         raise _refuse("the client_assertion has expired")
     if expires > now + max_lifetime + skew:
         raise _refuse(f"exp may be at most {int(max_lifetime.total_seconds())} s ahead")
     for claim in ("nbf", "iat"):
-        value = claims.get(claim)
-        if value is not None and (
-            not isinstance(value, int) or datetime.fromtimestamp(value, UTC) > now + skew
-        ):
-            raise _refuse(f"{claim} must be an integer time that has passed")
+        if claim in claims and _moment(claims[claim], claim) > now + skew:
+            raise _refuse(f"{claim} must be a time that has passed")
     jti = claims.get("jti")
     if not isinstance(jti, str) or not 1 <= len(jti) <= 255:
         raise _refuse("jti must be a string of 1-255 characters")

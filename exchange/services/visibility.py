@@ -1,7 +1,9 @@
 """Who may see which case. A case the caller may not see does not exist for them (404)."""
 
 from sqlalchemy import ColumnElement, and_, false, true
+from sqlalchemy.orm import Session
 
+from exchange.errors import NotFoundError
 from exchange.models import Case
 from exchange.services.caller import Caller
 from exchange.workflow import Side
@@ -31,6 +33,18 @@ def can_see(caller: Caller, case: Case) -> bool:
     if caller.role == Role.PLATFORM_OFFICIAL:
         return case.platform_org == caller.org_id and case.assignee_id == caller.official_id
     return False
+
+
+def visible_case(session: Session, caller: Caller, case_id: str) -> Case:
+    """The case, or the very same 404 whether it does not exist or is not the caller's.
+
+    The detail names no id: the problem a stranger gets for someone else's case must be
+    byte for byte the one for a case that never existed.
+    """
+    case = session.get(Case, case_id)
+    if case is None or not can_see(caller, case):
+        raise NotFoundError("no such case")
+    return case
 
 
 def side_of(caller: Caller, case: Case) -> Side | None:

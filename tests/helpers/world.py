@@ -6,6 +6,7 @@ real keys and real envelopes for everything an official does.
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -13,17 +14,24 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import func, select
 
 from exchange import db
 from exchange import envelope as env
 from exchange.client import statements
-from exchange.services import operator
-from keys import Identity
+from exchange.models import LogEntry
+from exchange.services import keys, operator
+from keys import Identity, b64url_decode
 from schemas.common import format_utc
 from tests.conftest import PUBLIC_URL, FakeClock
 from tests.schemas import examples
 
 TOKEN_URL = f"{PUBLIC_URL}/v1/token"
+
+
+def statement_of(sealed: env.Envelope) -> dict[str, Any]:
+    """The statement's payload, read without verifying (the server is what verifies)."""
+    return json.loads(b64url_decode(sealed.statement.split(".")[1]))
 
 
 @dataclass
@@ -34,6 +42,7 @@ class Official:
     role: str
     identity: Identity = field(default_factory=Identity.generate)
     token: str | None = None
+    active: bool = True
 
     @property
     def client(self) -> FlaskClient:
@@ -66,6 +75,22 @@ class Official:
 
     def post(self, path: str, body: Any, **kwargs: Any):
         return self.client.post(path, json=body, headers=self.headers(), **kwargs)
+
+    def send(self, sealed: env.Envelope):
+        """POST an envelope where its kind belongs: a case to /v1/cases, the rest to its case."""
+        payload = statement_of(sealed)
+        if payload["kind"] == "case":
+            return self.post("/v1/cases", sealed.to_json())
+        return self.post(f"/v1/cases/{payload['case_id']}/handoffs", sealed.to_json())
+
+    def open(self, document: dict[str, Any]) -> env.OpenedRecord:
+        """Decrypt and verify an envelope as received (from the inbox or a timeline)."""
+        return env.open(
+            env.Envelope(document["statement"], document["jwe"]),
+            self.identity.encryption_key,
+            self.world.signing_keys(),
+            self.org,
+        )
 
 
 class World:
@@ -112,6 +137,36 @@ class World:
         with self.app.app_context(), db.write() as session:
             operator.set_route(session, self.clock(), platform, category, official_id)
 
+    def deactivate(self, official_id: str) -> None:
+        with self.app.app_context(), db.write() as session:
+            operator.deactivate_official(session, self.clock(), official_id)
+        if official_id in self.officials:
+            self.officials[official_id].active = False
+
+    def revoke_by_operator(self, kid: str, reason: str = "compromised") -> None:
+        with self.app.app_context(), db.write() as session:
+            keys.revoke_by_operator(session, self.clock(), kid, reason)
+
+    # --- the log, read straight from the database ----------------------------------------------
+
+    def log_size(self) -> int:
+        with self.app.app_context(), db.read() as session:
+            return int(session.scalar(select(func.count()).select_from(LogEntry)) or 0)
+
+    def log_entries(self, start: int = 0) -> list[dict[str, Any]]:
+        """The log's entries from `start` on, each parsed from its leaf (the signed bytes)."""
+        with self.app.app_context(), db.read() as session:
+            rows = session.scalars(
+                select(LogEntry).where(LogEntry.index >= start).order_by(LogEntry.index)
+            ).all()
+            return [json.loads(row.leaf) for row in rows]
+
+    def signing_keys(self) -> dict[str, Any]:
+        """Every enrolled official's current signing key, by kid."""
+        return {
+            p.identity.signing_kid: p.identity.signing_public_key for p in self.officials.values()
+        }
+
     # --- what officials send -----------------------------------------------------------------
 
     def keys_of(self, *orgs: str) -> list[Any]:
@@ -119,7 +174,7 @@ class World:
         return [
             person.identity.encryption_public_key
             for person in self.officials.values()
-            if person.org in orgs and person.role != "auditor"
+            if person.org in orgs and person.role != "auditor" and person.active
         ]
 
     def case_record(self, sender: Official, to: str, **body_changes: Any) -> dict[str, Any]:
@@ -174,14 +229,7 @@ class World:
         )
 
     def receipt(self, sender: Official, case_id: str, acknowledged: env.Envelope, to: str):
-        statement = env.verify_statement(
-            acknowledged,
-            {
-                k: v
-                for p in self.officials.values()
-                for k, v in [(p.identity.signing_kid, p.identity.signing_public_key)]
-            },
-        ).payload
+        statement = statement_of(acknowledged)
         meta = {
             "handoff_id": statement["handoff_id"],
             "record_sha256": statement["record_sha256"],

@@ -15,9 +15,9 @@ from exchange.client.client import Client
 from exchange.client.errors import ServerRefusedError, TrustError
 from exchange.client.profile import Profile
 from exchange.client.transport import Transport
+from exchange.devserver import LiveServer
 from exchange.services.operator import code_sha256
 from keys import Identity
-from exchange.devserver import LiveServer
 from tests.schemas import examples
 
 
