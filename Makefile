@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install lint format test run demo bench docs clean
+.PHONY: install lint format test test-sqlite test-postgresql run serve dev-instance demo bench docs clean
 
 # make run: a development server on 127.0.0.1:5000 with SQLite in instance/. The server
 # keys' passphrase is generated into instance/ (owner-only): fine for a laptop, never for
@@ -29,16 +29,36 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: lint
-	$(BIN)/pytest
+# The whole suite twice: on SQLite, then on PostgreSQL (127.0.0.1:5432, or
+# HOTLINE_TEST_POSTGRES_URL), each test on a database of its own. Where PostgreSQL is
+# not there, its run skips with the reason; with CI=true it fails instead.
+PYTEST_OPTIONS ?= -n auto
+test: lint test-sqlite test-postgresql
 
-run: install
+test-sqlite: install
+	HOTLINE_TEST_DB=sqlite $(BIN)/pytest $(PYTEST_OPTIONS)
+
+test-postgresql: install
+	HOTLINE_TEST_DB=postgresql $(BIN)/pytest $(PYTEST_OPTIONS)
+
+# The instance folder and its generated passphrase, shared by `make run` and `make serve`.
+dev-instance: install
 	@mkdir -p -m 700 $(INSTANCE)
 	@test -s $(INSTANCE)/key-passphrase || (umask 077 && $(BIN)/python -c \
 		"import secrets; print(secrets.token_urlsafe(32))" > $(INSTANCE)/key-passphrase)
 	@printf 'export %s\n' $(DEV_ENV) > $(INSTANCE)/dev.env
 	@$(DEV_ENV) $(BIN)/flask --app wsgi admin init
+
+run: dev-instance
 	$(DEV_ENV) $(BIN)/flask --app wsgi run --host 127.0.0.1 --port 5000
+
+# make serve: the production setup on this machine: gunicorn (gunicorn.conf.py) with
+# several workers on 127.0.0.1:8000, on SQLite in instance/ or on the database that
+# EXCHANGE_DATABASE_URL names (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/hotline).
+# Rate limits are per process unless EXCHANGE_REDIS_URL is set (redis://127.0.0.1:6379/0).
+GUNICORN_WORKERS ?= 4
+serve: dev-instance
+	$(DEV_ENV) GUNICORN_WORKERS=$(GUNICORN_WORKERS) $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
 demo: install
 	$(BIN)/python -m exchange.demo

@@ -8,8 +8,8 @@ from flask import Flask
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """The application factory: a table of contents of `init_app` calls."""
-    from exchange import admin, config, db, serverkeys
-    from exchange.api import context
+    from exchange import admin, config, db, observability, proxies, serverkeys
+    from exchange.api import context, limits
     from exchange.api import init_app as init_api
 
     overrides = dict(test_config or {})
@@ -20,6 +20,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     serverkeys.init_app(app)
     context.init_app(app, clock)
+    proxies.init_app(app)
+    observability.init_app(app)  # before the API: its request clock starts first
     init_api(app)
+    limits.init_app(app)  # after the API: a refusal already has its request id
     admin.init_app(app)
     return app

@@ -4,9 +4,11 @@ Every command that changes something runs in one write transaction with its log 
 """
 
 import json
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import click
@@ -14,7 +16,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy.orm import Session
 
-from exchange import db, migrate
+from exchange import backup, db, keyrotation, migrate
 from exchange.api.context import now
 from exchange.errors import ExchangeError
 from exchange.serverkeys import server_keys
@@ -22,6 +24,7 @@ from exchange.services import deadlines, keys, operator
 from schemas.enums import Category, OrgKind, Role
 
 admin = AppGroup("admin", help="Operate the exchange: organisations, officials, routing.")
+_operations_log = logging.getLogger(__name__)
 
 
 class AdminRefused(click.ClickException):
@@ -226,7 +229,8 @@ key = AppGroup("key", help="Officials' keys.")
 admin.add_command(key)
 
 
-@key.command("revoke")
+# A kid is base64url and may begin with "-": never read it as an option.
+@key.command("revoke", context_settings={"ignore_unknown_options": True})
 @click.argument("kid")
 @click.option(
     "--reason", type=click.Choice(["compromised", "lost", "superseded", "other"]), required=True
@@ -248,6 +252,65 @@ def key_list(official_id: str, as_json: bool) -> None:
             for k in operator.official_keys(session, official_id)
         ]
     _echo_rows(rows, as_json, ["kid", "use", "status", "log_index"])
+
+
+# --- the server's keys and backups ----------------------------------------------------------
+
+
+@admin.command("rotate-log-key")
+def rotate_log_key_command() -> None:
+    """Replace the log's checkpoint key; the rotation is itself a log entry (see docs)."""
+    rotation = keyrotation.rotate_log_key(now())
+    verb = "Finished the interrupted rotation" if rotation.resumed else "Rotated the log key"
+    click.echo(f"{verb} at log entry {rotation.log_index}.")
+    click.echo(f"Old verifier key (retired) {rotation.old_verifier_key}")
+    click.echo(f"New verifier key           {rotation.new_verifier_key}")
+    click.echo(
+        "Copy the key directory to every instance and restart them: until then their "
+        "/readyz answers 503."
+    )
+
+
+@admin.command("rotate-token-key")
+def rotate_token_key_command() -> None:
+    """Replace the access-token key: every token issued so far stops working."""
+    keyrotation.rotate_token_key()
+    _operations_log.warning(
+        "the access-token key was rotated", extra={"event": "token_key_rotated"}
+    )
+    click.echo("Rotated the access-token key: clients sign in again on their next request.")
+    click.echo("Copy the key directory to every instance and restart them.")
+
+
+def _log_keys() -> backup.LogKeys:
+    keys_now = server_keys()
+    return backup.LogKeys(keys_now.log.name, keys_now.log_verifier_keys)
+
+
+@admin.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(path: Path) -> None:
+    """Write a consistent backup of the live database to PATH (a new file), verified."""
+    try:
+        check = backup.backup(db.database().engine, path, _log_keys())
+    except backup.BackupError as exc:
+        raise AdminRefused(str(exc)) from exc
+    click.echo(f"Backed up to {path}: {check.describe()}.")
+
+
+@admin.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def restore_command(path: Path) -> None:
+    """Restore PATH into the configured, empty database, if the log in it verifies."""
+    engine = db.database().engine
+    try:
+        check = backup.restore(engine, path, _log_keys())
+    except backup.BackupError as exc:
+        raise AdminRefused(f"restore refused: {exc}") from exc
+    finally:
+        engine.dispose()
+    click.echo(f"Restored {path}: {check.describe()}.")
+    click.echo("Run `flask --app wsgi admin init` to bring its schema up to date.")
 
 
 def init_app(app: Flask) -> None:

@@ -39,6 +39,21 @@ DEFAULTS: Mapping[str, Any] = {
     "PAGE_SIZE_MAX": 100,
     "DEADLINES": DEFAULT_DEADLINES,
     "SQLITE_BUSY_TIMEOUT_MS": 5000,
+    # Rate limits (limits' notation, e.g. "600 per minute; 20 per second"). Counted in Redis
+    # when REDIS_URL is set, so that every process shares them; otherwise in this process's
+    # memory, which is right only for a single process (`make run`).
+    "REDIS_URL": None,
+    "RATE_LIMIT_ENABLED": True,
+    "RATE_LIMIT_API": "600 per minute",  # per official (the token's sub), all API routes
+    "RATE_LIMIT_TOKEN": "60 per minute",  # per client address, POST /v1/token
+    "RATE_LIMIT_ENROLL": "20 per minute",  # per client address, POST /v1/enroll
+    "RATE_LIMIT_STRATEGY": "moving-window",
+    "RATE_LIMIT_KEY_PREFIX": "hotline",
+    # How many reverse proxies (load balancers) stand in front and set X-Forwarded-*; their
+    # client address is the one rate limits count. 0: the peer address is the client.
+    "TRUSTED_PROXIES": 0,
+    "LOG_LEVEL": "INFO",
+    "METRICS_TOKEN": None,  # if set, GET /metrics needs "Authorization: Bearer <token>"
 }
 
 _INTEGERS = (
@@ -52,6 +67,10 @@ _INTEGERS = (
     "PAGE_SIZE_MAX",
     "SQLITE_BUSY_TIMEOUT_MS",
 )
+
+
+_RATE_LIMITS = ("RATE_LIMIT_API", "RATE_LIMIT_TOKEN", "RATE_LIMIT_ENROLL")
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class ConfigError(RuntimeError):
@@ -83,6 +102,7 @@ def _check(config: Mapping[str, Any]) -> None:
             raise ConfigError(f"{ENV_PREFIX}_{name} must be a positive integer, got {value!r}")
     if not str(config["PUBLIC_URL"]).startswith(("http://", "https://")):
         raise ConfigError(f"{ENV_PREFIX}_PUBLIC_URL must be an http(s) URL")
+    _check_operations(config)
     deadlines = config["DEADLINES"]
     if not isinstance(deadlines, Mapping) or set(deadlines) != set(DEFAULT_DEADLINES):
         raise ConfigError(f"{ENV_PREFIX}_DEADLINES must name exactly urgent, high and normal")
@@ -97,6 +117,33 @@ def _check(config: Mapping[str, Any]) -> None:
                 f"{ENV_PREFIX}_DEADLINES[{priority}] must be [ack seconds, action seconds] "
                 "with ack <= action"
             )
+
+
+def _check_operations(config: Mapping[str, Any]) -> None:
+    from limits import parse_many
+    from limits.strategies import STRATEGIES
+
+    for name in _RATE_LIMITS:
+        try:
+            parse_many(str(config[name]))
+        except ValueError as exc:
+            raise ConfigError(
+                f"{ENV_PREFIX}_{name} must be a rate limit such as '600 per minute': {exc}"
+            ) from exc
+    if config["RATE_LIMIT_STRATEGY"] not in STRATEGIES:
+        raise ConfigError(
+            f"{ENV_PREFIX}_RATE_LIMIT_STRATEGY must be one of {', '.join(sorted(STRATEGIES))}"
+        )
+    if not isinstance(config["RATE_LIMIT_ENABLED"], bool):
+        raise ConfigError(f"{ENV_PREFIX}_RATE_LIMIT_ENABLED must be true or false")
+    redis_url = config["REDIS_URL"]
+    if redis_url and not str(redis_url).startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(f"{ENV_PREFIX}_REDIS_URL must be a redis:// or rediss:// URL")
+    proxies = config["TRUSTED_PROXIES"]
+    if not isinstance(proxies, int) or isinstance(proxies, bool) or proxies < 0:
+        raise ConfigError(f"{ENV_PREFIX}_TRUSTED_PROXIES must be 0 or more, got {proxies!r}")
+    if str(config["LOG_LEVEL"]).upper() not in _LOG_LEVELS:
+        raise ConfigError(f"{ENV_PREFIX}_LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}")
 
 
 def deadlines(config: Mapping[str, Any], priority: str) -> tuple[timedelta, timedelta]:

@@ -34,7 +34,8 @@ class Database:
 
 
 def make_database(url: str, busy_timeout_ms: int = 5000) -> Database:
-    engine = create_engine(url, pool_pre_ping=True)
+    # hide_parameters: an error message never carries a statement or a JWE into a log.
+    engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine, busy_timeout_ms)
     writer = engine.execution_options(**{_WRITE_OPTION: True})

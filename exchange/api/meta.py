@@ -4,8 +4,9 @@ import html
 from typing import Any
 
 from flask import Blueprint, Response, current_app
+from sqlalchemy.exc import SQLAlchemyError
 
-from exchange import db, migrate
+from exchange import checkpoints, db, migrate
 from exchange.api.problems import problem
 from exchange.serverkeys import server_keys
 
@@ -20,29 +21,40 @@ def healthz() -> dict[str, str]:
 
 @blp.get("/readyz")
 def readyz() -> Response | dict[str, Any]:
-    """The database answers, its schema is current, and the log key is loaded."""
+    """The database answers, its schema is current, and this process signs with the log's key.
+
+    The last check catches an instance left running with the old key after
+    `admin rotate-log-key` elsewhere: the newest checkpoint is then signed by a key this
+    process does not know, and its checkpoints would not follow the log's key chain.
+    """
     database = db.database()
+    keys = server_keys()
     try:
         db.ping(database)
         current = migrate.current_revision(database.engine)
-    except Exception:
-        return problem(
-            503,
-            "not-ready",
-            "Not ready",
-            "the database is unreachable",
-            headers={"Retry-After": "5"},
-        )
+        signer = _newest_checkpoint_key(database) if current else None
+    except SQLAlchemyError:
+        return _not_ready("the database is unreachable", retry_after=5)
     head = migrate.head_revision(database.engine)
     if current != head:
-        return problem(
-            503,
-            "not-ready",
-            "Not ready",
-            f"schema at {current}, code needs {head}",
-            headers={"Retry-After": "30"},
+        return _not_ready(f"schema at {current}, code needs {head}", retry_after=30)
+    if signer is not None and signer not in keys.log_verifier_keys:
+        return _not_ready(
+            "the log's newest checkpoint is signed by a key this process does not hold: "
+            "the log key was rotated; restart with the new server keys",
+            retry_after=30,
         )
-    return {"status": "ready", "schema": str(current), "log_key": server_keys().log.verifier_key}
+    return {"status": "ready", "schema": str(current), "log_key": keys.log.verifier_key}
+
+
+def _newest_checkpoint_key(database: db.Database) -> str | None:
+    with db.read(database) as session:
+        newest = checkpoints.latest(session)
+        return newest.key_name if newest else None
+
+
+def _not_ready(detail: str, retry_after: int) -> Response:
+    return problem(503, "not-ready", "Not ready", detail, headers={"Retry-After": str(retry_after)})
 
 
 @blp.get("/docs")
@@ -52,6 +64,8 @@ def docs() -> Response:
     rows = []
     for path, operations in sorted(spec["paths"].items()):
         for method, operation in operations.items():
+            if method == "parameters":  # the path's own parameters, not an operation
+                continue
             summary = html.escape(operation.get("summary") or operation.get("description", ""))
             responses = ", ".join(sorted(operation.get("responses", {})))
             rows.append(

@@ -1,0 +1,211 @@
+"""Prometheus metrics at `/metrics` (prometheus_client).
+
+Counted as they happen, per process:
+
+* `hotline_http_requests_total{endpoint, method, status}` and
+  `hotline_http_request_duration_seconds{endpoint, method}`; the endpoint is the route's
+  pattern (`/v1/cases/<case_id>`), never the raw path, so case ids make no new series;
+* `hotline_handoffs_accepted_total{kind}`: handoffs whose transaction committed.
+
+Read from the database at scrape time, so every process reports the same shared truth:
+
+* `hotline_log_entries`: the log's size;
+* `hotline_cases_overdue{platform, deadline}`: open cases past their ack or action deadline;
+* `hotline_database_up`: 0 if those queries failed.
+
+Under gunicorn, set `PROMETHEUS_MULTIPROC_DIR` to an empty directory (gunicorn.conf.py
+does): each worker then writes its counters there and a scrape of any worker reports the
+sum over all of them. Without it, each process reports its own counts (fine for one
+process). If `METRICS_TOKEN` is set, a scrape needs `Authorization: Bearer <token>`.
+"""
+
+import hmac
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, Response, current_app, request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from sqlalchemy import event, func, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from exchange import db
+from exchange.api.context import now
+from exchange.api.problems import problem
+from exchange.models import Case, Handoff, LogHead
+from exchange.observability import timing
+from exchange.workflow import AWAITING_ACK, AWAITING_ACTION
+
+_EXTENSION = "exchange.metrics"
+_ACCEPTED = "exchange.metrics.handoffs"
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+@dataclass(frozen=True)
+class Metrics:
+    registry: CollectorRegistry | None  # None in multiprocess mode: the files are the registry
+    requests: Counter
+    latency: Histogram
+    handoffs: Counter
+
+
+def _multiprocess() -> bool:
+    return bool(os.environ.get(MULTIPROCESS_ENV))
+
+
+def _create(registry: CollectorRegistry | None) -> Metrics:
+    return Metrics(
+        registry,
+        Counter(
+            "hotline_http_requests",
+            "HTTP requests answered, by route pattern, method and status.",
+            ["endpoint", "method", "status"],
+            registry=registry,
+        ),
+        Histogram(
+            "hotline_http_request_duration_seconds",
+            "Time from the first request hook to the response, by route pattern and method.",
+            ["endpoint", "method"],
+            registry=registry,
+        ),
+        Counter(
+            "hotline_handoffs_accepted",
+            "Handoffs committed, by kind.",
+            ["kind"],
+            registry=registry,
+        ),
+    )
+
+
+class DatabaseCollector(Collector):
+    """Gauges computed from the shared database when scraped, in the scraping request."""
+
+    def collect(self) -> Iterator[Metric]:
+        up = GaugeMetricFamily("hotline_database_up", "1 if the database answered this scrape.")
+        try:
+            size, overdue = self._read()
+        except SQLAlchemyError:
+            current_app.logger.warning("metrics: the database did not answer", exc_info=True)
+            up.add_metric([], 0)
+            yield up
+            return
+        up.add_metric([], 1)
+        yield up
+        yield GaugeMetricFamily(
+            "hotline_log_entries", "Entries in the transparency log.", value=size
+        )
+        cases = GaugeMetricFamily(
+            "hotline_cases_overdue",
+            "Open cases past their acknowledgement or action deadline, by platform.",
+            labels=["platform", "deadline"],
+        )
+        for (platform, deadline), count in sorted(overdue.items()):
+            cases.add_metric([platform, deadline], count)
+        yield cases
+
+    @staticmethod
+    def _read() -> tuple[int, dict[tuple[str, str], int]]:
+        moment = now()
+        overdue: dict[tuple[str, str], int] = {}
+        with db.read() as session:
+            head = session.get(LogHead, 1)
+            for deadline, due, states in (
+                ("ack", Case.ack_due_at, AWAITING_ACK),
+                ("action", Case.action_due_at, AWAITING_ACTION),
+            ):
+                rows = session.execute(
+                    select(Case.platform_org, func.count())
+                    .where(Case.state.in_([str(s) for s in states]), due <= moment)
+                    .group_by(Case.platform_org)
+                )
+                for platform, count in rows:
+                    overdue[(platform, deadline)] = count
+        return (head.size if head else 0), overdue
+
+
+def _count_handoffs(database: db.Database, counter: Counter) -> None:
+    """Count handoffs when their transaction commits, not when they are flushed."""
+
+    @event.listens_for(database.writes, "after_flush")
+    def _flushed(session: Session, _context: Any) -> None:
+        kinds = [item.kind for item in session.new if isinstance(item, Handoff)]
+        if kinds:
+            session.info.setdefault(_ACCEPTED, []).extend(kinds)
+
+    @event.listens_for(database.writes, "after_commit")
+    def _committed(session: Session) -> None:
+        for kind in session.info.pop(_ACCEPTED, []):
+            counter.labels(kind=kind).inc()
+
+    @event.listens_for(database.writes, "after_rollback")
+    def _rolled_back(session: Session) -> None:
+        session.info.pop(_ACCEPTED, None)
+
+
+def _metrics() -> Metrics:
+    metrics: Metrics = current_app.extensions[_EXTENSION]
+    return metrics
+
+
+def _observe(response: Response) -> Response:
+    metrics = _metrics()
+    rule = request.url_rule
+    endpoint = rule.rule if rule is not None else "<unmatched>"
+    metrics.requests.labels(endpoint, request.method, str(response.status_code)).inc()
+    seconds = timing.elapsed_seconds()
+    if seconds is not None:
+        metrics.latency.labels(endpoint, request.method).observe(seconds)
+    return response
+
+
+def _authorised() -> bool:
+    expected = current_app.config["METRICS_TOKEN"]
+    if not expected:
+        return True
+    supplied = request.headers.get("Authorization", "")
+    return hmac.compare_digest(supplied.encode(), f"Bearer {expected}".encode())
+
+
+def scrape() -> Response:
+    """The Prometheus text exposition of every metric, summed over processes if shared."""
+    if not _authorised():
+        return problem(
+            401,
+            "unauthenticated",
+            "Authentication is required",
+            "send the metrics token: Authorization: Bearer <token>",
+            headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+        )
+    metrics = _metrics()
+    registry = metrics.registry
+    if registry is None:
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        registry.register(DatabaseCollector())
+    return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+
+
+def init_app(app: Flask) -> None:
+    """Needs the database (`db.init_app`) first: the handoff counter hooks its sessions."""
+    if _multiprocess():
+        metrics = _create(None)
+    else:
+        registry = CollectorRegistry()
+        metrics = _create(registry)
+        registry.register(DatabaseCollector())
+    app.extensions[_EXTENSION] = metrics
+    with app.app_context():
+        _count_handoffs(db.database(), metrics.handoffs)
+    app.after_request(_observe)
+    app.add_url_rule("/metrics", "metrics", scrape, methods=["GET"])
