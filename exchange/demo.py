@@ -7,7 +7,6 @@ described; the demo exits non-zero at the first step that did not.
 
 import hashlib
 import json
-import statistics
 import sys
 import tempfile
 import time
@@ -21,15 +20,21 @@ from pathlib import Path
 from typing import Any
 
 from exchange import envelope as env
+from exchange.cli.report import write_report_file
 from exchange.client import statements
 from exchange.client.client import Client
-from exchange.client.errors import ServerRefusedError
+from exchange.client.errors import ClientError, ServerRefusedError
 from exchange.client.profile import Profile
 from exchange.client.transport import Transport
 from exchange.devserver import LiveServer
+from exchange.reports import ComplianceReport, Period
+from exchange.reports.fetch import compliance_report
+from exchange.reports.format import duration
+from exchange.reports.html import render
 from exchange.services.operator import code_sha256
+from exchange.verification import VerificationError
 from keys import Identity
-from schemas.common import format_utc, parse_utc
+from schemas.common import format_utc
 
 # Normal-priority deadlines of seconds, so one case can visibly miss them during the demo.
 DEADLINES = {"urgent": [3600, 86400], "high": [14400, 259200], "normal": [3, 6]}
@@ -379,27 +384,103 @@ def audit(server: LiveServer, workdir: Path, cast: Cast) -> str:
     return checkpoint.note
 
 
-def summary(cast: Cast, checkpoint: str) -> None:
-    print("\nSummary (from the auditor's view: metadata only)")
-    every = list(cast.auditor.cases())
-    outcomes = Counter(case["outcome"] or case["state"] for case in every)
-    for outcome, count in sorted(outcomes.items()):
-        print(f"  {outcome:26} {count}")
+# What the scenario did to each case it logged: the platform, and how the case ended.
+PLAYED = {
+    "deepfake": ("clipshare", "actioned"),
+    "ncii": ("chatter", "actioned"),
+    "withdrawn": ("clipshare", "withdrawn"),
+    "declined": ("clipshare", "not_actioned"),
+    "late": ("chatter", "actioned"),
+}
 
-    def seconds(case: dict[str, Any], field: str) -> float | None:
-        if not case[field]:
-            return None
-        return (parse_utc(case[field]) - parse_utc(case["submitted_at"])).total_seconds()
 
-    for label, field in (("acknowledgement", "acknowledged_at"), ("action", "responded_at")):
-        times = [t for t in (seconds(c, field) for c in every) if t is not None]
-        if times:
-            print(
-                f"  {label} time: median {statistics.median(times):.1f} s, "
-                f"max {max(times):.1f} s over {len(times)} cases"
-            )
+def compliance(
+    server: LiveServer, workdir: Path, cast: Cast, cases: dict[str, str], started: datetime
+) -> ComplianceReport:
+    """`hotline report compliance --html … --json` as the auditor: the same functions."""
+    print("9. The compliance report of the scenario, computed from the verified log")
+    now = datetime.now(UTC)
+    period = Period.parse(started.date().isoformat(), now.date().isoformat())
+    report = compliance_report(cast.auditor, period, now)
+    write_report_file(workdir / "compliance.html", render(report, server=server.url))
+    write_report_file(
+        workdir / "compliance.json", json.dumps(report.to_json(), indent=2, ensure_ascii=False)
+    )
+    figures = {platform.platform: platform.figures for platform in report.platforms}
+    expect(
+        report.totals.cases_received == len(cases) == len(PLAYED),
+        f"{len(PLAYED)} cases received (the refused one never entered the log)",
+    )
+    for platform in ("clipshare", "chatter"):
+        played = [outcome for (to, outcome) in PLAYED.values() if to == platform]
+        shown = {name: count for name, count in figures[platform].outcomes.items() if count}
+        expect(
+            figures[platform].cases_received == len(played) and shown == Counter(played),
+            f"{platform}: {len(played)} cases, ended {dict(sorted(Counter(played).items()))}",
+        )
+    clip, chat = figures["clipshare"], figures["chatter"]
+    expect(
+        clip.reason_codes == {"outside_territorial_scope": 1} and clip.declined == 1,
+        "ClipShare's one decline, with its reason code",
+    )
+    expect(
+        all((d.met, d.missed, d.released) == (2, 0, 1) for d in (clip.acknowledgement, clip.action))
+        and clip.acknowledgement.share_met == clip.action.share_met == 1.0,
+        "ClipShare met every deadline; the withdrawal released the withdrawn case's",
+    )
+    withdrawals = clip.withdrawals
+    expect(
+        withdrawals.count == withdrawals.acknowledged == 1,
+        f"the withdrawal, acknowledged after {duration(withdrawals.ack_time.max_seconds or 0)}",
+    )
+    late = cases["late"]
+    missed = {
+        sample.case_id
+        for deadline in (chat.acknowledgement, chat.action)
+        for sample in deadline.samples
+        if sample.verdict == "missed"
+    }
+    expect(
+        missed == {late}
+        and (chat.acknowledgement.missed, chat.action.missed) == (1, 1)
+        and chat.acknowledgement.share_met == chat.action.share_met == 0.5,
+        "Chatter missed both deadlines of the late case, and no other",
+    )
+    expect(
+        (chat.acknowledgement.breach_entries, chat.action.breach_entries) == (1, 1)
+        and chat.acknowledgement.breach_entries_contradicted == 0
+        and chat.action.breach_entries_contradicted == 0,
+        "the sweep's two deadline_breached entries agree with the timestamps",
+    )
+    regulator = next(a for a in report.agencies if a.agency == "online-safety-regulator")
+    expect(
+        regulator.questions_from_platforms.answered == 1
+        and report.totals.questions_from_agencies.unanswered == 0
+        and report.totals.overdue.count == 0,
+        "the regulator answered ClipShare's question; nothing is left overdue or unanswered",
+    )
+    print(f"  report: {workdir / 'compliance.html'} (and compliance.json beside it)")
+    return report
+
+
+def summary(report: ComplianceReport) -> None:
+    print("\nSummary (from the verified log: metadata only)")
+    for outcome, count in report.totals.outcomes.items():
+        if count:
+            print(f"  {outcome:26} {count}")
+    for platform in report.platforms:
+        for label, deadline in (
+            ("acknowledgement", platform.figures.acknowledgement),
+            ("action", platform.figures.action),
+        ):
+            time = deadline.time
+            if time.count and time.median_seconds is not None and time.max_seconds is not None:
+                print(
+                    f"  {platform.platform} {label} time: median {duration(time.median_seconds)},"
+                    f" max {duration(time.max_seconds)} over {time.count} case(s)"
+                )
     print("  checkpoint:")
-    for line in checkpoint.splitlines():
+    for line in report.checkpoint.note.splitlines():
         print(f"    {line}")
 
 
@@ -417,13 +498,15 @@ def main(argv: list[str]) -> int:
     workdir = Path(argv[0]) if argv else Path(tempfile.mkdtemp(prefix="hotline-demo-"))
     workdir.mkdir(parents=True, exist_ok=True)
     print(f"Hotline Exchange demo in {workdir}")
+    started = datetime.now(UTC)
     try:
         with demo_server(workdir) as server:
             print(f"Server on {server.url} (SQLite: {server.database_url})")
             cast = set_up(server, workdir)
-            scenario(server, cast)
-            summary(cast, audit(server, workdir, cast))
-    except (DemoFailedError, ServerRefusedError, RuntimeError) as exc:
+            cases = scenario(server, cast)
+            audit(server, workdir, cast)
+            summary(compliance(server, workdir, cast, cases, started))
+    except (DemoFailedError, ClientError, VerificationError, RuntimeError) as exc:
         print(f"DEMO FAILED: {exc}", file=sys.stderr)
         return 1
     print("\nDemo complete: every step behaved as described.")

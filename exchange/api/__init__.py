@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask, Response, g, request
 from flask_smorest import Api
 
-from exchange.api import auth, cases, directory, enroll, inbox, log, meta, problems, token
+from exchange.api import auth, cases, directory, enroll, inbox, log, meta, problems, reports, token
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 _SECURITY_HEADERS = {
@@ -70,6 +70,7 @@ def init_app(app: Flask) -> None:
     app.extensions["exchange.openapi"] = api
     for blueprint in (token.blp, enroll.blp, directory.blp, cases.blp, inbox.blp, log.blp):
         api.register_blueprint(blueprint)
+    api.register_blueprint(reports.blp)
     app.register_blueprint(meta.blp)
     problems.init_app(app)  # after Api(), so its handlers replace flask-smorest's
     auth.init_app(app)

@@ -6,8 +6,10 @@ Exit codes: 0 ok; 1 refused by the server or a failed check; 2 usage or connecti
 import click
 
 from exchange.cli import account, casework
+from exchange.cli.audit import audit
 from exchange.cli.envelope import envelope
 from exchange.cli.keygen import keygen
+from exchange.cli.report import report
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -37,3 +39,5 @@ for command in (
     casework.cases,
 ):
     main.add_command(command)
+main.add_command(audit)
+main.add_command(report)

@@ -1,0 +1,33 @@
+"""Compliance reports: deadlines kept, per platform and period, from the verified log only.
+
+* `compliance.compute`: the figures, a pure function of verified entries (definitions in
+  its module docstring); `ComplianceReport.to_json()` is the JSON report.
+* `verified.verify_entries`: the auditor core's verification, then the parsed entries;
+  nothing else feeds `compute` in the server or the client.
+* `html.render`: one self-contained HTML page (inline CSS and SVG, no script, no network).
+* `fetch.compliance_report`: the client's path (SDK → verify with the pinned key → compute).
+
+No Flask and no database in this package: the server's route reads its log and hands the
+entries in; the client fetches them over HTTP with the SDK (`fetch.py`, the only module
+that talks to anything).
+"""
+
+from exchange.reports.compliance import (
+    ComplianceReport,
+    LogCheckpoint,
+    UnknownPlatformError,
+    compute,
+)
+from exchange.reports.period import Period, PeriodError
+from exchange.reports.verified import VerifiedLog, verify_entries
+
+__all__ = [
+    "ComplianceReport",
+    "LogCheckpoint",
+    "Period",
+    "PeriodError",
+    "UnknownPlatformError",
+    "VerifiedLog",
+    "compute",
+    "verify_entries",
+]

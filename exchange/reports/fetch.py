@@ -1,0 +1,49 @@
+"""The client's side: fetch the log with the SDK, verify it, and compute the report locally.
+
+The server's own report endpoint is a convenience; this is the one a platform cannot
+dispute and a regulator need not trust the exchange for. The checkpoint is the latest the
+client verified with the log key pinned at enrollment (and consistent with the last one
+it saw); the entries are the server's, verified against it by the auditor core.
+"""
+
+from collections.abc import Iterator
+from datetime import datetime
+
+from exchange.client.client import Client
+from exchange.client.errors import TrustError
+from exchange.reports.compliance import ComplianceReport, compute
+from exchange.reports.period import Period
+from exchange.reports.verified import VerifiedLog, verify_entries
+
+# The server's page limit for /v1/log/entries.
+PAGE = 1000
+
+
+def _pages(client: Client, size: int) -> Iterator[str]:
+    start = 0
+    while start < size:
+        rows = client.transport.get("/v1/log/entries", start=start, end=size)["entries"]
+        if not rows:
+            raise TrustError(f"the server served {start} entries of a checkpoint of {size}")
+        for row in rows:
+            yield str(row["entry"])
+        start += len(rows)
+
+
+def verified_log(client: Client) -> VerifiedLog:
+    """The whole log up to the latest checkpoint, verified with the profile's pinned key."""
+    latest = client.log.checkpoint(refresh=True)
+    texts = list(_pages(client, latest.checkpoint.size))
+    return verify_entries(
+        texts, latest.note, client.profile.log_verifier_keys, client.profile.log_origin
+    )
+
+
+def compliance_report(
+    client: Client, period: Period, now: datetime, platform: str | None = None
+) -> ComplianceReport:
+    """What `hotline report compliance` computes: fetched, verified, computed here."""
+    log = verified_log(client)
+    return compute(
+        log.entries, checkpoint=log.checkpoint, period=period, now=now, platform=platform
+    )

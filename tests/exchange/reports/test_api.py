@@ -1,0 +1,119 @@
+"""GET /v1/reports/compliance: auditors only, strict queries, never figures from a log that
+does not verify."""
+
+import json
+
+import pytest
+
+from tests.exchange.reports.scripted import PERIOD
+from tests.exchange.reports.tamper import rewrite_leaf
+from tests.helpers.world import standard_world
+
+URL = "/v1/reports/compliance"
+QUERY = {"from": PERIOD[0], "to": PERIOD[1]}
+
+
+def assert_problem(response, status, slug):
+    """An RFC 9457 problem of exactly this status and type, without a trace; its body."""
+    body = response.get_json(force=True)
+    assert response.status_code == status, body
+    assert response.mimetype == "application/problem+json"
+    assert body["type"] == f"urn:hotline:problem:{slug}", body
+    assert body["status"] == status
+    assert "Traceback" not in response.get_data(as_text=True)
+    return body
+
+
+@pytest.fixture
+def world(app, client, clock):
+    world = standard_world(app, client, clock)
+    _, response = world.submit(world.officials["officer-1"], "clipshare")
+    assert response.status_code == 201
+    return world
+
+
+def test_an_auditor_gets_the_report(world):
+    response = world.officials["auditor-1"].get(URL, query_string=QUERY)
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    assert response.headers["Cache-Control"] == "no-store"
+    report = response.get_json()
+    assert report["totals"]["cases_received"] == 1
+    assert report["checkpoint"]["size"] == world.log_size()
+
+
+@pytest.mark.parametrize("official", ["officer-1", "cs-reviewer", "cs-lead", "ch-lead"])
+def test_agencies_and_platforms_are_refused(world, official):
+    response = world.officials[official].get(URL, query_string=QUERY)
+    assert_problem(response, 403, "forbidden")
+
+
+def test_without_a_token_it_is_401(world):
+    assert_problem(world.client.get(URL, query_string=QUERY), 401, "invalid-token")
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"to": "2026-03-15"}, "from"),
+        ({"from": "2026-03-02"}, "to"),
+        ({**QUERY, "from": "2026-02-30"}, "from"),
+        ({**QUERY, "from": "03/02/2026"}, "from"),
+        ({**QUERY, "to": "2026-03-15T12:00:00+01:00"}, "to"),
+        ({"from": "2026-03-15", "to": "2026-03-14"}, "to"),
+        ({"from": "2026-03-15T10:00:00Z", "to": "2026-03-15T10:00:00Z"}, "to"),
+        ({"from": "2000-01-01", "to": "2026-03-15"}, "to"),
+        ({**QUERY, "platform": "Not An Id"}, "platform"),
+        ({**QUERY, "format": "html"}, "format"),
+    ],
+)
+def test_bad_queries_are_422_by_field(world, query, field):
+    before = world.log_size()
+    response = world.officials["auditor-1"].get(URL, query_string=query)
+    body = assert_problem(response, 422, "validation-failed")
+    assert field in json.dumps(body["errors"]), body
+    assert world.log_size() == before
+
+
+def test_an_unknown_platform_is_422(world):
+    auditor = world.officials["auditor-1"]
+    for name in ("no-such-platform", "metro-police"):
+        response = auditor.get(URL, query_string={**QUERY, "platform": name})
+        body = assert_problem(response, 422, "unknown-platform")
+        assert name in body["detail"]
+
+
+def test_timestamps_bound_the_period_exactly(world):
+    auditor = world.officials["auditor-1"]
+    # The case was submitted at 2026-03-03T09:00:00Z: in [09:00, 09:01), not in [08:00, 09:00).
+    inside = {"from": "2026-03-03T09:00:00Z", "to": "2026-03-03T09:01:00Z"}
+    before = {"from": "2026-03-03T08:00:00Z", "to": "2026-03-03T09:00:00Z"}
+    assert auditor.get(URL, query_string=inside).get_json()["totals"]["cases_received"] == 1
+    assert auditor.get(URL, query_string=before).get_json()["totals"]["cases_received"] == 0
+
+
+def test_a_database_edited_behind_the_servers_back_publishes_nothing(world, database_url):
+    auditor = world.officials["auditor-1"]
+    assert auditor.get(URL, query_string=QUERY).status_code == 200
+    case_index = next(i for i, e in enumerate(world.log_entries()) if e["event"] == "case")
+    # Someone with database access gives the platform a day more to acknowledge the case.
+    due = '"ack_due_at":"2026-03-03T10:00:00Z"'
+    rewrite_leaf(database_url, case_index, due, due.replace("03T10", "04T10"))
+    response = auditor.get(URL, query_string=QUERY)
+    body = assert_problem(response, 503, "log-unverifiable")
+    assert body["detail"].endswith("[root-mismatch]")
+    assert f"entries 0..{case_index}" in body["detail"]
+    assert "errors" not in body
+
+
+def test_the_report_is_in_the_openapi_description(world):
+    spec = world.client.get("/v1/openapi.json").get_json()
+    operation = spec["paths"][URL]["get"]
+    assert {p["name"] for p in operation["parameters"]} == {"platform", "from", "to"}
+    assert {"200", "401", "403", "422", "503"} <= set(operation["responses"])
+    assert operation["security"] == [{"bearerAuth": []}]
+    schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    name = schema["$ref"].rsplit("/", 1)[-1]
+    described = spec["components"]["schemas"][name]["properties"]
+    report = world.officials["auditor-1"].get(URL, query_string=QUERY).get_json()
+    assert set(described) == set(report)

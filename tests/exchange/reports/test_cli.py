@@ -1,0 +1,199 @@
+"""`hotline report compliance` against a live server: verified and computed on the client."""
+
+import json
+import os
+import stat
+import time
+from datetime import UTC, datetime
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from exchange import note
+from exchange.client.client import Client
+from exchange.devserver import LiveServer
+from tests.exchange.cli.conftest import PASSPHRASE, Hotline
+from tests.exchange.reports.page import assert_figures_match, figures_of
+from tests.schemas import examples
+
+# Normal-priority deadlines of 1 s and 2 s, so that one case misses both in the test.
+DEADLINES = {"urgent": [3600, 86400], "high": [14400, 259200], "normal": [1, 2]}
+
+
+@pytest.fixture(scope="module")
+def hotline(tmp_path_factory):
+    root = tmp_path_factory.mktemp("report-cli")
+    settings = {"EXCHANGE_DEADLINES": json.dumps(DEADLINES)}
+    with LiveServer(root / "instance", settings=settings) as server:
+        for org, kind in (
+            ("police", "agency"),
+            ("clipshare", "platform"),
+            ("chatter", "platform"),
+            ("regulator", "auditor"),
+        ):
+            server.admin("org", "create", org, "--kind", kind, "--name", org.title())
+        cli = Hotline(server, root / "config", root / "keys")
+        cli.enroll("police", "officer", "agency_officer")
+        cli.enroll("clipshare", "reviewer", "platform_official", "--categories", "sexual_deepfake")
+        cli.enroll("clipshare", "lead", "platform_lead")
+        cli.enroll("regulator", "auditor", "auditor")
+        server.admin("routing", "set", "clipshare", "sexual_deepfake", "reviewer")
+        yield cli
+
+
+@pytest.fixture(scope="module")
+def history(hotline, tmp_path_factory):
+    """An urgent case acknowledged and actioned; a normal one left to miss both deadlines."""
+    folder = tmp_path_factory.mktemp("cases")
+    ids = {}
+    for name, priority in (("answered", "urgent"), ("ignored", "normal")):
+        body = examples.deepfake_case_body()
+        body["issuer_case_ref"] = f"REPORT-{name}"
+        body["priority"] = priority
+        path = folder / f"{name}.json"
+        path.write_text(json.dumps(body))
+        ids[name] = hotline.json("officer", "submit", str(path), "--to", "clipshare")["case_id"]
+    response = folder / "response.json"
+    response.write_text(json.dumps(examples.response_body()))
+    assert hotline.json("reviewer", "ack", ids["answered"])["state"] == "acknowledged"
+    assert hotline.json("reviewer", "respond", ids["answered"], str(response))["state"] == (
+        "actioned"
+    )
+    time.sleep(2.5)  # past both deadlines of the normal case: no timing is asserted
+    return ids
+
+
+def _today() -> str:
+    return datetime.now(UTC).date().isoformat()
+
+
+def _report(hotline, profile, *options):
+    today = _today()
+    return hotline.json(profile, "report", "compliance", "--from", today, "--to", today, *options)
+
+
+def test_the_client_computes_the_figures_from_the_verified_log(hotline, history):
+    report = _report(hotline, "auditor")
+    assert [p["platform"] for p in report["platforms"]] == ["chatter", "clipshare"]
+    clipshare = report["platforms"][1]
+    assert clipshare["name"] == "Clipshare"
+    assert clipshare["cases_received"] == 2
+    assert clipshare["by_priority"] == {"urgent": 1, "high": 0, "normal": 1}
+    ack, action = clipshare["acknowledgement"], clipshare["action"]
+    assert (ack["met"], ack["missed"], ack["time"]["count"]) == (1, 1, 1)
+    assert (action["met"], action["missed"], action["time"]["count"]) == (1, 1, 1)
+    assert (ack["share_met"], action["share_met"]) == (0.5, 0.5)
+    assert clipshare["outcomes"]["actioned"] == 1
+    assert clipshare["outcomes"]["awaiting_response"] == 1
+    (overdue,) = clipshare["overdue"]["cases"]
+    assert overdue["case_id"] == history["ignored"]
+    assert [d["deadline"] for d in overdue["deadlines"]] == ["ack", "action"]
+    assert report["agencies"][0]["agency"] == "police"
+    assert report["agencies"][0]["cases_sent"] == 2
+    assert report["checkpoint"]["origin"] == "hotline-exchange.local/log"
+
+
+def test_the_sweeps_breach_entries_are_cross_checked(hotline, history):
+    before = _report(hotline, "auditor", "--platform", "clipshare")["platforms"][0]
+    # Missed by the timestamps, but no sweep has run (nothing runs one in these tests).
+    assert [d["breach_logged"] for d in before["overdue"]["cases"][0]["deadlines"]] == [
+        False,
+        False,
+    ]
+    assert before["acknowledgement"]["breach_entries"] == 0
+    assert before["acknowledgement"]["missed"] == 1
+    hotline.server.admin("sweep")
+    after = _report(hotline, "auditor", "--platform", "clipshare")["platforms"][0]
+    assert [d["breach_logged"] for d in after["overdue"]["cases"][0]["deadlines"]] == [True, True]
+    assert after["acknowledgement"]["breach_entries"] == 1
+    assert after["action"]["breach_entries"] == 1
+    assert after["acknowledgement"]["breach_entries_contradicted"] == 0
+    assert after["action"]["breach_entries_contradicted"] == 0
+    assert before["cases_received"] == after["cases_received"] == 2
+
+
+def test_the_clients_report_is_the_servers_as_of_the_same_time(hotline, history, monkeypatch):
+    """Two independent paths: the server verifies its own log and computes; the client
+    fetches, verifies with its pinned key and computes. As of the same instant they agree."""
+    monkeypatch.setenv("HOTLINE_CONFIG", str(hotline.config))
+    with Client.from_profile("auditor", passphrase=PASSPHRASE.encode()) as auditor:
+        today = _today()
+        served = auditor.transport.get("/v1/reports/compliance", **{"from": today, "to": today})
+    computed = _report(hotline, "auditor", "--as-of", served["as_of"])
+    assert computed == served
+
+
+def test_html_and_json_from_one_run(hotline, history, tmp_path):
+    page = tmp_path / "compliance.html"
+    report = _report(hotline, "auditor", "--html", str(page))
+    html = page.read_text(encoding="utf-8")
+    figures = figures_of(html).figures
+    assert len(figures) > 100
+    assert_figures_match(figures, report)
+    umask = os.umask(0)
+    os.umask(umask)
+    # Identifiers and metadata only: an ordinary shareable file, not an owner-only secret.
+    assert stat.S_IMODE(page.stat().st_mode) == 0o666 & ~umask
+    assert f"--server {hotline.server.url}" in html
+
+
+def test_human_output(hotline, history, tmp_path):
+    today = _today()
+    page = tmp_path / "r.html"
+    result = hotline(
+        "auditor", "report", "compliance", "--from", today, "--to", today, "--html", str(page)
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(f"Cases submitted from {today}T00:00:00Z to ")
+    header = lines[1].split()
+    assert header[:2] == ["PLATFORM", "CASES"]
+    clipshare = next(line.split() for line in lines if line.startswith("clipshare"))
+    assert clipshare[1] == "2"
+    assert any(line.startswith("  overdue: clipshare case ") for line in lines)
+    assert lines[-1] == f"HTML report written to {page}"
+    assert page.exists()
+
+
+def test_a_platform_can_compute_its_own_report_from_the_log(hotline, history):
+    """The log is readable by every official: a platform can prove its own figures."""
+    report = _report(hotline, "lead", "--platform", "clipshare")
+    assert report["platforms"][0]["cases_received"] == 2
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--from", "2026-03-01", "--to", "2026-13-01"], "to '2026-13-01'"),
+        (["--from", "2026-03-02", "--to", "2026-03-01"], "must end after it starts"),
+        (["--from", "yesterday", "--to", "2026-03-01"], "from 'yesterday': Not a date"),
+        (["--from", "2026-03-01", "--to", "2026-03-02", "--as-of", "noon"], "--as-of"),
+        (["--from", "2026-03-01", "--to", "2026-03-02", "--platform", "police"], "not a platform"),
+    ],
+)
+def test_usage_errors_exit_2(hotline, options, message):
+    result = hotline("auditor", "report", "compliance", *options)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("error: ")
+    assert message in result.stderr
+    assert result.stdout == ""
+
+
+def test_a_server_whose_log_does_not_match_the_pinned_key_is_refused(hotline, history):
+    config_file = hotline.config / "config.json"
+    original = config_file.read_text()
+    config = json.loads(original)
+    pinned = config["profiles"]["auditor"]["log_verifier_keys"]
+    # Another log's key under the same name: the server's checkpoints do not verify with it.
+    name = pinned[0].split("+", 1)[0]
+    impostor = note.verifier_key(name, Ed25519PrivateKey.generate().public_key())
+    config["profiles"]["auditor"]["log_verifier_keys"] = [impostor]
+    config_file.write_text(json.dumps(config))
+    try:
+        today = _today()
+        result = hotline("auditor", "report", "compliance", "--from", today, "--to", today)
+    finally:
+        config_file.write_text(original)
+    assert result.exit_code == 1, result.output
+    assert "does not verify with the pinned key" in result.stderr
+    assert result.stdout == ""
