@@ -44,6 +44,9 @@ from exchange.auditor.source import (
     iter_entries,
 )
 from exchange.cli.common import Refused, UsageProblem, passphrase
+from exchange.cli.session import profile_name
+from exchange.client import profile as profiles
+from exchange.client.errors import ProfileError
 from exchange.client.statements import client_assertion
 from keys import KeyStoreError, load_key_dir
 
@@ -77,13 +80,16 @@ def _reports(command: Callable[P, R]) -> Callable[P, R]:
 # --- where the log comes from ------------------------------------------------------------
 
 
-def key_dir_token(server: str, key_dir: Path, official: str) -> TokenProvider:
+def key_dir_token(
+    server: str, key_dir: Path, official: str, audience: str | None = None
+) -> TokenProvider:
     """Access tokens for `official`: an RFC 7523 client assertion, POSTed to /v1/token."""
     identity = load_key_dir(key_dir, passphrase())
     endpoint = f"{server.rstrip('/')}/v1/token"
+    audience = audience or endpoint
 
     def token() -> str:
-        assertion = client_assertion(identity, official, endpoint, datetime.now(UTC))
+        assertion = client_assertion(identity, official, audience, datetime.now(UTC))
         form = {
             "grant_type": "client_credentials",
             "client_assertion_type": _ASSERTION_TYPE,
@@ -113,20 +119,34 @@ def key_dir_token(server: str, key_dir: Path, official: str) -> TokenProvider:
 
 @contextmanager
 def _opened(
-    server: str | None, bundle: Path | None, key_dir: Path | None, official: str | None
-) -> Iterator[LogSource]:
-    if (server is None) == (bundle is None):
-        raise UsageProblem("give exactly one of --server URL and --bundle FILE")
+    server: str | None,
+    bundle: Path | None,
+    key_dir: Path | None,
+    official: str | None,
+    log_keys: tuple[str, ...],
+) -> Iterator[tuple[LogSource, tuple[str, ...]]]:
+    """The log source and the keys to pin: from the options, else from your profile."""
+    if server is not None and bundle is not None:
+        raise UsageProblem("give one of --server URL and --bundle FILE, not both")
     if bundle is not None:
-        yield BundleSource(read_bundle(bundle))
+        yield BundleSource(read_bundle(bundle)), log_keys
         return
-    assert server is not None
+    audience = None
+    if server is None:
+        # No source named: the profile's server, keys and pinned log key (hotline enroll).
+        try:
+            profile = profiles.load(profile_name())
+        except ProfileError as exc:
+            raise UsageProblem(f"{exc}; or give --server URL or --bundle FILE") from exc
+        server, audience = profile.server, profile.token_endpoint
+        key_dir, official = Path(profile.key_dir), profile.official
+        log_keys = log_keys or profile.log_verifier_keys
     if (key_dir is None) != (official is None):
         raise UsageProblem("--key-dir and --official go together")
-    token = key_dir_token(server, key_dir, official) if key_dir and official else None
+    token = key_dir_token(server, key_dir, official, audience) if key_dir and official else None
     source = HttpSource(server, token)
     try:
-        yield source
+        yield source, log_keys
     finally:
         source.close()
 
@@ -196,7 +216,11 @@ def _origin_of(log_keys: tuple[str, ...]) -> str:
 
 def _source_options(command: Callable[P, R]) -> Callable[P, R]:
     options = [
-        click.option("--server", metavar="URL", help="Read the log from this exchange."),
+        click.option(
+            "--server",
+            metavar="URL",
+            help="Read the log from this exchange (default: your profile's, with its keys).",
+        ),
         click.option(
             "--bundle",
             type=click.Path(dir_okay=False, path_type=Path),
@@ -264,7 +288,7 @@ def verify(
     state_file: Path | None,
 ) -> None:
     """Verify the whole log and that it extends the last one verified; then remember it."""
-    with _opened(server, bundle, key_dir, official) as source:
+    with _opened(server, bundle, key_dir, official, log_keys) as (source, log_keys):
         trust = Trust(source, log_keys, state_file)
         if trust.warning:
             click.echo(trust.warning, err=True)
@@ -312,7 +336,7 @@ def checkpoint(
     state_file: Path | None,
 ) -> None:
     """Verify the latest checkpoint and that it extends the last one verified (no entries)."""
-    with _opened(server, bundle, key_dir, official) as source:
+    with _opened(server, bundle, key_dir, official, log_keys) as (source, log_keys):
         trust = Trust(source, log_keys, state_file)
         if trust.warning:
             click.echo(trust.warning, err=True)
@@ -351,7 +375,7 @@ def export(
     out: Path,
 ) -> None:
     """Save the log as a self-contained bundle that `audit verify --bundle` checks offline."""
-    with _opened(server, bundle, key_dir, official) as source:
+    with _opened(server, bundle, key_dir, official, log_keys) as (source, log_keys):
         trust = Trust(source, log_keys, state_file)
         if trust.warning:
             click.echo(trust.warning, err=True)

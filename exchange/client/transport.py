@@ -50,7 +50,8 @@ class Transport:
 
     # --- tokens ---------------------------------------------------------------------------------
 
-    def _access_token(self) -> str:
+    def access_token(self) -> str:
+        """A valid access token, obtained or renewed with a fresh client assertion."""
         if self._token is None or time.monotonic() > self._token.expires_at - _RENEW_MARGIN:
             if self.identity is None or self.official is None:
                 raise ServerUnreachableError("this connection has no identity to log in with")
@@ -111,13 +112,13 @@ class Transport:
         if not auth:
             return self._send(method, path, headers=headers, **kwargs)
         try:
-            headers["Authorization"] = f"Bearer {self._access_token()}"
+            headers["Authorization"] = f"Bearer {self.access_token()}"
             return self._send(method, path, headers=headers, **kwargs)
         except ServerRefusedError as refused:
             if refused.status != 401 or refused.slug != "invalid-token":
                 raise
             self._token = None  # revoked or expired early: log in again once
-            headers["Authorization"] = f"Bearer {self._access_token()}"
+            headers["Authorization"] = f"Bearer {self.access_token()}"
             return self._send(method, path, headers=headers, **kwargs)
 
     def get(self, path: str, **params: Any) -> Any:

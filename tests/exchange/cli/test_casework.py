@@ -174,3 +174,19 @@ def test_no_profile_and_no_server_exit_2(hotline, tmp_path):
         assert result.stderr.startswith("error: cannot reach http://127.0.0.1:9")
     finally:
         config.write_text(saved)
+
+
+def test_audit_verify_with_the_profiles_pinned_key(hotline, case_id, tmp_path):
+    state = tmp_path / "audit-state.json"
+    verified = hotline("auditor", "audit", "verify", "--state", str(state))
+    assert verified.exit_code == 0, verified.output
+    assert verified.stdout.startswith("Verified log hotline-exchange.local/log: ")
+    assert verified.stderr == ""  # the profile pins the key: no trust-on-first-use warning
+    again = hotline("auditor", "audit", "checkpoint", "--state", str(state))
+    assert again.exit_code == 0, again.output
+    assert "extends the checkpoint of size" in again.stdout
+    # Another platform's lead sees only the entries of its own cases (none here) and the
+    # directory's: a full audit needs an auditor.
+    outsider = hotline("ch-lead", "audit", "verify", "--state", str(tmp_path / "o.json"))
+    assert outsider.exit_code == 2
+    assert "auditor" in outsider.stderr

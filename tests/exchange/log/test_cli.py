@@ -161,8 +161,8 @@ def test_checkpoint_and_export_from_a_bundle(exchange, bundle, state, tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["verify"], "give exactly one of --server URL and --bundle FILE"),
-        (["verify", "--bundle", "x.json", "--server", "http://x"], "give exactly one of"),
+        (["verify"], "no profile yet: run `hotline enroll` (or `hotline init`) first; or give"),
+        (["verify", "--bundle", "x.json", "--server", "http://x"], "not both"),
         (["verify", "--bundle", "missing.json"], "cannot read missing.json"),
         (["verify", "--bundle", "not-json.json"], "not-json.json is not JSON"),
         (["verify", "--bundle", "other.json"], "not a hotline-log-bundle/v1 document"),
@@ -174,6 +174,7 @@ def test_checkpoint_and_export_from_a_bundle(exchange, bundle, state, tmp_path):
 )
 def test_usage_problems_exit_2(bundle, tmp_path, monkeypatch, args, message):
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOTLINE_CONFIG", str(tmp_path / "no-profiles"))
     (tmp_path / "not-json.json").write_text("{")
     (tmp_path / "other.json").write_text('{"format": "something else"}')
     result = hotline(*[a.replace("{bundle}", str(bundle)) for a in args])
