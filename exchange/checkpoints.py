@@ -25,6 +25,7 @@ _PENDING = "exchange.log.pending"
 class PendingAppends:
     """What this transaction appended so far: where the log started and where it is now."""
 
+    head: LogHead
     start_size: int
     size: int
     signer: LogSigner
@@ -39,20 +40,22 @@ def pending(session: Session, signer: LogSigner, now: datetime) -> PendingAppend
         head = session.get(LogHead, 1)
         if head is None:
             raise LookupError("the log head row is missing: run the migrations")
-        state = PendingAppends(head.size, head.size, signer, now)
+        state = PendingAppends(head, head.size, head.size, signer, now)
         session.info[_PENDING] = state
     return state
 
 
-def seal_pending(session: Session) -> None:
-    """Advance the head and sign a checkpoint over everything this transaction appended."""
+def seal_pending(session: Session) -> PendingAppends | None:
+    """Advance the head and sign a checkpoint over everything this transaction appended.
+
+    Returns what was sealed, so that its nodes can be remembered once the commit succeeds.
+    """
     state: PendingAppends | None = session.info.pop(_PENDING, None)
     if state is None or state.size == state.start_size:
-        return
-    head = session.get(LogHead, 1)
-    if head is None or head.size != state.start_size:
+        return None
+    if state.head.size != state.start_size:
         raise RuntimeError("the log head moved while this transaction held its lock")
-    head.size = state.size
+    state.head.size = state.size
     root = logstore.root(session, state.size, state.nodes)
     text = CheckpointText(state.signer.name, state.size, root)
     session.add(
@@ -65,6 +68,7 @@ def seal_pending(session: Session) -> None:
         )
     )
     session.flush()
+    return state
 
 
 def latest(session: Session) -> Checkpoint | None:

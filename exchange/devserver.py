@@ -36,12 +36,14 @@ class LiveServer:
         database_url: str | None = None,
         settings: Mapping[str, str] | None = None,
         workers: int = 0,
+        wsgi_app: str = "wsgi:app",
     ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.instance = instance
         self.database_url = database_url or f"sqlite:///{instance / 'exchange.db'}"
         self.workers = workers
+        self.wsgi_app = wsgi_app
         self.env = {
             **os.environ,
             "EXCHANGE_INSTANCE_PATH": str(instance),
@@ -78,14 +80,10 @@ class LiveServer:
         self.instance.mkdir(parents=True, exist_ok=True)
         self.admin("init")
         if self.workers:
-            command = [
-                str(BIN / "gunicorn"),
-                "--workers",
-                str(self.workers),
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "wsgi:app",
-            ]
+            # The production settings (gunicorn.conf.py), on this port with these workers.
+            self.env["GUNICORN_BIND"] = f"127.0.0.1:{self.port}"
+            self.env["GUNICORN_WORKERS"] = str(self.workers)
+            command = [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", self.wsgi_app]
         else:
             command = [
                 str(BIN / "flask"),

@@ -2,10 +2,14 @@
 
 The plans come from `exchange.merkle`; this module only fetches and stores the nodes they
 name. Nodes written by the current transaction are kept in the transaction's cache, so a
-batch of appends reads each sibling once.
+batch of appends reads each sibling once. A node never changes once written (its subtree
+is complete), so every process also keeps the committed nodes it has seen: most appends
+and proofs then read no node at all.
 """
 
-from collections.abc import Iterable, MutableMapping
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping, MutableMapping
 from functools import lru_cache
 
 from sqlalchemy import Executable, and_, bindparam, or_, select
@@ -20,13 +24,61 @@ from exchange.models import LogNode
 _FETCH_CHUNK = 128
 
 
+NODE_CACHE = "exchange.log.nodes"
+
+
+class CommittedNodes:
+    """The committed nodes a process has seen, most recent kept (a bounded LRU).
+
+    Only committed nodes enter it: those read from the database, and those a transaction
+    wrote, once it has committed. Shared by the threads of a process.
+    """
+
+    def __init__(self, capacity: int = 65536) -> None:
+        self.capacity = capacity
+        self._nodes: OrderedDict[NodeId, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_many(self, wanted: Iterable[NodeId]) -> dict[NodeId, bytes]:
+        with self._lock:
+            found = {node: self._nodes[node] for node in wanted if node in self._nodes}
+            for node in found:
+                self._nodes.move_to_end(node)
+            return found
+
+    def remember(self, nodes: Mapping[NodeId, bytes]) -> None:
+        with self._lock:
+            self._nodes.update(nodes)
+            for node in nodes:
+                self._nodes.move_to_end(node)
+            while len(self._nodes) > self.capacity:
+                self._nodes.popitem(last=False)
+
+
+def _committed(session: Session) -> CommittedNodes | None:
+    cache = session.info.get(NODE_CACHE)
+    return cache if isinstance(cache, CommittedNodes) else None
+
+
+def remember(session: Session, nodes: Mapping[NodeId, bytes]) -> None:
+    """Keep nodes a transaction wrote, once it has committed."""
+    committed = _committed(session)
+    if committed is not None:
+        committed.remember(nodes)
+
+
 def fetch_nodes(
     session: Session, wanted: Iterable[NodeId], cache: MutableMapping[NodeId, bytes]
 ) -> dict[NodeId, bytes]:
-    """The hashes of `wanted` nodes, from `cache` first, then in one query per chunk."""
+    """The hashes of `wanted` nodes: from this transaction's `cache`, then the process's
+    committed nodes, then the database in one query per chunk."""
     wanted = list(wanted)
     found = {node: cache[node] for node in wanted if node in cache}
+    committed = _committed(session)
+    if committed is not None:
+        found.update(committed.get_many(node for node in wanted if node not in found))
     missing = [node for node in wanted if node not in found]
+    fetched: dict[NodeId, bytes] = {}
     for start in range(0, len(missing), _FETCH_CHUNK):
         chunk = missing[start : start + _FETCH_CHUNK]
         parameters: dict[str, int] = {}
@@ -34,7 +86,10 @@ def fetch_nodes(
             parameters[f"level_{number}"] = level
             parameters[f"index_{number}"] = index
         for level, index, digest in session.execute(_nodes_query(len(chunk)), parameters):
-            found[(level, index)] = digest
+            fetched[(level, index)] = digest
+    if committed is not None and fetched:
+        committed.remember(fetched)
+    found.update(fetched)
     absent = [node for node in wanted if node not in found]
     if absent:
         raise LookupError(f"log nodes missing from the database: {absent[:4]}")

@@ -49,8 +49,11 @@ def submit_case(envelope: dict[str, Any], caller: Caller) -> dict[str, Any]:
     Re-posting the same bytes returns the original answer; other content under the same
     handoff_id, case_id or issuer_case_ref is a 409 naming the existing case.
     """
+    policy = handoff_policy()
+    with db.read() as session:
+        checked = handoffs.check(session, policy, caller, envelope, None)
     with db.write() as session:
-        result = handoffs.accept(session, now(), handoff_policy(), caller, envelope, None)
+        result = handoffs.accept(session, now(), policy, caller, checked)
     return _accepted(result)
 
 
@@ -63,8 +66,11 @@ def submit_case(envelope: dict[str, Any], caller: Caller) -> dict[str, Any]:
 def post_handoff(envelope: dict[str, Any], case_id: str, caller: Caller) -> dict[str, Any]:
     """Continue a case: receipt, response, question, supplement, withdrawal, closure,
     assignment."""
+    policy = handoff_policy()
+    with db.read() as session:
+        checked = handoffs.check(session, policy, caller, envelope, case_id)
     with db.write() as session:
-        result = handoffs.accept(session, now(), handoff_policy(), caller, envelope, case_id)
+        result = handoffs.accept(session, now(), policy, caller, checked)
     return _accepted(result)
 
 

@@ -85,10 +85,28 @@ def active_keys(
     return [(key, official) for key, official in session.execute(query)]
 
 
-def case_handling_encryption_kids(session: Session, org: Organisation) -> set[str]:
-    """The encryption keys every sealed record for `org` must be readable by."""
-    roles = CASE_HANDLING_ROLES[org.kind]
-    return {key.kid for key, _ in active_keys(session, org.id, roles) if key.use == "enc"}
+def case_handling_encryption_kids(session: Session, *org_ids: str) -> dict[str, set[str]]:
+    """The active encryption keys of each organisation's case handlers, in one query.
+
+    A sealed record for an organisation must be readable by every one of them. The roles
+    that handle cases differ by kind of organisation, but each belongs to one kind only.
+    """
+    handlers = {role for roles in CASE_HANDLING_ROLES.values() for role in roles}
+    rows = session.execute(
+        select(Official.org_id, OfficialKey.kid)
+        .join(Official, Official.id == OfficialKey.official_id)
+        .where(
+            Official.org_id.in_(org_ids),
+            Official.active.is_(True),
+            Official.role.in_(handlers),
+            OfficialKey.status == "active",
+            OfficialKey.use == "enc",
+        )
+    )
+    found: dict[str, set[str]] = {org_id: set() for org_id in org_ids}
+    for org_id, kid in rows:
+        found[org_id].add(kid)
+    return found
 
 
 def signing_keys(session: Session, official_id: str) -> dict[str, Ed25519PublicKey]:

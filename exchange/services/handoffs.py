@@ -20,6 +20,7 @@ from exchange import audit, config, workflow
 from exchange.audit import Actor
 from exchange.envelope import Envelope, Limits, VerifiedStatement, verify_statement
 from exchange.envelope.canonical import canonical
+from exchange.envelope.errors import UnknownSignerKeyError
 from exchange.errors import (
     CaseExistsError,
     CaseMismatchError,
@@ -37,7 +38,7 @@ from exchange.errors import (
     WrongEndpointError,
 )
 from exchange.events import Event
-from exchange.models import Case, Handoff, Official, Organisation, Route
+from exchange.models import Case, Handoff, Official, OfficialKey, Organisation, Route
 from exchange.services import directory, inbox
 from exchange.services.caller import Caller
 from exchange.services.clock import check_issued_at
@@ -66,25 +67,37 @@ def envelope_digest(envelope: Envelope) -> str:
     return b64url_encode(hashlib.sha256(canonical(envelope.to_json())).digest())
 
 
-def accept(
-    session: Session,
-    now: datetime,
-    policy: Policy,
-    caller: Caller,
-    document: object,
-    case_id: str | None,
-) -> Accepted:
-    """Accept a new case (`case_id` None) or a later handoff of case `case_id`."""
+@dataclass(frozen=True)
+class Checked:
+    """A handoff whose envelope passed every check that needs no write lock.
+
+    `statement` is None for a byte-identical re-post of the handoff `repost_of`.
+    """
+
+    envelope: Envelope
+    digest: str
+    case_id: str | None
+    statement: VerifiedStatement | None
+    repost_of: str | None = None
+
+
+def check(
+    session: Session, policy: Policy, caller: Caller, document: object, case_id: str | None
+) -> Checked:
+    """Parse and verify the envelope with the caller's active keys, in a read transaction.
+
+    This is most of a handoff's work, and none of it needs the write lock: concurrent
+    requests verify in parallel, and only `accept` is serialised.
+    """
     envelope = Envelope.from_json(document)
     digest = envelope_digest(envelope)
     repost = _identical_repost(session, caller, envelope, digest)
     if repost is not None:
-        return repost
+        return Checked(envelope, digest, case_id, None, repost)
     statement = verify_statement(
         envelope, directory.signing_keys(session, caller.official_id), policy.limits
     )
-    payload = statement.payload
-    sender = payload["sender"]
+    sender = statement.payload["sender"]
     if (sender["org"], sender["official"]) != (caller.org_id, caller.official_id):
         raise SenderMismatchError("the statement's sender must be the authenticated official")
     if (statement.kind == Kind.CASE) != (case_id is None):
@@ -92,40 +105,58 @@ def accept(
         raise WrongEndpointError(f"a {statement.kind} is sent to {where}")
     if case_id is not None and statement.case_id != case_id:
         raise CaseMismatchError(f"the statement is for case {statement.case_id}, not {case_id}")
+    return Checked(envelope, digest, case_id, statement)
+
+
+def accept(
+    session: Session, now: datetime, policy: Policy, caller: Caller, checked: Checked
+) -> Accepted:
+    """Accept a checked handoff: a new case, or the next handoff of its case."""
+    if checked.repost_of is not None:
+        existing = session.get(Handoff, checked.repost_of)
+        if existing is None:
+            raise LookupError(f"handoff {checked.repost_of} vanished from an append-only table")
+        # Still the caller's case? If it was reassigned away, it is missing for them now.
+        return Accepted(existing, visible_case(session, caller, existing.case_id), replayed=True)
+    statement = checked.statement
+    if statement is None:
+        raise ValueError("a checked handoff has a statement or is a re-post")
+    key = session.get(OfficialKey, statement.kid)
+    if key is None or key.status != "active" or key.official_id != caller.official_id:
+        # Retired between the check and now (a rotation raced this request).
+        raise UnknownSignerKeyError(f"statement is signed by key {statement.kid}, no longer active")
     # A case the caller may not see is missing, whatever else is wrong with the handoff.
-    case = visible_case(session, caller, case_id) if case_id is not None else None
+    case = visible_case(session, caller, checked.case_id) if checked.case_id else None
     existing = session.get(Handoff, statement.handoff_id)
     if existing is not None:
-        return _repeated(session, caller, existing, digest)
-    check_issued_at(payload["issued_at"], now, policy.skew)
+        return _repeated(session, caller, existing, checked.digest)
+    check_issued_at(statement.payload["issued_at"], now, policy.skew)
     if case is None:
-        return _open_case(session, now, policy, caller, envelope, statement, digest)
-    return _continue_case(session, now, caller, case, envelope, statement, digest)
+        return _open_case(session, now, policy, caller, checked.envelope, statement, checked.digest)
+    return _continue_case(session, now, caller, case, checked.envelope, statement, checked.digest)
 
 
 def _identical_repost(
     session: Session, caller: Caller, envelope: Envelope, digest: str
-) -> Accepted | None:
-    """The first answer to a byte-identical re-post by its sender, even after a key rotation.
+) -> str | None:
+    """The handoff a byte-identical re-post by its sender repeats, if it is one.
 
-    These exact bytes were verified when first accepted, so equal digests stand in for a
-    second verification, which the sender's since-retired key could no longer pass.
+    Its first answer is due even after a key rotation: these exact bytes were verified when
+    first accepted, so equal digests stand in for a second verification, which the
+    sender's since-retired key could no longer pass.
     """
     try:
         claimed = json.loads(b64url_decode(envelope.statement.split(".")[1]))["handoff_id"]
         existing = session.get(Handoff, claimed) if isinstance(claimed, str) else None
     except (IndexError, KeyError, TypeError, ValueError):
-        return None  # not even well-formed: the full checks below say why
+        return None  # not even well-formed: the full checks say why
     if (
         existing is None
         or existing.envelope_sha256 != digest
         or existing.sender_official != caller.official_id
     ):
         return None
-    case = session.get(Case, existing.case_id)
-    if case is None or not can_see(caller, case):
-        return None
-    return Accepted(existing, case, replayed=True)
+    return existing.id
 
 
 def _repeated(session: Session, caller: Caller, existing: Handoff, digest: str) -> Accepted:
@@ -216,7 +247,8 @@ def _check_recipients(
     if envelope.jwe is None:
         return
     kids = {entry["header"]["kid"] for entry in envelope.jwe["recipients"]}
-    required = directory.case_handling_encryption_kids(session, recipient)
+    handlers = directory.case_handling_encryption_kids(session, recipient.id, sender_org_id)
+    required = handlers[recipient.id]
     if not required:
         raise RecipientUnreachableError(f"{recipient.id} has no enrolled case handler yet")
     missing = sorted(required - kids)
@@ -225,11 +257,7 @@ def _check_recipients(
             f"encrypt to every active key of {recipient.id}'s case handlers",
             missing_kids=missing,
         )
-    sender_org = session.get(Organisation, sender_org_id)
-    allowed = required | (
-        directory.case_handling_encryption_kids(session, sender_org) if sender_org else set()
-    )
-    unexpected = sorted(kids - allowed)
+    unexpected = sorted(kids - required - handlers[sender_org_id])
     if unexpected:
         raise UnexpectedRecipientKeysError(
             "encrypt only to the officials of the two organisations of the case",

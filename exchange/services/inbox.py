@@ -3,7 +3,7 @@
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from exchange.models import Case, Handoff, InboxHead, InboxItem, Official
@@ -33,27 +33,28 @@ def recipients(session: Session, case: Case, handoff: Handoff) -> list[str]:
 
 
 def _platform_handlers(session: Session, case: Case) -> set[str]:
-    """The case's assignee, or while it has none its platform's leads (and always them)."""
-    leads = set(
+    """The platform's leads, and the case's assignee if it has one: active ones only."""
+    handles = Official.role == Role.PLATFORM_LEAD
+    if case.assignee_id:
+        handles = or_(handles, Official.id == case.assignee_id)
+    return set(
         session.scalars(
             select(Official.id).where(
-                Official.org_id == case.platform_org,
-                Official.role == Role.PLATFORM_LEAD,
-                Official.active.is_(True),
+                Official.org_id == case.platform_org, Official.active.is_(True), handles
             )
         )
     )
-    if case.assignee_id:
-        assignee = session.get(Official, case.assignee_id)
-        if assignee is not None and assignee.active:
-            leads.add(assignee.id)
-    return leads
 
 
 def deliver(session: Session, now: datetime, handoff: Handoff, officials: Iterable[str]) -> None:
     """Append the handoff to each official's inbox at their next sequence number."""
+    officials = list(officials)
+    heads = {
+        head.official_id: head
+        for head in session.scalars(select(InboxHead).where(InboxHead.official_id.in_(officials)))
+    }
     for official_id in officials:
-        head = session.get(InboxHead, official_id)
+        head = heads.get(official_id)
         if head is None:
             head = InboxHead(official_id=official_id, last_seq=0)
             session.add(head)
