@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from exchange import logstore
 from exchange.checkpoint import Checkpoint as CheckpointText
 from exchange.checkpoint import sign_checkpoint
+from exchange.errors import LogKeyRetiredError
 from exchange.merkle import NodeId
 from exchange.models import Checkpoint, LogHead
 from exchange.serverkeys import LogSigner
@@ -31,6 +32,8 @@ class PendingAppends:
     signer: LogSigner
     now: datetime
     nodes: dict[NodeId, bytes] = field(default_factory=dict)
+    # Set by a log key rotation: the key this transaction hands the log over from.
+    handover_from: str | None = None
 
 
 def pending(session: Session, signer: LogSigner, now: datetime) -> PendingAppends:
@@ -55,6 +58,11 @@ def seal_pending(session: Session) -> PendingAppends | None:
         return None
     if state.head.size != state.start_size:
         raise RuntimeError("the log head moved while this transaction held its lock")
+    signer_key = state.signer.verifier_key
+    if state.head.key_name not in (None, signer_key, state.handover_from):
+        # Another instance rotated the log key: this one must not sign another checkpoint.
+        raise LogKeyRetiredError("this instance holds a log key that has been rotated out")
+    state.head.key_name = signer_key
     state.head.size = state.size
     root = logstore.root(session, state.size, state.nodes)
     text = CheckpointText(state.signer.name, state.size, root)

@@ -10,6 +10,8 @@ from typing import Any, ClassVar
 
 class ExchangeError(Exception):
     status: ClassVar[int] = 400
+    # Seconds after which a retry may succeed: sent as Retry-After (503s).
+    retry_after: ClassVar[int | None] = None
     slug: ClassVar[str] = "bad-request"
     title: ClassVar[str] = "The request is malformed"
 
@@ -167,3 +169,15 @@ class InvalidCursorError(UnprocessableError):
 class KeyRegistrationError(UnprocessableError):
     slug = "invalid-keys"
     title = "The keys or their proof of possession are not acceptable"
+
+
+# --- 503: this instance cannot serve writes now -------------------------------------------
+
+
+class LogKeyRetiredError(ExchangeError):
+    """Another instance rotated the log key; this one still holds the old key."""
+
+    status = 503
+    slug = "log-key-retired"
+    title = "This instance's log key was rotated out"
+    retry_after = 5

@@ -98,7 +98,9 @@ def rotate_log_key(now: datetime) -> LogKeyRotation:
     )
     try:
         with db.write() as session:
-            index = checkpoints.pending(session, new, now).size
+            state = checkpoints.pending(session, new, now)
+            state.handover_from = old.verifier_key
+            index = state.size
             handover = Handover(old.name, index, old.verifier_key, new.verifier_key)
             appended = audit.append(
                 session,

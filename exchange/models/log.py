@@ -48,6 +48,8 @@ class LogHead(Base):
 
     id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
     size: Mapped[int] = mapped_column(BigInteger)
+    # The verifier key that signs the log's checkpoints now (null until the first one).
+    key_name: Mapped[str | None] = mapped_column(String(200))
 
 
 APPEND_ONLY_TABLES = ("log_entries", "log_nodes", "checkpoints")

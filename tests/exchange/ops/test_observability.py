@@ -13,6 +13,8 @@ from exchange import db
 from exchange.client import statements
 from exchange.models import Checkpoint
 from exchange.observability import logs
+from exchange.services import operator
+from keys import Identity
 from schemas.common import format_utc
 from tests.conftest import KEY_PASSPHRASE
 from tests.exchange.api.support import assert_problem, response_body, sealed_reply
@@ -25,11 +27,12 @@ from tests.schemas import examples
 def test_ready_when_the_schema_is_current_and_the_log_key_is_ours(app, client):
     body = client.get("/readyz").get_json()
     with app.app_context():
+        from exchange import db, migrate
         from exchange.serverkeys import server_keys
 
         assert body == {
             "status": "ready",
-            "schema": "0001",
+            "schema": migrate.head_revision(db.database().engine),
             "log_key": server_keys().log.verifier_key,
         }
     assert client.get("/healthz").get_json() == {"status": "ok"}
@@ -39,7 +42,7 @@ def test_not_ready_before_the_migrations(make_app, empty_database_url):
     client = make_app(DATABASE_URL=empty_database_url).test_client()
     response = client.get("/readyz")
     body = assert_problem(response, 503, "not-ready")
-    assert body["detail"] == "schema at None, code needs 0001"
+    assert body["detail"] == "schema at None, code needs 0002"
     assert response.headers["Retry-After"] == "30"
     assert client.get("/healthz").status_code == 200
 
@@ -328,3 +331,25 @@ def test_a_database_error_carries_no_parameters(app):
         )
     assert "secret-name-1" not in str(refused.value)
     assert "hidden" in str(refused.value)
+
+
+def test_an_instance_with_a_stale_log_key_signs_nothing(make_app, tmp_path, clock):
+    """Between a rotation elsewhere and its own restart, an instance refuses to write:
+    the log head names the key that signs now, and it is not this instance's."""
+    current = make_app(INSTANCE_PATH=str(tmp_path / "current"))
+    world = World(current, current.test_client(), clock)
+    world.org("metro-police", "agency")
+    code = world.invite("metro-police", "officer-1", "agency_officer")
+    size = world.log_size()
+    stale = make_app(INSTANCE_PATH=str(tmp_path / "stale"))
+    identity = Identity.generate()
+    statement = statements.enrollment(
+        identity, "metro-police", "officer-1", operator.code_sha256(code), clock()
+    )
+    response = stale.test_client().post("/v1/enroll", json={"code": code, "statement": statement})
+    assert_problem(response, 503, "log-key-retired")
+    assert response.headers["Retry-After"] == "5"
+    assert world.log_size() == size
+    # The instance with the current key enrolls the same official with the same code.
+    enrolled = world.client.post("/v1/enroll", json={"code": code, "statement": statement})
+    assert enrolled.status_code == 201
