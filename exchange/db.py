@@ -6,20 +6,87 @@ and the checkpoint over them commit together or not at all, and concurrent reque
 never interleave inside the log. `read()` is a plain read-only transaction.
 """
 
+import fcntl
+import os
+import sqlite3
+import threading
+import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, current_app
 from sqlalchemy import Engine, create_engine, event, select, text
+from sqlalchemy.engine import ExceptionContext
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from exchange import checkpoints
+from exchange import checkpoints, logstore
 from exchange.models.log import LogHead
 
 _EXTENSION = "exchange.db"
 _WRITE_OPTION = "exchange_write"
+_READ_ONLY_SQL_TRANSACTION = "25006"  # PostgreSQL's SQLSTATE for a write in a read-only one
+
+
+class SqliteWriters:
+    """Queues one SQLite database's writers: threads of this process, then processes.
+
+    SQLite's busy handler makes a blocked writer sleep in growing steps (up to 100 ms)
+    before it retries, so under load the lock sits free while writers sleep. Writers that
+    queue here instead take their turn within a millisecond of the last commit. SQLite's
+    own lock stays the guarantee; this is only the order of arrival.
+    """
+
+    _POLL = 0.0005
+
+    def __init__(self, database_path: str | None, timeout: float) -> None:
+        self.timeout = timeout
+        self._threads = threading.Lock()
+        self._path = f"{database_path}.writers" if database_path else None
+        self._fd: int | None = None
+        self._pid = os.getpid()
+
+    def _file(self) -> int | None:
+        if self._path is None:
+            return None
+        if self._fd is None or self._pid != os.getpid():  # not inherited across a fork
+            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._pid = os.getpid()
+        return self._fd
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        deadline = time.monotonic() + self.timeout
+        if not self._threads.acquire(timeout=self.timeout):
+            raise _locked()
+        try:
+            fd = self._file()
+            while fd is not None:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise _locked() from None
+                    time.sleep(self._POLL)
+            try:
+                yield
+            finally:
+                if fd is not None:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            self._threads.release()
+
+
+def _locked() -> OperationalError:
+    """The same error as SQLite's own busy timeout, so both are answered alike (503)."""
+    busy = sqlite3.OperationalError("database is locked")
+    # What sqlite3 sets on the errors SQLite raises; the problem mapping reads the code.
+    busy.sqlite_errorcode = sqlite3.SQLITE_BUSY
+    busy.sqlite_errorname = "SQLITE_BUSY"
+    return OperationalError("BEGIN IMMEDIATE", None, busy)
 
 
 @dataclass(frozen=True)
@@ -27,6 +94,7 @@ class Database:
     engine: Engine
     reads: sessionmaker[Session]
     writes: sessionmaker[Session]
+    writers: SqliteWriters | None = field(default=None, compare=False)
 
     @property
     def is_sqlite(self) -> bool:
@@ -36,14 +104,36 @@ class Database:
 def make_database(url: str, busy_timeout_ms: int = 5000) -> Database:
     # hide_parameters: an error message never carries a statement or a JWE into a log.
     engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
+    event.listen(engine, "handle_error", _drop_read_only_connections)
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine, busy_timeout_ms)
     writer = engine.execution_options(**{_WRITE_OPTION: True})
+    # Sessions share the process's committed log nodes (see logstore.CommittedNodes).
+    info = {logstore.NODE_CACHE: logstore.CommittedNodes()}
+    writers = None
+    if engine.dialect.name == "sqlite":
+        path = engine.url.database
+        in_memory = not path or path == ":memory:"
+        writers = SqliteWriters(None if in_memory else path, busy_timeout_ms / 1000)
     return Database(
         engine,
-        sessionmaker(engine, expire_on_commit=False),
-        sessionmaker(writer, expire_on_commit=False),
+        sessionmaker(engine, expire_on_commit=False, info=info),
+        sessionmaker(writer, expire_on_commit=False, info=info),
+        writers,
     )
+
+
+def _drop_read_only_connections(context: ExceptionContext) -> None:
+    """Treat "this connection cannot write" like a lost connection: the pool then opens
+    fresh ones, so the service writes again by itself once the database can. SQLite opens
+    a file it may not write read-only and stays so; a PostgreSQL server demoted to a
+    standby by a failover stays read-only for its sessions."""
+    cause = context.original_exception
+    sqlite_code = getattr(cause, "sqlite_errorcode", None)
+    if (isinstance(sqlite_code, int) and sqlite_code & 0xFF == sqlite3.SQLITE_READONLY) or (
+        getattr(cause, "sqlstate", None) == _READ_ONLY_SQL_TRANSACTION
+    ):
+        context.is_disconnect = True
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
@@ -81,11 +171,14 @@ def database() -> Database:
 def write(db: Database | None = None) -> Iterator[Session]:
     """One serialised read-write transaction; its log appends are checkpointed at commit."""
     db = db or database()
-    with db.writes() as session, session.begin():
-        if not db.is_sqlite:
-            session.execute(select(LogHead).where(LogHead.id == 1).with_for_update())
-        yield session
-        checkpoints.seal_pending(session)
+    with db.writers.turn() if db.writers else nullcontext(), db.writes() as session:
+        with session.begin():
+            if db.writers is None:
+                session.execute(select(LogHead).where(LogHead.id == 1).with_for_update())
+            yield session
+            sealed = checkpoints.seal_pending(session)
+        if sealed is not None:  # committed: its nodes are now facts of the log
+            logstore.remember(session, sealed.nodes)
 
 
 @contextmanager

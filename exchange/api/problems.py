@@ -4,13 +4,24 @@ Every problem has a stable `type` (`urn:hotline:problem:<slug>`), a `title` that
 change from one occurrence to the next, and a `detail` about this one. Nothing here ever
 echoes an exception's text unless the exception was written to be shown (domain errors,
 envelope errors); anything unexpected is a bare 500 with the request id.
+
+A database that cannot serve the request right now (locked by another writer, unreachable,
+read-only, out of space) is a 503 with `Retry-After` and a type that names the cause,
+never a 500: the request's transaction was rolled back, so the client may retry the same
+request, and the service recovers by itself once the database does. Only the conditions
+listed in `_SQLITE_CODES` and `_SQLSTATES` are mapped, by the driver's own error code; any
+other database error is a bug and stays a bare 500.
 """
 
 import json
 import logging
+import sqlite3
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from flask import Flask, Response, g
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 
 from exchange.envelope.errors import EnvelopeError
@@ -35,6 +46,92 @@ _HTTP_PROBLEMS: dict[int, tuple[str, str]] = {
     500: ("internal-error", "The server failed to process the request"),
     503: ("unavailable", "The service is temporarily unavailable"),
 }
+
+
+@dataclass(frozen=True)
+class DatabaseOutage:
+    """A condition of the database that passes: answered 503 with this slug and Retry-After."""
+
+    slug: str
+    title: str
+    detail: str
+    retry_after: int  # seconds
+    log_level: int = logging.ERROR
+
+
+DATABASE_BUSY = DatabaseOutage(
+    "database-busy",
+    "The database is busy",
+    "another transaction holds the database; nothing was changed, retry shortly",
+    retry_after=1,
+    log_level=logging.WARNING,
+)
+DATABASE_UNAVAILABLE = DatabaseOutage(
+    "database-unavailable",
+    "The database is unavailable",
+    "the database cannot be reached or read; retry the same request later",
+    retry_after=5,
+)
+DATABASE_READ_ONLY = DatabaseOutage(
+    "database-read-only",
+    "The database accepts no changes",
+    "the database is read-only at the moment; reading works, changes must wait",
+    retry_after=30,
+)
+STORAGE_FULL = DatabaseOutage(
+    "storage-full",
+    "The database's storage is full",
+    "the database has no space left; nothing was changed, retry later",
+    retry_after=60,
+)
+DATABASE_OUTAGES = (DATABASE_BUSY, DATABASE_UNAVAILABLE, DATABASE_READ_ONLY, STORAGE_FULL)
+
+# SQLite primary result codes (https://sqlite.org/rescode.html); an extended code carries
+# its primary one in the low byte (SQLITE_READONLY_DBMOVED is SQLITE_READONLY | 4 << 8).
+_SQLITE_CODES = {
+    sqlite3.SQLITE_BUSY: DATABASE_BUSY,
+    sqlite3.SQLITE_LOCKED: DATABASE_BUSY,
+    sqlite3.SQLITE_READONLY: DATABASE_READ_ONLY,
+    sqlite3.SQLITE_FULL: STORAGE_FULL,
+    sqlite3.SQLITE_CANTOPEN: DATABASE_UNAVAILABLE,
+    sqlite3.SQLITE_IOERR: DATABASE_UNAVAILABLE,
+}
+# PostgreSQL SQLSTATEs (its manual, appendix A): exact codes first, then whole classes.
+_SQLSTATES = {
+    "25006": DATABASE_READ_ONLY,  # read_only_sql_transaction: a standby, or made read-only
+    "40001": DATABASE_BUSY,  # serialization_failure
+    "40P01": DATABASE_BUSY,  # deadlock_detected
+    "53100": STORAGE_FULL,  # disk_full
+    "55P03": DATABASE_BUSY,  # lock_not_available (lock_timeout)
+    "57014": DATABASE_BUSY,  # query_canceled (statement_timeout)
+    "57P01": DATABASE_UNAVAILABLE,  # admin_shutdown: the connection was terminated
+    "57P02": DATABASE_UNAVAILABLE,  # crash_shutdown
+    "57P03": DATABASE_UNAVAILABLE,  # cannot_connect_now: starting up, or shutting down
+}
+_SQLSTATE_CLASSES = {
+    "08": DATABASE_UNAVAILABLE,  # connection exception
+    "53": DATABASE_UNAVAILABLE,  # insufficient resources: memory, connections
+    "58": DATABASE_UNAVAILABLE,  # system error: I/O
+}
+
+
+def database_outage(error: DBAPIError) -> DatabaseOutage | None:
+    """The passing condition behind a driver's error, by its code; None for anything else."""
+    cause = error.orig
+    sqlite_code = getattr(cause, "sqlite_errorcode", None)
+    if isinstance(sqlite_code, int):
+        return _SQLITE_CODES.get(sqlite_code & 0xFF)
+    sqlstate = getattr(cause, "sqlstate", None)
+    if isinstance(sqlstate, str) and sqlstate:
+        found = _SQLSTATES.get(sqlstate) or _SQLSTATE_CLASSES.get(sqlstate[:2])
+        if found is not None:
+            return found
+    elif isinstance(error, OperationalError):
+        # An operational failure with no code from the server: psycopg's failure to
+        # connect, or a connection that broke before the server could say anything.
+        return DATABASE_UNAVAILABLE
+    # SQLAlchemy recognised a lost connection (the transaction died with it).
+    return DATABASE_UNAVAILABLE if error.connection_invalidated else None
 
 
 class RequestValidationError(ExchangeError):
@@ -87,6 +184,8 @@ def catalogue() -> dict[str, dict[str, Any]]:
         slug: (status, title) for status, (slug, title) in _HTTP_PROBLEMS.items()
     }
     entries["not-ready"] = (503, "Not ready")
+    for outage in DATABASE_OUTAGES:
+        entries[outage.slug] = (503, outage.title)
     for error in _family(ExchangeError):
         entries[error.slug] = (error.status, error.title)
     for envelope_error in _family(EnvelopeError):
@@ -118,7 +217,10 @@ def problem(
 
 
 def _exchange_error(error: ExchangeError) -> Response:
-    return problem(error.status, error.slug, error.title, error.detail, **error.extensions)
+    headers = {"Retry-After": str(error.retry_after)} if error.retry_after else None
+    return problem(
+        error.status, error.slug, error.title, error.detail, headers=headers, **error.extensions
+    )
 
 
 def _envelope_error(error: EnvelopeError) -> Response:
@@ -145,6 +247,42 @@ def _unexpected(error: Exception) -> Response:
     return problem(500, slug, title)
 
 
+def _outage_problem(outage: DatabaseOutage) -> Response:
+    return problem(
+        503,
+        outage.slug,
+        outage.title,
+        outage.detail,
+        headers={"Retry-After": str(outage.retry_after)},
+    )
+
+
+def _database_error(error: DBAPIError) -> Response:
+    outage = database_outage(error)
+    if outage is None:
+        return _unexpected(error)
+    # For the operator: the driver's own words (statements and parameters are never in
+    # them: the engine hides parameters, and only the first line of the cause is kept).
+    cause = error.orig
+    code = getattr(cause, "sqlite_errorname", None) or getattr(cause, "sqlstate", None)
+    message = str(cause).strip().splitlines()[0][:300] if str(cause).strip() else ""
+    log.log(
+        outage.log_level,
+        "database %s: %s %s: %s",
+        outage.slug,
+        type(cause).__name__,
+        code or "-",
+        message,
+    )
+    return _outage_problem(outage)
+
+
+def _pool_exhausted(error: PoolTimeoutError) -> Response:
+    # Every connection of this process's pool is in use and none came back in time.
+    log.warning("database %s: %s", DATABASE_BUSY.slug, error)
+    return _outage_problem(DATABASE_BUSY)
+
+
 def init_app(app: Flask) -> None:
     api = app.extensions.get("exchange.openapi")
     if api is not None:
@@ -153,4 +291,6 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(ExchangeError, _exchange_error)
     app.register_error_handler(EnvelopeError, _envelope_error)
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(DBAPIError, _database_error)
+    app.register_error_handler(PoolTimeoutError, _pool_exhausted)
     app.register_error_handler(Exception, _unexpected)

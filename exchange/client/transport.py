@@ -16,6 +16,11 @@ from keys import Identity
 # Renew this long before the token expires, so a request never races its expiry.
 _RENEW_MARGIN = 60.0
 _RETRIES = 3
+# A 502/503/504 is retried after its Retry-After (seconds) when that is at most this long;
+# a longer wait (a full disk, a read-only database) is the caller's to decide: the problem
+# is raised at once.
+_MAX_RETRY_AFTER = 10.0
+_DEFAULT_RETRY_AFTER = 1.0
 
 
 @dataclass
@@ -55,35 +60,59 @@ class Transport:
         if self._token is None or time.monotonic() > self._token.expires_at - _RENEW_MARGIN:
             if self.identity is None or self.official is None:
                 raise ServerUnreachableError("this connection has no identity to log in with")
-            assertion = statements.client_assertion(
-                self.identity, self.official, self.audience, self.clock()
-            )
-            body = self._send(
-                "POST",
-                "/v1/token",
-                data={
+            identity, official = self.identity, self.official
+
+            def token_request() -> dict[str, str]:
+                # A fresh assertion for every attempt: the server takes each one once, so
+                # the same one again after an answer was lost would be refused as a replay.
+                assertion = statements.client_assertion(
+                    identity, official, self.audience, self.clock()
+                )
+                return {
                     "grant_type": "client_credentials",
                     "client_assertion_type": statements.CLIENT_ASSERTION_TYPE,
                     "client_assertion": assertion,
-                },
-            )
+                }
+
+            body = self._send("POST", "/v1/token", form=token_request)
             self._token = _Token(body["access_token"], time.monotonic() + float(body["expires_in"]))
         return self._token.value
 
     # --- requests -------------------------------------------------------------------------------
 
-    def _send(self, method: str, path: str, *, retry: bool = True, **kwargs: Any) -> Any:
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        retry: bool = True,
+        form: Callable[[], dict[str, str]] | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Send, retrying what a dead connection or a passing outage leaves undecided.
+
+        A connection that fails before the answer arrives (refused, reset, closed without
+        a response: a server process that died) and a 502/503/504 are retried with the same
+        bytes, which the server answers as it answered the first; `form`, if given, makes
+        the form body afresh for each attempt instead.
+        """
+        attempts = _RETRIES if retry else 1
         last: Exception | None = None
-        for attempt in range(_RETRIES if retry else 1):
+        for attempt in range(attempts):
+            if form is not None:
+                kwargs["data"] = form()
             try:
                 response = self._http.request(method, path, **kwargs)
             except httpx.TransportError as exc:
                 last = exc
-                time.sleep(0.2 * (attempt + 1))
+                if attempt + 1 < attempts:
+                    time.sleep(0.2 * (attempt + 1))
                 continue
-            if response.status_code in (502, 503, 504) and retry and attempt + 1 < _RETRIES:
-                time.sleep(float(response.headers.get("Retry-After", "1")))
-                continue
+            if response.status_code in (502, 503, 504) and attempt + 1 < attempts:
+                wait = _retry_after(response)
+                if wait is not None:
+                    time.sleep(wait)
+                    continue
             return self._parse(response)
         raise ServerUnreachableError(f"cannot reach {self.server}: {last}") from last
 
@@ -130,3 +159,11 @@ class Transport:
         return self.request(
             "POST", path, auth=auth, content=body, headers={"Content-Type": "application/json"}
         )
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """How long to wait before retrying, if not too long (RFC 9110 Retry-After in seconds;
+    an HTTP date, or none, counts as a short default)."""
+    value = response.headers.get("Retry-After", "").strip()
+    wait = float(value) if value.isdigit() else _DEFAULT_RETRY_AFTER
+    return wait if wait <= _MAX_RETRY_AFTER else None

@@ -29,8 +29,10 @@ POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432"
 START = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def signer() -> LogSigner:
+    # One per module: a database shared by a module's tests has one log key, as in life
+    # (a second key would be refused as a rotated-out one, see checkpoints.seal_pending).
     return LogSigner(ORIGIN, Ed25519PrivateKey.generate())
 
 

@@ -143,6 +143,9 @@ def test_proofs_read_nodes_by_primary_key_not_by_scanning(stored):
     """Every node query is answered from the primary key: an O(log n) proof reads O(log n)
     rows at any size (a query plan with a table scan made appends and proofs O(n))."""
     session, hashes = stored
+    # Without the process's cache of committed nodes, which would answer from memory:
+    # this is about how the database answers.
+    session.info.pop(logstore.NODE_CACHE, None)
     statements = []
     engine = session.get_bind()
 
@@ -164,3 +167,41 @@ def test_proofs_read_nodes_by_primary_key_not_by_scanning(stored):
         plan = [row[3] for row in explained]
         assert not any(step.startswith("SCAN log_nodes") for step in plan), plan
         assert any("USING INDEX" in step or "USING PRIMARY KEY" in step for step in plan), plan
+
+
+def test_committed_nodes_are_remembered_only_after_commit(tmp_path):
+    """A rolled-back append leaves nothing in the process's node cache: a later append at
+    the same index must not be built on a sibling that never existed."""
+    from datetime import UTC, datetime
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from exchange import audit, db, migrate
+    from exchange.events import Event
+    from exchange.serverkeys import LogSigner
+
+    database = db.make_database(f"sqlite:///{tmp_path / 'log.db'}")
+    migrate.upgrade(database.engine)
+    signer = LogSigner("test/log", Ed25519PrivateKey.generate())
+    now = datetime.now(UTC)
+    cache = database.writes.kw["info"][logstore.NODE_CACHE]
+    try:
+        with db.write(database) as session:
+            audit.append(session, Event.ORGANISATION_CREATED, now, signer=signer)
+        remembered = cache.get_many([(0, 0)])
+        assert set(remembered) == {(0, 0)}
+        try:
+            with db.write(database) as session:
+                audit.append(
+                    session, Event.ORGANISATION_CREATED, now, details={"x": 1}, signer=signer
+                )
+                raise RuntimeError("roll back")
+        except RuntimeError:
+            pass
+        assert cache.get_many([(0, 1), (1, 0)]) == {}
+        with db.write(database) as session:
+            appended = audit.append(session, Event.ORGANISATION_CREATED, now, signer=signer)
+        assert appended.index == 1
+        assert set(cache.get_many([(0, 1), (1, 0)])) == {(0, 1), (1, 0)}
+    finally:
+        database.engine.dispose()
