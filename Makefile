@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install lint format test test-sqlite test-postgresql run serve dev-instance demo bench docs clean
+.PHONY: install lint format test test-sqlite test-postgresql run serve dev-instance demo bench fuzz docs clean
 
 # make run: a development server on 127.0.0.1:5000 with SQLite in instance/. The server
 # keys' passphrase is generated into instance/ (owner-only): fine for a laptop, never for
@@ -65,6 +65,13 @@ demo: install
 
 bench: install
 	$(BIN)/python -m bench
+
+# make fuzz: schemathesis against a live server process, every operation for every role
+# and without a token, FUZZ_EXAMPLES per operation and mode (the suite runs a bounded
+# version in-process: tests/security/test_fuzz_api.py). FUZZ_SEED replays a run.
+FUZZ_EXAMPLES ?= 200
+fuzz: install
+	$(BIN)/python -m tests.security.live_fuzz --examples $(FUZZ_EXAMPLES) $(if $(FUZZ_SEED),--seed $(FUZZ_SEED))
 
 docs: install
 	$(BIN)/python docs/protocol_example.py

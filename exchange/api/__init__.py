@@ -2,12 +2,13 @@
 
 import re
 import uuid
-from typing import Any
+from typing import Any, ClassVar
 
 from flask import Flask, Response, g, request
 from flask_smorest import Api
 
 from exchange.api import auth, cases, directory, enroll, inbox, log, meta, problems, reports, token
+from schemas.api import ProblemSchema
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 _SECURITY_HEADERS = {
@@ -18,6 +19,19 @@ _SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
 }
 _DOCS_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+
+
+class _ProblemApi(Api):  # type: ignore[misc]
+    """flask-smorest's Api, whose `default` response of every operation is what this API
+    answers when no other response applies: a problem, never flask-smorest's own error
+    body (which this API never sends)."""
+
+    ERROR_SCHEMA = ProblemSchema
+    DEFAULT_ERROR_RESPONSE_NAME = "Problem"
+    DEFAULT_ERROR_RESPONSE: ClassVar[dict[str, Any]] = {
+        "description": "Any other problem: 429 rate limited, 503 unavailable, 500",
+        "content": {"application/problem+json": {"schema": ProblemSchema}},
+    }
 
 
 def _openapi_config(app: Flask) -> dict[str, Any]:
@@ -66,7 +80,8 @@ def _finish_response(response: Response) -> Response:
 
 def init_app(app: Flask) -> None:
     app.config.update(_openapi_config(app))
-    api = Api(app)
+    api = _ProblemApi(app)
+    api.spec.components.response(api.DEFAULT_ERROR_RESPONSE_NAME, api.DEFAULT_ERROR_RESPONSE)
     app.extensions["exchange.openapi"] = api
     for blueprint in (token.blp, enroll.blp, directory.blp, cases.blp, inbox.blp, log.blp):
         api.register_blueprint(blueprint)

@@ -3,6 +3,9 @@
 JSON bodies must say `application/json` (else 415), parse (else 400), nest no deeper than
 the configured depth (else 400) and match their schema (else 422 with `errors` by field).
 Form bodies (the OAuth token request) must say `application/x-www-form-urlencoded`.
+A query or form parameter given twice is refused (RFC 6749 §3.2 for the token request;
+elsewhere two readers could disagree on which value counts). `errors` names at most
+`MAX_REPORTED_ERRORS` fields, so that a refusal never echoes a huge input back.
 """
 
 import json
@@ -12,6 +15,8 @@ from typing import Any, NoReturn
 from flask import Request, current_app
 from marshmallow import Schema, ValidationError
 from webargs.flaskparser import FlaskParser
+from webargs.multidictproxy import MultiDictProxy
+from werkzeug.datastructures import MultiDict
 
 from exchange.api.problems import (
     JSONTooDeepError,
@@ -21,6 +26,7 @@ from exchange.api.problems import (
 )
 
 FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
+MAX_REPORTED_ERRORS = 100
 
 
 def _depth(document: Any, limit: int) -> int:
@@ -75,6 +81,42 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return document
 
 
+def _bounded(messages: Mapping[Any, Any], budget: list[int]) -> dict[Any, Any]:
+    """The first messages, depth first, until `budget[0]` fields are reported."""
+    kept: dict[Any, Any] = {}
+    for name, value in messages.items():
+        if budget[0] <= 0:
+            break
+        if isinstance(value, Mapping):
+            kept[name] = _bounded(value, budget)
+        else:
+            kept[name] = value
+            budget[0] -= 1
+    return kept
+
+
+def _fields_at_fault(messages: Mapping[Any, Any]) -> int:
+    return sum(_fields_at_fault(v) if isinstance(v, Mapping) else 1 for v in messages.values())
+
+
+def _refuse(messages: Mapping[Any, Any]) -> NoReturn:
+    total = _fields_at_fault(messages)
+    detail = "see errors for the fields at fault"
+    if total > MAX_REPORTED_ERRORS:
+        detail = f"see errors for the first {MAX_REPORTED_ERRORS} of {total} fields at fault"
+    raise RequestValidationError(detail, errors=_bounded(messages, [MAX_REPORTED_ERRORS]))
+
+
+def _single_valued(values: MultiDict[str, str], proxy: MultiDictProxy) -> MultiDictProxy:
+    """The parameters, unless one that takes a single value is given more than once."""
+    repeated = sorted(
+        name for name, given in values.lists() if len(given) > 1 and name not in proxy.multiple_keys
+    )
+    if repeated:
+        _refuse({name: ["Given more than once."] for name in repeated})
+    return proxy
+
+
 class StrictParser(FlaskParser):
     def __init__(self) -> None:
         super().__init__()
@@ -84,6 +126,9 @@ class StrictParser(FlaskParser):
     def load_json(self, req: Request, schema: Schema) -> Any:
         return parse_json_body(req, current_app.config["MAX_JSON_DEPTH"])
 
+    def load_querystring(self, req: Request, schema: Schema) -> Any:
+        return _single_valued(req.args, self._makeproxy(req.args, schema))
+
     def load_form(self, req: Request, schema: Schema) -> Any:
         # OAuth 2.0 (RFC 6749 §4.4.2) token requests are form-encoded, and nothing else:
         # JSON here would otherwise look like an empty form and pass for a schema error.
@@ -91,7 +136,7 @@ class StrictParser(FlaskParser):
             raise UnsupportedMediaTypeError(
                 f"Content-Type is {req.mimetype or 'missing'}; send {FORM_MEDIA_TYPE}"
             )
-        return super().load_form(req, schema)
+        return _single_valued(req.form, self._makeproxy(req.form, schema))
 
     def handle_error(
         self,
@@ -108,4 +153,4 @@ class StrictParser(FlaskParser):
         # webargs nests messages under the location; the client wants the fields.
         if len(messages) == 1 and next(iter(messages)) in ("json", "query", "form"):
             messages = next(iter(messages.values()))
-        raise RequestValidationError("see errors for the fields at fault", errors=messages)
+        _refuse(messages)

@@ -132,6 +132,26 @@ TESTED = {
     ),
     "case-exists": "test_idempotency.py::test_the_same_case_id_is_a_conflict",
     "already-exists": "test_admin_cli.py::test_refusals_exit_1_with_one_line",
+    "log-key-retired": (
+        "../ops/test_observability.py::test_an_instance_with_a_stale_log_key_signs_nothing"
+    ),
+    # A database that cannot serve right now: tested by breaking one (tests/faults/).
+    "database-busy": (
+        "../../faults/test_database_faults.py::"
+        "test_a_database_locked_longer_than_the_busy_timeout_is_a_503"
+    ),
+    "database-read-only": (
+        "../../faults/test_database_faults.py::"
+        "test_a_read_only_database_file_refuses_writes_and_serves_reads"
+    ),
+    "storage-full": (
+        "../../faults/test_database_faults.py::"
+        "test_a_full_disk_refuses_writes_and_leaves_the_log_whole"
+    ),
+    "database-unavailable": (
+        "../../faults/test_postgres_outage.py::"
+        "test_an_unreachable_database_is_a_503_and_the_service_recovers_by_itself"
+    ),
     # The transparency report's own, tested with it.
     "unknown-platform": "../reports/test_api.py::test_an_unknown_platform_is_422",
     "log-unverifiable": (
