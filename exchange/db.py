@@ -103,7 +103,12 @@ class Database:
 
 def make_database(url: str, busy_timeout_ms: int = 5000) -> Database:
     # hide_parameters: an error message never carries a statement or a JWE into a log.
-    engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
+    options: dict[str, Any] = {}
+    if url.startswith("postgresql"):
+        # A writer waits this long for the log head's lock, then gets database-busy (503),
+        # rather than waiting until gunicorn kills its worker.
+        options["connect_args"] = {"options": f"-c lock_timeout={int(busy_timeout_ms)}"}
+    engine = create_engine(url, pool_pre_ping=True, hide_parameters=True, **options)
     event.listen(engine, "handle_error", _drop_read_only_connections)
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine, busy_timeout_ms)

@@ -133,6 +133,10 @@ def _withdrawal(state: State, _ack: str | None, _outcome: str | None) -> State:
 
 
 def _closure(state: State, _ack: str | None, _outcome: str | None) -> State:
+    # The platform must acknowledge a withdrawal; closing first would let the agency
+    # erase that obligation from the record.
+    if state == State.WITHDRAWN:
+        raise TransitionError("a withdrawn case closes after the platform acknowledged it")
     return State.CLOSED
 
 

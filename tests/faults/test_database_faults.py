@@ -124,6 +124,27 @@ def test_a_writer_of_another_server_process_holding_on_is_a_503(make_app, sqlite
     assert_consistent(sqlite_url, verifier_key(app))
 
 
+def test_a_postgresql_writer_holding_the_log_head_too_long_is_a_503(
+    make_app, postgresql_url, clock
+):
+    """On PostgreSQL writers queue on the log head's row lock: one held beyond the
+    configured wait (lock_timeout) refuses the next writer instead of hanging it until
+    gunicorn kills the worker."""
+    app = make_app(postgresql_url, SQLITE_BUSY_TIMEOUT_MS=BUSY_TIMEOUT_MS)
+    world = standard_world(app, app.test_client(), clock)
+    officer = world.officials["officer-1"]
+    officer.headers()
+    data = sealed_case(world, officer)
+    other = make_app(postgresql_url, SQLITE_BUSY_TIMEOUT_MS=BUSY_TIMEOUT_MS)
+    before = snapshot(app)
+
+    with other.app_context(), db.write():
+        assert_unavailable(post_bytes(officer, "/v1/cases", data), "database-busy", "1")
+    assert snapshot(app) == before
+    assert post_bytes(officer, "/v1/cases", data).status_code == 201
+    assert_consistent(postgresql_url, verifier_key(app))
+
+
 # --- read-only ---------------------------------------------------------------------------------
 
 # A connection opened while the database could not write stays read-only (SQLite opens the

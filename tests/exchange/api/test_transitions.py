@@ -153,6 +153,14 @@ def test_an_acknowledged_withdrawal_is_not_acknowledged_again(world):
     )
 
 
+def test_a_withdrawn_case_closes_only_after_the_platform_acknowledged_it(world):
+    flow = withdrawn(world)
+    withdrawal = flow.sent[-1]
+    refused(flow, "officer-1", flow.handoff("officer-1", "closure", withdrawal), "withdrawn")
+    flow.send("cs-reviewer", flow.handoff("cs-reviewer", "receipt", withdrawal))
+    flow.send("officer-1", flow.handoff("officer-1", "closure", flow.sent[-1]))
+
+
 @pytest.mark.parametrize("kind", ["withdrawal", "closure"])
 def test_the_platform_neither_withdraws_nor_closes(world, kind):
     flow = acknowledged(world)
