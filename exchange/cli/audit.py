@@ -211,6 +211,23 @@ def _origin_of(log_keys: tuple[str, ...]) -> str:
     return names.pop()
 
 
+@contextmanager
+def _trusted(
+    server: str | None,
+    bundle: Path | None,
+    key_dir: Path | None,
+    official: str | None,
+    log_keys: tuple[str, ...],
+    state_file: Path | None,
+) -> Iterator[tuple[LogSource, "Trust"]]:
+    """The source, and what is trusted about it; any trust-on-first-use is said aloud."""
+    with _opened(server, bundle, key_dir, official, log_keys) as (source, pinned):
+        trust = Trust(source, pinned, state_file)
+        if trust.warning:
+            click.echo(trust.warning, err=True)
+        yield source, trust
+
+
 # --- options ----------------------------------------------------------------------------------
 
 
@@ -288,10 +305,7 @@ def verify(
     state_file: Path | None,
 ) -> None:
     """Verify the whole log and that it extends the last one verified; then remember it."""
-    with _opened(server, bundle, key_dir, official, log_keys) as (source, log_keys):
-        trust = Trust(source, log_keys, state_file)
-        if trust.warning:
-            click.echo(trust.warning, err=True)
+    with _trusted(server, bundle, key_dir, official, log_keys, state_file) as (source, trust):
         checkpoint_note = source.checkpoint()
         size = checkpoint_size(checkpoint_note)
         with _progress(size, f"Verifying {size} entries") as progress:
@@ -336,10 +350,7 @@ def checkpoint(
     state_file: Path | None,
 ) -> None:
     """Verify the latest checkpoint and that it extends the last one verified (no entries)."""
-    with _opened(server, bundle, key_dir, official, log_keys) as (source, log_keys):
-        trust = Trust(source, log_keys, state_file)
-        if trust.warning:
-            click.echo(trust.warning, err=True)
+    with _trusted(server, bundle, key_dir, official, log_keys, state_file) as (source, trust):
         latest = verified(source.checkpoint(), trust.keys, trust.origin, "the log's checkpoint")
         click.echo(f"Checkpoint of log {trust.origin}: size {latest.size}")
         click.echo(f"  root {_b64(latest.root)}")
@@ -375,10 +386,7 @@ def export(
     out: Path,
 ) -> None:
     """Save the log as a self-contained bundle that `audit verify --bundle` checks offline."""
-    with _opened(server, bundle, key_dir, official, log_keys) as (source, log_keys):
-        trust = Trust(source, log_keys, state_file)
-        if trust.warning:
-            click.echo(trust.warning, err=True)
+    with _trusted(server, bundle, key_dir, official, log_keys, state_file) as (source, trust):
         checkpoint_note = source.checkpoint()
         latest = verified(checkpoint_note, trust.keys, trust.origin, "the log's checkpoint")
         entries: list[str] = []
