@@ -149,7 +149,8 @@ def _show_text(opened: OpenedCase) -> None:
             for line in _summary(handoff.kind, handoff.record["body"]):
                 click.echo(f"      {line}")
         elif handoff.statement.get("meta"):
-            click.echo(f"      {handoff.statement['meta']}")
+            meta = handoff.statement["meta"]
+            click.echo("      " + ", ".join(f"{name} {value}" for name, value in meta.items()))
 
 
 def _summary(kind: str, body: dict[str, Any]) -> list[str]:
