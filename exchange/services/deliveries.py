@@ -3,6 +3,7 @@
 from collections.abc import Iterable
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from exchange import audit, workflow
@@ -23,10 +24,19 @@ def record(
     """
     if caller.is_auditor:
         return
-    for handoff, case in fetched:
-        if handoff.sender_org == caller.org_id:
-            continue
-        if session.get(Delivery, (handoff.id, caller.official_id)) is not None:
+    received = [(h, c) for h, c in fetched if h.sender_org != caller.org_id]
+    # One query for the page, not one per handoff: a per-handoff lookup would also flush
+    # the previous handoff's rows each time, where one flush at commit batches them.
+    already = set(
+        session.scalars(
+            select(Delivery.handoff_id).where(
+                Delivery.official_id == caller.official_id,
+                Delivery.handoff_id.in_([handoff.id for handoff, _ in received]),
+            )
+        )
+    )
+    for handoff, case in received:
+        if handoff.id in already:
             continue
         state = State(case.state)
         if handoff.kind == "case":

@@ -1,0 +1,67 @@
+"""A first pull of an inbox page: every handoff delivered once, in one batch of writes."""
+
+from typing import Any
+
+from sqlalchemy import event
+
+from exchange import db
+from tests.exchange.api.support import submit
+from tests.helpers.world import World
+
+
+def _pull_counting_writes(world: World, official_id: str) -> tuple[dict[str, Any], list[str]]:
+    """Pull the whole inbox; return the page and the INSERT/UPDATE statements it issued."""
+    official = world.officials[official_id]
+    official.headers()  # signed in beforehand: the token's own writes are not the pull's
+    writes: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip().upper().startswith(("INSERT", "UPDATE")):
+            writes.append(statement.split("(")[0].split(" SET ")[0].strip())
+
+    with world.app.app_context():
+        engine = db.database().engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        response = official.get("/v1/inbox?after=0&limit=50")
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json(), writes
+
+
+def test_a_first_pull_logs_each_handoff_once_in_writes_independent_of_its_size(world):
+    officer = world.officials["officer-1"]
+    sent = [submit(world, officer)[1] for _ in range(2)]
+    mark = world.log_size()
+    page, writes_for_two = _pull_counting_writes(world, "cs-reviewer")
+    assert [item["handoff"]["handoff_id"] for item in page["items"]] == [
+        statement["handoff_id"] for statement in sent
+    ]
+    sent += [submit(world, officer)[1] for _ in range(10)]
+    page, writes_for_ten = _pull_counting_writes(world, "cs-reviewer")
+    assert len(page["items"]) == 12
+
+    delivered = [entry for entry in world.log_entries(mark) if entry["event"] == "delivered"]
+    # Each handoff once, in inbox order, whichever pull first fetched it.
+    assert [entry["handoff_id"] for entry in delivered] == [s["handoff_id"] for s in sent]
+    assert {entry["actor"]["official"] for entry in delivered} == {"cs-reviewer"}
+    assert {entry["details"]["state"] for entry in delivered} == {"delivered"}
+    # Case states, deliveries, log entries and nodes go in one batch per table, not one
+    # round of statements per handoff: 10 new handoffs cost what 2 did.
+    assert (
+        writes_for_two
+        == writes_for_ten
+        == [
+            "UPDATE cases",
+            "INSERT INTO deliveries",
+            "INSERT INTO log_entries",
+            "INSERT INTO log_nodes",
+            "INSERT INTO checkpoints",
+            "UPDATE log_head",
+        ]
+    )
+    # A repeat pull is a read: nothing is written, nothing logged.
+    size = world.log_size()
+    assert _pull_counting_writes(world, "cs-reviewer")[1] == []
+    assert world.log_size() == size
