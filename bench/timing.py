@@ -2,7 +2,7 @@
 
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 
 def per_call(
@@ -26,6 +26,22 @@ def per_call(
             operation()
         samples.append((time.perf_counter() - start) / loops)
     return statistics.median(samples)
+
+
+def in_turn(
+    operations: Mapping[str, Callable[[], object]], *, rounds: int = 9, min_seconds: float = 0.1
+) -> dict[str, float]:
+    """Seconds per call of each operation, timed in turn round after round, medians.
+
+    This machine's speed drifts (other tenants, clock scaling); operations compared by a
+    ratio are timed in turn so each sees the same drift, where timing one after the other
+    would compare different moments.
+    """
+    samples: dict[str, list[float]] = {name: [] for name in operations}
+    for _ in range(rounds):
+        for name, operation in operations.items():
+            samples[name].append(per_call(operation, repeat=1, min_seconds=min_seconds))
+    return {name: statistics.median(times) for name, times in samples.items()}
 
 
 def fmt_seconds(seconds: float) -> str:
