@@ -18,6 +18,7 @@ from exchange.auditor.entries import Actor, Entry
 from exchange.auditor.errors import DirectoryEventError, KeyEventError, SignerKeyError
 from exchange.envelope.errors import EnvelopeError
 from exchange.events import Event
+from exchange.keyhandover import Handover, HandoverError, verify_handover
 from keys import InvalidJWKError, load_public_jwk
 from schemas.enums import OrgKind
 from schemas.keys import EnrollmentSchema, RevocationSchema, RotationSchema
@@ -68,6 +69,7 @@ class Directory:
         self.orgs: dict[str, str] = {}
         self.officials: dict[str, OfficialRecord] = {}
         self.keys: dict[str, KeyRecord] = {}
+        self.handovers: list[Handover] = []  # of the log key, in log order
         self._apply: dict[str, Callable[[Entry], None]] = {
             Event.ORGANISATION_CREATED: self._organisation_created,
             Event.OFFICIAL_INVITED: self._official_invited,
@@ -76,7 +78,7 @@ class Directory:
             Event.KEY_ROTATED: self._key_rotated,
             Event.KEY_REVOKED: self._key_revoked,
             Event.ROUTING_CHANGED: self._routing_changed,
-            Event.LOG_KEY_ROTATED: _no_actor,
+            Event.LOG_KEY_ROTATED: self._log_key_rotated,
         }
 
     def handles(self, event: str) -> bool:
@@ -84,6 +86,24 @@ class Directory:
 
     def apply(self, entry: Entry) -> None:
         self._apply[entry.event](entry)
+
+    def _log_key_rotated(self, entry: Entry) -> None:
+        """The handover both log keys signed, naming this entry as the first of the new key."""
+        _no_actor(entry)
+        try:
+            handover = verify_handover(_text(entry, "handover"))
+        except HandoverError as exc:
+            raise DirectoryEventError(f"the log key handover: {exc}", entry.index) from exc
+        if handover.tree_size != entry.index:
+            raise DirectoryEventError(
+                f"the log key handover is for entry {handover.tree_size}", entry.index
+            )
+        if (handover.old_verifier_key, handover.new_verifier_key) != (
+            _text(entry, "old_verifier_key"),
+            _text(entry, "new_verifier_key"),
+        ):
+            raise DirectoryEventError("the handover names other keys than the entry", entry.index)
+        self.handovers.append(handover)
 
     # --- what statements are checked against -------------------------------------------
 

@@ -13,11 +13,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from exchange import merkle
-from exchange.auditor.checkpoints import check_consistency, verified
+from exchange.auditor.checkpoints import check_consistency, claimed, verified
 from exchange.auditor.checks import StatementChecks, default_workers
 from exchange.auditor.entries import parse_entry
 from exchange.auditor.errors import (
     AuditError,
+    CheckpointInvalidError,
+    DirectoryEventError,
     EntryFormatError,
     ExtraEntriesError,
     RollbackError,
@@ -28,6 +30,7 @@ from exchange.auditor.replay import Replay
 from exchange.auditor.state import AuditState
 from exchange.auditor.tree import CompactRange
 from exchange.checkpoint import Checkpoint
+from exchange.keyhandover import Handover
 
 PROGRESS_EVERY = 1024
 
@@ -42,9 +45,11 @@ class AuditReport:
     signatures: int
     frontier: tuple[bytes, ...]
     previous_size: int | None
+    verifier_keys: tuple[str, ...]  # the pinned keys and those the log handed over to
+    learned_keys: tuple[str, ...]  # of those, the ones this audit learned from handovers
 
-    def state(self, origin: str, verifier_keys: Sequence[str]) -> AuditState:
-        return AuditState(origin, tuple(verifier_keys), self.note, self.frontier)
+    def state(self, origin: str) -> AuditState:
+        return AuditState(origin, self.verifier_keys, self.note, self.frontier)
 
 
 def _comes_first(broken: AuditError, first: AuditError | None) -> bool:
@@ -61,6 +66,46 @@ def _comes_first(broken: AuditError, first: AuditError | None) -> bool:
         end = broken.end if broken.end is not None else broken.index + 1
         return end <= first.index
     return broken.index <= first.index
+
+
+def _checkpoint(
+    note: str, verifier_keys: Sequence[str], origin: str
+) -> tuple[Checkpoint, CheckpointInvalidError | None]:
+    """The checkpoint, and why it did not verify with the pinned keys if it did not.
+
+    A checkpoint signed by another key of this log may verify with a key the log handed
+    over to since the keys were pinned; the handovers are entries, so that question waits
+    for the pass over them (`_follow`). A note that is not even a checkpoint of this log
+    fails here.
+    """
+    try:
+        return verified(note, verifier_keys, origin, "the log's checkpoint"), None
+    except CheckpointInvalidError as exc:
+        try:
+            unverified = claimed(note, "the log's checkpoint")
+        except CheckpointInvalidError:
+            raise exc from None
+        if unverified.origin != origin:
+            raise
+        return unverified, exc
+
+
+def _follow(pinned: Sequence[str], handovers: Sequence[Handover], origin: str) -> tuple[str, ...]:
+    """The pinned keys, then each key a trusted key handed the log over to, in log order.
+
+    Each handover is signed by its old key (`exchange.keyhandover`), so trusting its new
+    key rests on a key already trusted, not on the source; the log's checkpoint then
+    vouches that the handover is on record at its index.
+    """
+    trusted = list(pinned)
+    for handover in handovers:
+        if handover.origin != origin:
+            raise DirectoryEventError(
+                f"the log key handover is for log {handover.origin!r}", handover.tree_size
+            )
+        if handover.old_verifier_key in trusted and handover.new_verifier_key not in trusted:
+            trusted.append(handover.new_verifier_key)
+    return tuple(trusted)
 
 
 def verify_log(
@@ -84,7 +129,7 @@ def verify_log(
     (default: one per CPU for a large log, none for a small one). Raises an AuditError
     naming the first problem; returns the report.
     """
-    checkpoint = verified(checkpoint_note, verifier_keys, origin, "the log's checkpoint")
+    checkpoint, untrusted = _checkpoint(checkpoint_note, verifier_keys, origin)
     saved = None
     if previous is not None:
         saved = verified(previous.checkpoint, verifier_keys, origin, "your saved checkpoint")
@@ -140,6 +185,13 @@ def verify_log(
         checks.close()
     if progress is not None:
         progress(tree.size)
+    trusted = _follow(verifier_keys, replay.directory.handovers, origin)
+    if untrusted is not None:
+        try:
+            verified(checkpoint_note, trusted, origin, "the log's checkpoint")
+        except CheckpointInvalidError:
+            raise untrusted from None  # nothing else means anything without a checkpoint
+        integrity.verifier_keys = trusted
     # A statement's own check outranks a replay problem at the same index: it says why.
     if failed is not None and (first is None or first.index is None or failed[0] <= first.index):
         first = StatementError(failed[1], failed[0])
@@ -169,4 +221,6 @@ def verify_log(
         checks.count,
         tuple(digest for _, digest in tree.frontier()),
         saved.size if saved is not None else None,
+        trusted,
+        trusted[len(verifier_keys) :],
     )

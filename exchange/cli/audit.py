@@ -5,7 +5,9 @@ Exit codes: 0 verified; 1 the log is tampered or inconsistent; 2 usage or connec
 The last checkpoint that fully verified is kept (`--state`, by default one file per log
 under the user's config directory) and the next run must extend it. Where no key is
 pinned (`--log-key`, or a state from an earlier run), the key the source advertises is
-trusted for this first run, with a warning, and pinned from then on.
+trusted for this first run, with a warning, and pinned from then on. When the log's key is
+rotated, `verify` follows the handover a trusted key signed (`exchange.keyhandover`) and
+the state remembers the new key, which later runs of every command trust too.
 """
 
 import base64
@@ -189,7 +191,9 @@ class Trust:
         if self.state is not None and self.state.origin != self.origin:
             raise UsageProblem(f"{self.state_path} is the state of log {self.state.origin}")
         if advertised is None:
-            self.keys = log_keys
+            # With the keys this auditor learned from the log's key handovers before.
+            learned = self.state.verifier_keys if self.state is not None else ()
+            self.keys = tuple(dict.fromkeys((*log_keys, *learned)))
         elif self.state is not None:
             self.keys = self.state.verifier_keys
         else:
@@ -254,7 +258,10 @@ def _source_options(command: Callable[P, R]) -> Callable[P, R]:
             "log_keys",
             multiple=True,
             metavar="KEY",
-            help="The log's verifier key (name+id+key) to pin; repeat for rotated keys.",
+            help=(
+                "The log's verifier key (name+id+key) to pin; repeatable. `verify` learns"
+                " keys the log was handed over to since."
+            ),
         ),
         click.option(
             "--state",
@@ -318,7 +325,7 @@ def verify(
                 witnesses=source.witnesses(),
                 progress=progress,
             )
-    _write_state(trust.state_path, report.state(trust.origin, trust.keys))
+    _write_state(trust.state_path, report.state(trust.origin))
     _print_verified(report, trust)
 
 
@@ -335,6 +342,8 @@ def _print_verified(report: AuditReport, trust: Trust) -> None:
         click.echo("  first verification of this log here: nothing earlier to compare with")
     else:
         click.echo(f"  extends the checkpoint of size {report.previous_size} verified before")
+    for key in report.learned_keys:
+        click.echo(f"  the log key was handed over to {key}, a key you trusted signing it")
     click.echo(f"  state saved to {trust.state_path}")
 
 

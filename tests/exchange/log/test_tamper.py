@@ -171,7 +171,7 @@ def test_a_log_truncated_with_its_checkpoints_is_a_rollback_for_an_auditor_who_s
     exchange, copy, tmp_path
 ):
     seen = audit(exchange, copy)
-    state = seen.state(bundle_from_database(exchange.url).origin, [exchange.verifier_key])
+    state = seen.state(bundle_from_database(exchange.url).origin)
     cut = seen.entries - 5
     with behind_the_back(copy) as sql:
         sql.execute('DELETE FROM log_entries WHERE "index" >= ?', (cut,))
@@ -243,7 +243,7 @@ class TestRestoredOlderCopy:
         with world.app.app_context():
             db.database().engine.dispose()
         seen = audit(exchange, after)
-        state = seen.state(bundle_from_database(exchange.url).origin, [exchange.verifier_key])
+        state = seen.state(bundle_from_database(exchange.url).origin)
         return before, state, seen.entries
 
     def test_the_newer_log_extends_what_was_seen(self, exchange, history, tmp_path):

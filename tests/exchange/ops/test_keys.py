@@ -4,10 +4,17 @@ import json
 import shutil
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import select
 
 from exchange import backup, db, keyhandover, note, serverkeys
+from exchange.auditor import verify_log
+from exchange.auditor.bundle import Bundle, write_bundle
+from exchange.auditor.directory import Directory
+from exchange.auditor.entries import Entry
+from exchange.auditor.errors import CheckpointInvalidError, DirectoryEventError
 from exchange.checkpoint import verify_checkpoint
+from exchange.cli import main as cli_main
 from exchange.config import key_passphrase
 from exchange.keyhandover import Handover, HandoverError, sign_handover, verify_handover
 from exchange.models import Checkpoint, LogEntry
@@ -244,3 +251,124 @@ def test_a_handover_cannot_pass_for_a_checkpoint(handover):
 
     with pytest.raises(CheckpointError):
         verify_checkpoint(sign_handover(stated, old, new), [stated.old_verifier_key], stated.origin)
+
+
+# --- an auditor across a rotation ---------------------------------------------------------------
+
+
+def log_texts(app):
+    """Every entry's text and the newest checkpoint, as an auditor fetches them."""
+    with app.app_context(), db.read() as session:
+        entries = session.scalars(select(LogEntry).order_by(LogEntry.index))
+        newest = session.scalars(select(Checkpoint).order_by(Checkpoint.size.desc())).first()
+        return [row.leaf for row in entries], newest.note
+
+
+def test_an_auditor_who_pinned_the_old_key_learns_the_new_one_from_the_handover(app, world):
+    old = keys_of(app).log
+    rotate(app)
+    new = keys_of(app).log
+    assert world.submit(world.officials["officer-1"], "clipshare")[1].status_code == 201
+    texts, newest = log_texts(app)
+
+    report = verify_log(texts, newest, [old.verifier_key], old.name)
+
+    assert report.entries == len(texts) == world.log_size()
+    assert report.learned_keys == (new.verifier_key,)
+    assert report.verifier_keys == (old.verifier_key, new.verifier_key)
+    # The saved state pins both, so the next run needs no handover to trust the new key.
+    assert report.state(old.name).verifier_keys == (old.verifier_key, new.verifier_key)
+    assert verify_log(texts, newest, [new.verifier_key], old.name).learned_keys == ()
+
+
+def test_a_handover_from_a_key_the_auditor_never_trusted_is_not_followed(app, world):
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    origin = keys_of(app).log.name
+    rotate(app)
+    texts, newest = log_texts(app)
+    stranger = note.verifier_key(origin, Ed25519PrivateKey.generate().public_key())
+
+    with pytest.raises(CheckpointInvalidError, match="the log's checkpoint does not verify"):
+        verify_log(texts, newest, [stranger], origin)
+
+
+def test_a_checkpoint_of_another_log_is_refused_before_any_entry_is_read(app, world):
+    old = keys_of(app).log
+    _texts, newest = log_texts(app)
+
+    def entries():
+        raise AssertionError("no entry is read for a checkpoint of another log")
+        yield ""  # pragma: no cover - makes this a generator
+
+    with pytest.raises(CheckpointInvalidError, match="the log's checkpoint does not verify"):
+        verify_log(entries(), newest, [old.verifier_key], "another.test/log")
+
+
+def rotation_entry(handover_note, index, old_key, new_key):
+    return Entry(
+        index=index,
+        logged_at="2026-03-03T09:00:00Z",
+        event="log_key_rotated",
+        case_id=None,
+        handoff_id=None,
+        actor=None,
+        statement=None,
+        jwe_sha256=None,
+        details={
+            "old_verifier_key": old_key,
+            "new_verifier_key": new_key,
+            "handover": handover_note,
+        },
+    )
+
+
+def test_the_auditor_takes_a_rotation_entry_only_with_its_own_handover(handover):
+    stated, old, new = handover
+    signed = sign_handover(stated, old, new)
+    keys = (stated.old_verifier_key, stated.new_verifier_key)
+    directory = Directory()
+    directory.apply(rotation_entry(signed, 7, *keys))
+    assert directory.handovers == [stated]
+
+    refusals = {
+        "for entry 7": rotation_entry(signed, 8, *keys),
+        "other keys than the entry": rotation_entry(signed, 7, keys[1], keys[0]),
+        "not signed by both": rotation_entry(
+            note.sign(stated.text(), stated.origin, old), 7, *keys
+        ),
+        "details.handover is not a string": rotation_entry(None, 7, *keys),
+    }
+    for reason, entry_ in refusals.items():
+        with pytest.raises(DirectoryEventError, match=reason) as refused:
+            Directory().apply(entry_)
+        assert refused.value.index == entry_.index
+
+
+def test_hotline_audit_follows_the_rotation_and_remembers_the_new_key(app, world, tmp_path):
+    old = keys_of(app).log
+    rotate(app)
+    new = keys_of(app).log
+    texts, newest = log_texts(app)
+    bundle, state = tmp_path / "bundle.json", tmp_path / "audit.json"
+    write_bundle(Bundle(old.name, (old.verifier_key,), newest, texts), bundle)
+
+    def audit_cli(command):
+        args = ["audit", command, "--bundle", bundle, "--log-key", old.verifier_key]
+        return CliRunner().invoke(cli_main, [*map(str, args), "--state", str(state)])
+
+    # Before any `verify`, the old key alone cannot vouch for the new key's checkpoint.
+    refused = audit_cli("checkpoint")
+    assert refused.exit_code == 1
+    assert "[bad-checkpoint]" in refused.stderr
+    verified_ = audit_cli("verify")
+    assert verified_.exit_code == 0, verified_.output
+    assert (
+        f"  the log key was handed over to {new.verifier_key}, a key you trusted signing it"
+        in verified_.stdout.splitlines()
+    )
+    assert json.loads(state.read_text())["verifier_keys"] == [old.verifier_key, new.verifier_key]
+    # Later runs trust the learned key with only the old one pinned.
+    checked = audit_cli("checkpoint")
+    assert checked.exit_code == 0, checked.output
+    assert checked.stdout.splitlines()[0] == f"Checkpoint of log {old.name}: size {len(texts)}"
