@@ -1,9 +1,11 @@
 """The real path over real HTTP, against the ceiling of this machine and server setup.
 
-gunicorn with the production settings (gunicorn.conf.py) serves, in turn, the exchange
-and a bare Flask endpoint that parses the same JSON bodies (the ceiling). Clients are
-separate processes sending prepared requests: cases are sealed (4 KiB record, 3
-recipients) before the timed part. Rate limits are off: a load test from one address and
+gunicorn with the production settings (gunicorn.conf.py) serves a bare Flask endpoint that
+parses the same JSON bodies (the ceiling) and two exchanges, one with 10^3 and one with
+10^5 cases stored, side by side; their loads are sent in turn, a share each round, so
+every ratio compares one moment of a machine whose speed drifts. Clients are separate
+processes sending prepared requests: cases are sealed (4 KiB record, 3 recipients)
+before the timed part. Rate limits are off: a load test from one address and
 one official is exactly what they exist to stop.
 """
 
@@ -12,6 +14,7 @@ import os
 import random
 import tempfile
 import uuid
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +38,7 @@ WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "4"))
 SUBMITS = int(os.environ.get("BENCH_SUBMITS", "1000"))
 PULLS = int(os.environ.get("BENCH_PULLS", "500"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 SMALL, LARGE = 10**3, int(os.environ.get("BENCH_LARGE", str(10**5)))
 POSTGRES = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432")
 RECORD_BYTES = 4096
@@ -87,67 +91,115 @@ def sealed_case(sender: Party, recipients: list[Any]) -> bytes:
 class Measured:
     label: str
     submit: dict[int, loadgen.LoadResult] = field(default_factory=dict)
+    ceiling: loadgen.LoadResult | None = None
     inbox: loadgen.LoadResult | None = None
-    bodies: list[bytes] = field(default_factory=list)
 
 
-def measure_exchange(workdir: Path, label: str, database_url: str | None) -> Measured:
-    measured = Measured(label)
-    server = LiveServer(workdir / label, database_url, SETTINGS, workers=WORKERS)
-    with server:
+class Deployment:
+    """An exchange behind gunicorn with its parties and `stored` cases already in it."""
+
+    def __init__(
+        self, stack: ExitStack, workdir: Path, database_url: str | None, stored: int
+    ) -> None:
+        self.server = server = stack.enter_context(
+            LiveServer(workdir, database_url, SETTINGS, workers=WORKERS)
+        )
         for org, kind in (("police", "agency"), ("clipshare", "platform")):
             server.admin("org", "create", org, "--kind", kind, "--name", org.title())
-        officer = Party(server, "police", "officer", "agency_officer")
-        reviewer = Party(server, "clipshare", "reviewer", "platform_official")
+        self.officer = Party(server, "police", "officer", "agency_officer")
+        self.reviewer = Party(server, "clipshare", "reviewer", "platform_official")
         lead = Party(server, "clipshare", "lead", "platform_lead")
         server.admin("routing", "set", "clipshare", "sexual_deepfake", "reviewer")
-        recipients = [p.identity.encryption_public_key for p in (reviewer, lead, officer)]
+        self.recipients = [
+            p.identity.encryption_public_key for p in (self.reviewer, lead, self.officer)
+        ]
         database = db.make_database(server.database_url)
-        signer = load_server_keys(
-            server.instance / "keys",
-            server.env["EXCHANGE_KEY_PASSPHRASE"].encode(),
-            "hotline-exchange.local/log",
-        ).log
         try:
-            first = officer.transport.post_json(
-                "/v1/cases", json.loads(sealed_case(officer, recipients))
+            signer = load_server_keys(
+                server.instance / "keys",
+                server.env["EXCHANGE_KEY_PASSPHRASE"].encode(),
+                "hotline-exchange.local/log",
+            ).log
+            first = self.officer.transport.post_json(
+                "/v1/cases", json.loads(sealed_case(self.officer, self.recipients))
             )
             sample = populate.template_from(database, first["handoff_id"], "reviewer")
-            for stored in (SMALL, LARGE):
-                populate.populate(
-                    database,
-                    signer,
-                    stored - populate.case_count(database),
-                    sample,
-                    ["reviewer", "lead"],
-                )
-                bodies = [sealed_case(officer, recipients) for _ in range(SUBMITS)]
-                measured.bodies = bodies
-                requests = [("POST", "/v1/cases", b, officer.headers(True)) for b in bodies]
-                measured.submit[stored] = loadgen.run(server.url, requests, CLIENTS, 201)
-            newest = populate.case_count(database)
-            sampler = random.Random(0)  # noqa: S311 - which inbox pages to pull, not secrets
-            pulls = [
-                (
-                    "GET",
-                    f"/v1/inbox?after={sampler.randrange(newest - 50)}&limit=50",
-                    None,
-                    reviewer.headers(),
-                )
-                for _ in range(PULLS)
-            ]
-            measured.inbox = loadgen.run(server.url, pulls, CLIENTS, 200)
+            populate.populate(
+                database,
+                signer,
+                stored - populate.case_count(database),
+                sample,
+                ["reviewer", "lead"],
+            )
+            self.stored = populate.case_count(database)
         finally:
             database.engine.dispose()
+
+    def submits(self, count: int) -> list[bytes]:
+        return [sealed_case(self.officer, self.recipients) for _ in range(count)]
+
+    def pulls(self, count: int) -> list[loadgen.Request]:
+        sampler = random.Random(0)  # noqa: S311 - which inbox pages to pull, not secrets
+        return [
+            (
+                "GET",
+                f"/v1/inbox?after={sampler.randrange(self.stored - 50)}&limit=50",
+                None,
+                self.reviewer.headers(),
+            )
+            for _ in range(count)
+        ]
+
+
+def _in_turn(
+    targets: dict[str, tuple[str, list[loadgen.Request]]],
+) -> dict[str, loadgen.LoadResult]:
+    """Each target's requests in ROUNDS shares, the targets in turn round after round.
+
+    This machine's speed drifts over the minutes a run takes; in turn, the ceiling and
+    the exchange at either size see the same drift, and each ratio compares one moment.
+    """
+    results: dict[str, list[loadgen.LoadResult]] = {name: [] for name in targets}
+    for round_ in range(ROUNDS):
+        for name, (url, requests) in targets.items():
+            share = requests[round_::ROUNDS]
+            results[name].append(loadgen.run(url, share, CLIENTS, 201))
+    return {name: loadgen.LoadResult.combined(parts) for name, parts in results.items()}
+
+
+def measure_exchange(workdir: Path, label: str, database_urls: dict[int, str | None]) -> Measured:
+    measured = Measured(label)
+    with ExitStack() as stack:
+        bare = stack.enter_context(
+            LiveServer(
+                workdir / f"{label}-bare",
+                settings=SETTINGS,
+                workers=WORKERS,
+                wsgi_app="bench.bare:app",
+            )
+        )
+        deployments = {
+            stored: Deployment(stack, workdir / f"{label}-{stored}", url, stored)
+            for stored, url in database_urls.items()
+        }
+        bodies = {stored: d.submits(SUBMITS) for stored, d in deployments.items()}
+        json_headers = {"Content-Type": "application/json"}
+        targets = {
+            "bare": (bare.url, [("POST", "/bare", b, json_headers) for b in bodies[SMALL]]),
+            **{
+                str(stored): (
+                    d.server.url,
+                    [("POST", "/v1/cases", b, d.officer.headers(True)) for b in bodies[stored]],
+                )
+                for stored, d in deployments.items()
+            },
+        }
+        results = _in_turn(targets)
+        measured.ceiling = results["bare"]
+        measured.submit = {stored: results[str(stored)] for stored in deployments}
+        large = deployments[LARGE]
+        measured.inbox = loadgen.run(large.server.url, large.pulls(PULLS), CLIENTS, 200)
     return measured
-
-
-def measure_bare(workdir: Path, bodies: list[bytes]) -> loadgen.LoadResult:
-    with LiveServer(
-        workdir / "bare", settings=SETTINGS, workers=WORKERS, wsgi_app="bench.bare:app"
-    ) as bare:
-        headers = {"Content-Type": "application/json"}
-        return loadgen.run(bare.url, [("POST", "/bare", b, headers) for b in bodies], CLIENTS, 201)
 
 
 def _postgres_database(name: str) -> str | None:
@@ -170,11 +222,14 @@ def _drop_postgres(name: str) -> None:
         c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def report(measured: Measured, ceiling: loadgen.LoadResult) -> list[str]:
+def report(measured: Measured) -> list[str]:
+    ceiling = measured.ceiling
+    assert ceiling is not None
     small, large = measured.submit[SMALL], measured.submit[LARGE]
     ratio = small.rps / ceiling.rps
     growth = (small.rps - large.rps) / small.rps
-    lines = [f"  exchange on {measured.label}:"]
+    lines = [f"  exchange on {measured.label}, in turn with the bare endpoint ({ROUNDS} rounds):"]
+    lines.append(ceiling.line("bare endpoint, same bodies (ceiling)"))
     lines += [
         result.line(f"POST /v1/cases, {n:>6} stored") for n, result in measured.submit.items()
     ]
@@ -200,17 +255,16 @@ def run() -> list[str]:
         f"api: real HTTP to gunicorn (gunicorn.conf.py, {WORKERS} workers), "
         f"{CLIENTS} client processes, 4 KiB records sealed to 3 recipients beforehand"
     ]
-    sqlite = measure_exchange(workdir, "sqlite", None)
-    ceiling = measure_bare(workdir, sqlite.bodies)
-    lines.append(ceiling.line("bare endpoint, same bodies (ceiling)"))
-    lines += report(sqlite, ceiling)
-    name = f"hotline_bench_{os.getpid()}"
-    postgres_url = _postgres_database(name)
-    if postgres_url is None:
-        lines.append("  exchange on postgresql: skipped, PostgreSQL is not reachable")
-        return lines
+    lines += report(measure_exchange(workdir, "sqlite", {SMALL: None, LARGE: None}))
+    names = {stored: f"hotline_bench_{os.getpid()}_{stored}" for stored in (SMALL, LARGE)}
+    urls = {stored: _postgres_database(name) for stored, name in names.items()}
     try:
-        lines += report(measure_exchange(workdir, "postgresql", postgres_url), ceiling)
+        if None in urls.values():
+            lines.append("  exchange on postgresql: skipped, PostgreSQL is not reachable")
+            return lines
+        lines += report(measure_exchange(workdir, "postgresql", dict(urls)))
     finally:
-        _drop_postgres(name)
+        for stored, name in names.items():
+            if urls[stored] is not None:
+                _drop_postgres(name)
     return lines

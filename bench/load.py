@@ -23,6 +23,16 @@ class LoadResult:
     seconds: float
     latencies: Sequence[float]
 
+    @classmethod
+    def combined(cls, parts: Sequence["LoadResult"]) -> "LoadResult":
+        """Several runs as one: their requests over the time they took together."""
+        return cls(
+            sum(part.requests for part in parts),
+            sum(part.errors for part in parts),
+            sum(part.seconds for part in parts),
+            [latency for part in parts for latency in part.latencies],
+        )
+
     @property
     def rps(self) -> float:
         return self.requests / self.seconds
