@@ -38,6 +38,7 @@ def record(
     for handoff, case in received:
         if handoff.id in already:
             continue
+        already.add(handoff.id)  # a page that names a handoff twice delivers it once
         state = State(case.state)
         if handoff.kind == "case":
             state = workflow.after_delivery(state)

@@ -5,7 +5,7 @@ from typing import Any
 from sqlalchemy import event
 
 from exchange import db
-from tests.exchange.api.support import submit
+from tests.exchange.api.support import created, submit
 from tests.helpers.world import World
 
 
@@ -65,3 +65,35 @@ def test_a_first_pull_logs_each_handoff_once_in_writes_independent_of_its_size(w
     size = world.log_size()
     assert _pull_counting_writes(world, "cs-reviewer")[1] == []
     assert world.log_size() == size
+
+
+def test_a_case_assigned_away_and_back_is_delivered_once(world):
+    """Reassignment puts a case's handoffs in an inbox again; they were delivered already."""
+    officer, lead = world.officials["officer-1"], world.officials["cs-lead"]
+    reviewer = world.officials["cs-reviewer"]
+    world.enroll("clipshare", "cs-second", "platform_official")
+    _, statement = submit(world, officer)
+    _pull_counting_writes(world, "cs-reviewer")
+    for assignee in ("cs-second", "cs-reviewer"):
+        assignment = world.reply(
+            lead,
+            statement["case_id"],
+            "assignment",
+            statement["handoff_id"],
+            "clipshare",
+            meta={"assignee": assignee},
+        )
+        created(lead.send(assignment))
+    mark = world.log_size()
+    response = reviewer.get("/v1/inbox?after=0&limit=50")
+    assert response.status_code == 200, response.get_json()
+    handoffs = [item["handoff"]["handoff_id"] for item in response.get_json()["items"]]
+    assert statement["handoff_id"] in handoffs
+    delivered = [
+        (entry["handoff_id"], entry["actor"]["official"])
+        for entry in world.log_entries(mark)
+        if entry["event"] == "delivered"
+    ]
+    # The case was delivered to cs-reviewer before; only the lead's assignments are new.
+    assert (statement["handoff_id"], "cs-reviewer") not in delivered
+    assert len(delivered) == len(set(delivered))
