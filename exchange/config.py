@@ -54,6 +54,9 @@ DEFAULTS: Mapping[str, Any] = {
     "TRUSTED_PROXIES": 0,
     "LOG_LEVEL": "INFO",
     "METRICS_TOKEN": None,  # if set, GET /metrics needs "Authorization: Bearer <token>"
+    # A compliance report verifies the whole log first; past this it answers 503 instead of
+    # running into the server's own request timeout (gunicorn's default is 30 s).
+    "REPORT_TIME_LIMIT_SECONDS": 20,
 }
 
 _INTEGERS = (
@@ -69,6 +72,7 @@ _INTEGERS = (
 )
 
 
+_NUMBERS = ("REPORT_TIME_LIMIT_SECONDS",)
 _RATE_LIMITS = ("RATE_LIMIT_API", "RATE_LIMIT_TOKEN", "RATE_LIMIT_ENROLL")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -100,6 +104,10 @@ def _check(config: Mapping[str, Any]) -> None:
         value = config[name]
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
             raise ConfigError(f"{ENV_PREFIX}_{name} must be a positive integer, got {value!r}")
+    for name in _NUMBERS:
+        value = config[name]
+        if not isinstance(value, int | float) or isinstance(value, bool) or not value > 0:
+            raise ConfigError(f"{ENV_PREFIX}_{name} must be a positive number, got {value!r}")
     if not str(config["PUBLIC_URL"]).startswith(("http://", "https://")):
         raise ConfigError(f"{ENV_PREFIX}_PUBLIC_URL must be an http(s) URL")
     _check_operations(config)

@@ -19,13 +19,14 @@ from exchange.reports.compliance import (
     compute,
 )
 from exchange.reports.period import Period, PeriodError
-from exchange.reports.verified import VerifiedLog, verify_entries
+from exchange.reports.verified import TimeLimitError, VerifiedLog, verify_entries
 
 __all__ = [
     "ComplianceReport",
     "LogCheckpoint",
     "Period",
     "PeriodError",
+    "TimeLimitError",
     "UnknownPlatformError",
     "VerifiedLog",
     "compute",

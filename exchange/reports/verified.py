@@ -9,12 +9,22 @@ own verifier keys; the client, on what the server served, with the key it pinned
 
 import base64
 import json
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from exchange.auditor import verify_log
 from exchange.reports.compliance import LogCheckpoint
+
+
+class TimeLimitError(Exception):
+    """The verification ran past its time limit: no verdict on the log, only on the time."""
+
+    def __init__(self, read: int, limit: float) -> None:
+        super().__init__(f"the time limit of {limit:g} s passed with {read} entries read")
+        self.read = read
+        self.limit = limit
 
 
 @dataclass(frozen=True)
@@ -24,13 +34,28 @@ class VerifiedLog:
 
 
 def verify_entries(
-    texts: Sequence[str], checkpoint_note: str, verifier_keys: Sequence[str], origin: str
+    texts: Sequence[str],
+    checkpoint_note: str,
+    verifier_keys: Sequence[str],
+    origin: str,
+    *,
+    time_limit: tuple[float, float] | None = None,
 ) -> VerifiedLog:
     """The entries (RFC 8785 text, from index 0) parsed, once the auditor verified them all.
 
     Raises `exchange.auditor.AuditError` (a VerificationError) naming the first problem.
+    `time_limit` is (the `time.monotonic()` at which the work began, seconds allowed):
+    past it, `TimeLimitError`, checked as the verification goes.
     """
-    audited = verify_log(texts, checkpoint_note, verifier_keys, origin)
+    progress = None
+    if time_limit is not None:
+        began, seconds = time_limit
+
+        def progress(read: int) -> None:
+            if time.monotonic() - began > seconds:
+                raise TimeLimitError(read, seconds)
+
+    audited = verify_log(texts, checkpoint_note, verifier_keys, origin, progress=progress)
     checkpoint = LogCheckpoint(
         origin=audited.checkpoint.origin,
         size=audited.checkpoint.size,

@@ -117,3 +117,28 @@ def test_the_report_is_in_the_openapi_description(world):
     described = spec["components"]["schemas"][name]["properties"]
     report = world.officials["auditor-1"].get(URL, query_string=QUERY).get_json()
     assert set(described) == set(report)
+
+
+def test_a_log_too_long_to_verify_in_time_is_a_503_not_a_timeout(world):
+    auditor = world.officials["auditor-1"]
+    world.app.config["REPORT_TIME_LIMIT_SECONDS"] = 1e-6
+    response = auditor.get(URL, query_string=QUERY)
+    body = assert_problem(response, 503, "report-time-limit")
+    size = world.log_size()
+    # Checked every 1024 entries and once all are read: this small log is read whole.
+    assert body["detail"] == (
+        f"the time limit of 1e-06 s passed with {size} of the log's {size} entries read: run"
+        " `hotline report compliance`, which verifies the log on your machine, or raise"
+        " EXCHANGE_REPORT_TIME_LIMIT_SECONDS (and the server's request timeout)"
+    )
+    assert "Retry-After" not in response.headers  # the same request would fail the same way
+    world.app.config["REPORT_TIME_LIMIT_SECONDS"] = 20
+    assert auditor.get(URL, query_string=QUERY).status_code == 200
+
+
+@pytest.mark.parametrize("value", [0, -1, "20", True])
+def test_the_report_time_limit_must_be_a_positive_number(app, value):
+    from exchange.config import ConfigError, _check
+
+    with pytest.raises(ConfigError, match="EXCHANGE_REPORT_TIME_LIMIT_SECONDS must be a positive"):
+        _check({**app.config, "REPORT_TIME_LIMIT_SECONDS": value})
