@@ -143,10 +143,21 @@ class ConsistencyProofSchema(ResponseSchema):
     proof = fields.List(fields.String(), required=True)
 
 
+class LogKeyHandoverSchema(ResponseSchema):
+    index = fields.Integer(
+        required=True, metadata={"description": "the log_key_rotated entry's index"}
+    )
+    note = fields.String(
+        required=True,
+        metadata={"description": "signed note: signed by the old key, cosigned by the new"},
+    )
+
+
 class LogKeySchema(ResponseSchema):
     origin = fields.String(required=True)
     verifier_key = fields.String(required=True, metadata={"description": "name+id+key"})
     retired_verifier_keys = fields.List(fields.String(), required=True)
+    handovers = fields.List(fields.Nested(LogKeyHandoverSchema), required=True)
 
 
 # --- Directory -------------------------------------------------------------------------------

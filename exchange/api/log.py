@@ -38,12 +38,20 @@ def checkpoint() -> Response:
 @blp.route("/key", methods=["GET"])
 @blp.response(200, LogKeySchema)
 def verifier_key() -> dict[str, Any]:
-    """The checkpoint verifier key (name+id+key), and the keys it replaced."""
+    """The checkpoint verifier key (name+id+key), the keys it replaced, and the handovers.
+
+    Each handover is the signed note of a `log_key_rotated` entry (`exchange.keyhandover`):
+    a client that pinned an older key learns the newer one from it, trusting the old key's
+    signature, not this answer, and then proves the entry is in the log.
+    """
     keys = server_keys()
+    with db.read() as session:
+        handovers = log.key_handovers(session)
     return {
         "origin": keys.log.name,
         "verifier_key": keys.log.verifier_key,
         "retired_verifier_keys": list(keys.retired_log_verifier_keys),
+        "handovers": [{"index": index, "note": note} for index, note in handovers],
     }
 
 

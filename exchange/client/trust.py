@@ -3,6 +3,11 @@
 A compromised server could hand out a key of its own for a platform. The client only
 encrypts to keys whose registration it found in the log, included under a checkpoint it
 verified with the key it pinned at enrollment, consistent with the last one it saw.
+
+When the operator rotates the log key, checkpoints are signed by a key the client never
+pinned. It trusts the new key only through a handover signed by a key it already trusts
+(`exchange.keyhandover`), proves that handover is the log's `log_key_rotated` entry, and
+keeps the learned key in its state folder.
 """
 
 import base64
@@ -18,6 +23,7 @@ from exchange.client.errors import TrustError
 from exchange.client.profile import write_private
 from exchange.client.transport import Transport
 from exchange.envelope.canonical import parse_canonical_object
+from exchange.keyhandover import Handover, HandoverError, verify_handover
 from exchange.verification import VerificationError
 from keys import InvalidJWKError, load_public_jwk
 from schemas.keys import EnrollmentSchema, RotationSchema
@@ -44,8 +50,9 @@ class LogTrust:
     ) -> None:
         self.transport = transport
         self.origin = origin
-        self.verifier_keys = verifier_keys
         self.state_file = state / "checkpoint"
+        self.learned_keys_file = state / "log-verifier-keys"
+        self.verifier_keys = tuple(dict.fromkeys((*verifier_keys, *self._learned())))
         self._current: VerifiedCheckpoint | None = None
 
     def checkpoint(self, refresh: bool = False) -> VerifiedCheckpoint:
@@ -53,18 +60,65 @@ class LogTrust:
         if self._current is not None and not refresh:
             return self._current
         note = self.transport.request("GET", "/v1/log/checkpoint", auth=False)
+        handed_over: list[tuple[int, str, Handover]] = []
         try:
             new = verify_checkpoint(note, list(self.verifier_keys), self.origin)
         except VerificationError as exc:
-            raise TrustError(
-                f"the log checkpoint does not verify with the pinned key: {exc}"
-            ) from exc
+            new, handed_over = self._through_handovers(note, exc)
         old = self._saved()
         if old is not None:
             self._check_consistent(old, new)
-        write_private(self.state_file, note)
         self._current = VerifiedCheckpoint(new, note)
+        if handed_over:
+            try:
+                self._prove_on_record(handed_over)
+            except TrustError:
+                self._current = None
+                raise
+            self.verifier_keys += tuple(h.new_verifier_key for _, _, h in handed_over)
+            write_private(self.learned_keys_file, "".join(k + "\n" for k in self.verifier_keys))
+        write_private(self.state_file, note)
         return self._current
+
+    def _learned(self) -> tuple[str, ...]:
+        if not self.learned_keys_file.exists():
+            return ()
+        return tuple(self.learned_keys_file.read_text().split())
+
+    def _through_handovers(
+        self, note: str, refused: VerificationError
+    ) -> tuple[Checkpoint, list[tuple[int, str, Handover]]]:
+        """The checkpoint, verified with keys that trusted keys handed the log over to."""
+        offered = self.transport.request("GET", "/v1/log/key", auth=False).get("handovers", [])
+        trusted, used = list(self.verifier_keys), []
+        for item in offered:
+            try:
+                index, signed = int(item["index"]), str(item["note"])
+                handover = verify_handover(signed)
+            except (HandoverError, KeyError, TypeError, ValueError) as exc:
+                raise TrustError(f"the server offers a log key handover that fails: {exc}") from exc
+            fresh = handover.new_verifier_key not in trusted
+            if handover.origin == self.origin and handover.old_verifier_key in trusted and fresh:
+                trusted.append(handover.new_verifier_key)
+                used.append((index, signed, handover))
+        try:
+            return verify_checkpoint(note, trusted, self.origin), used
+        except VerificationError:
+            raise TrustError(
+                f"the log checkpoint does not verify with the pinned key: {refused}"
+            ) from refused
+
+    def _prove_on_record(self, handed_over: list[tuple[int, str, Handover]]) -> None:
+        """Each handover followed must be the log's own entry at the index it names."""
+        for index, signed, handover in handed_over:
+            entry = self.entry(index)
+            details = entry.get("details") or {}
+            if (
+                entry.get("event") != "log_key_rotated"
+                or details.get("handover") != signed
+                or handover.tree_size != index
+            ):
+                raise TrustError(f"the log key handover is not log entry {index}")
 
     def _saved(self) -> Checkpoint | None:
         if not self.state_file.exists():

@@ -1,6 +1,7 @@
 """Reading the log: checkpoints, entries, proofs, and the receipt of an accepted handoff."""
 
 import base64
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -9,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from exchange import checkpoints, logstore, merkle
 from exchange.errors import NotFoundError, UnprocessableError
+from exchange.events import Event
 from exchange.models import Case, Checkpoint, LogEntry
 from exchange.services.caller import Caller
 from exchange.services.visibility import case_filter
@@ -41,6 +43,16 @@ class LogReceipt:
 
 def leaf_hash(entry: LogEntry) -> bytes:
     return merkle.leaf_hash(entry.leaf.encode("utf-8"))
+
+
+def key_handovers(session: Session) -> list[tuple[int, str]]:
+    """Every handover of the log key, in log order: (entry index, the signed note)."""
+    rows = session.scalars(
+        select(LogEntry)
+        .where(LogEntry.event == str(Event.LOG_KEY_ROTATED))
+        .order_by(LogEntry.index)
+    )
+    return [(row.index, json.loads(row.leaf)["details"]["handover"]) for row in rows]
 
 
 def current_checkpoint(session: Session) -> Checkpoint:

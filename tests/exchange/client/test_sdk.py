@@ -6,6 +6,7 @@ import sqlite3
 import threading
 import uuid
 
+import httpx
 import pytest
 
 from exchange import note
@@ -147,6 +148,61 @@ def test_a_rolled_back_log_is_detected(tmp_path):
             officer.log.checkpoint(refresh=True)
     finally:
         server.stop()
+
+
+@pytest.fixture
+def rotated(tmp_path):
+    """A live server whose log key was rotated after its clients pinned the first one."""
+    server = LiveServer(tmp_path / "instance").start()
+    try:
+        for org, kind in (("police", "agency"), ("clipshare", "platform")):
+            server.admin("org", "create", org, "--kind", kind, "--name", org.title())
+        officer = _enroll(server, "police", "officer", "agency_officer", tmp_path)
+        _enroll(server, "clipshare", "lead", "platform_lead", tmp_path)
+        officer.submit(_body(), "clipshare")
+        (old,) = officer.profile.log_verifier_keys
+        server.admin("rotate-log-key")
+        server.stop()  # an instance keeps the key it loaded: restart it with the new one
+        server.start()
+        yield server, officer, old
+    finally:
+        server.stop()
+
+
+def test_a_client_follows_the_log_key_handover_and_remembers_the_new_key(rotated):
+    server, officer, old = rotated
+    new = httpx.get(f"{server.url}/v1/log/key").json()["verifier_key"]
+    assert new != old
+
+    sent = officer.submit(_body(), "clipshare")
+
+    assert officer.open_case(sent.case_id).case["case_id"] == sent.case_id
+    assert officer.log.verifier_keys == (old, new)
+    learned = officer.state_dir / "log-verifier-keys"
+    assert learned.read_text() == f"{old}\n{new}\n"
+    assert learned.stat().st_mode & 0o777 == 0o600
+    # A later client with the same state trusts the new key from the start.
+    later = Client(officer.profile, officer.identity, state_dir=officer.state_dir)
+    assert later.log.verifier_keys == (old, new)
+    assert later.log.checkpoint().checkpoint.size > 0
+
+
+def test_a_handover_that_does_not_verify_is_refused(rotated):
+    server, officer, _ = rotated
+    database = server.database_url.removeprefix("sqlite:///")
+    with sqlite3.connect(database) as db:
+        # Behind the application's back (the triggers refuse it otherwise): another index.
+        db.execute("DROP TRIGGER log_entries_no_update")
+        (index, leaf) = db.execute(
+            "SELECT \"index\", leaf FROM log_entries WHERE event = 'log_key_rotated'"
+        ).fetchone()
+        marker = "log-key-rotation\\n"
+        forged = leaf.replace(f"{marker}{index}\\n", f"{marker}{index + 1}\\n")
+        assert forged != leaf
+        db.execute('UPDATE log_entries SET leaf = ? WHERE "index" = ?', (forged, index))
+    with pytest.raises(TrustError, match="offers a log key handover that fails"):
+        officer.log.checkpoint(refresh=True)
+    assert not (officer.state_dir / "log-verifier-keys").exists()
 
 
 def _content_length(head: bytes) -> int | None:

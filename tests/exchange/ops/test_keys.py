@@ -102,6 +102,7 @@ def test_the_log_key_rotation_is_a_log_entry_signed_over_by_both_keys(app, clien
         "origin": origin,
         "verifier_key": new.verifier_key,
         "retired_verifier_keys": [old.verifier_key],
+        "handovers": [{"index": index, "note": rotation["details"]["handover"]}],
     }
     assert client.get("/readyz").status_code == 200
     assert audit(app).entries == world.log_size()
