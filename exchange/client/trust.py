@@ -89,7 +89,10 @@ class LogTrust:
         self, note: str, refused: VerificationError
     ) -> tuple[Checkpoint, list[tuple[int, str, Handover]]]:
         """The checkpoint, verified with keys that trusted keys handed the log over to."""
-        offered = self.transport.request("GET", "/v1/log/key", auth=False).get("handovers", [])
+        answer = self.transport.request("GET", "/v1/log/key", auth=False)
+        offered = answer.get("handovers") if isinstance(answer, dict) else None
+        if not isinstance(offered, list):
+            raise TrustError(f"the log checkpoint does not verify with the pinned key: {refused}")
         trusted, used = list(self.verifier_keys), []
         for item in offered:
             try:
