@@ -5,7 +5,7 @@ from typing import Any
 from sqlalchemy import event
 
 from exchange import db
-from tests.exchange.api.support import created, submit
+from tests.exchange.api.support import assignment, created, submit
 from tests.helpers.world import World
 
 
@@ -72,18 +72,10 @@ def test_a_case_assigned_away_and_back_is_delivered_once(world):
     officer, lead = world.officials["officer-1"], world.officials["cs-lead"]
     reviewer = world.officials["cs-reviewer"]
     world.enroll("clipshare", "cs-second", "platform_official")
-    _, statement = submit(world, officer)
+    sealed, statement = submit(world, officer)
     _pull_counting_writes(world, "cs-reviewer")
     for assignee in ("cs-second", "cs-reviewer"):
-        assignment = world.reply(
-            lead,
-            statement["case_id"],
-            "assignment",
-            statement["handoff_id"],
-            "clipshare",
-            meta={"assignee": assignee},
-        )
-        created(lead.send(assignment))
+        created(lead.send(assignment(world, lead, sealed, assignee)))
     mark = world.log_size()
     response = reviewer.get("/v1/inbox?after=0&limit=50")
     assert response.status_code == 200, response.get_json()

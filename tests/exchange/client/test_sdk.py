@@ -125,14 +125,20 @@ def test_a_log_key_other_than_the_pinned_one_is_refused(live, tmp_path):
         stranger.submit(_body(), "clipshare")
 
 
+def _agency_and_platform(server: LiveServer, root) -> Client:
+    """A police officer and a platform lead enrolled on a fresh server; the officer."""
+    for org, kind in (("police", "agency"), ("clipshare", "platform")):
+        server.admin("org", "create", org, "--kind", kind, "--name", org.title())
+    officer = _enroll(server, "police", "officer", "agency_officer", root)
+    _enroll(server, "clipshare", "lead", "platform_lead", root)
+    return officer
+
+
 def test_a_rolled_back_log_is_detected(tmp_path):
     """The operator restores an older database after this client saw a newer checkpoint."""
     server = LiveServer(tmp_path / "instance").start()
     try:
-        for org, kind in (("police", "agency"), ("clipshare", "platform")):
-            server.admin("org", "create", org, "--kind", kind, "--name", org.title())
-        officer = _enroll(server, "police", "officer", "agency_officer", tmp_path)
-        _enroll(server, "clipshare", "lead", "platform_lead", tmp_path)
+        officer = _agency_and_platform(server, tmp_path)
         database = server.database_url.removeprefix("sqlite:///")
         old = sqlite3.connect(tmp_path / "old.db")
         with sqlite3.connect(database) as live_db:
@@ -155,10 +161,7 @@ def rotated(tmp_path):
     """A live server whose log key was rotated after its clients pinned the first one."""
     server = LiveServer(tmp_path / "instance").start()
     try:
-        for org, kind in (("police", "agency"), ("clipshare", "platform")):
-            server.admin("org", "create", org, "--kind", kind, "--name", org.title())
-        officer = _enroll(server, "police", "officer", "agency_officer", tmp_path)
-        _enroll(server, "clipshare", "lead", "platform_lead", tmp_path)
+        officer = _agency_and_platform(server, tmp_path)
         officer.submit(_body(), "clipshare")
         (old,) = officer.profile.log_verifier_keys
         server.admin("rotate-log-key")
