@@ -373,3 +373,23 @@ def test_hotline_audit_follows_the_rotation_and_remembers_the_new_key(app, world
     checked = audit_cli("checkpoint")
     assert checked.exit_code == 0, checked.output
     assert checked.stdout.splitlines()[0] == f"Checkpoint of log {old.name}: size {len(texts)}"
+
+
+def test_trust_follows_handovers_in_order_and_only_from_trusted_keys(handover):
+    from exchange.auditor.verify import _follow
+
+    stated, _old, _new = handover
+    origin = stated.origin
+    later = Handover(origin, 9, stated.new_verifier_key, "hotline.test/log+00000000+later")
+    assert _follow([stated.old_verifier_key], [stated, later], origin) == (
+        stated.old_verifier_key,
+        stated.new_verifier_key,
+        later.new_verifier_key,
+    )
+    # Without a trusted key at the start of the chain, nothing is learned.
+    assert _follow(["hotline.test/log+11111111+other"], [stated, later], origin) == (
+        "hotline.test/log+11111111+other",
+    )
+    with pytest.raises(DirectoryEventError, match=r"for log 'hotline\.test/log'") as refused:
+        _follow([stated.old_verifier_key], [stated], "another.test/log")
+    assert refused.value.index == 7
