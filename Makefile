@@ -61,7 +61,7 @@ serve: dev-instance
 	$(DEV_ENV) GUNICORN_WORKERS=$(GUNICORN_WORKERS) $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
 demo: install
-	$(BIN)/python -m exchange.demo
+	$(BIN)/python -m exchange.ops.demo
 
 bench: install
 	$(BIN)/python -m bench

@@ -34,7 +34,7 @@ loglevel = os.environ.get("EXCHANGE_LOG_LEVEL", "info").lower()
 logconfig_dict: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "exchange.observability.logs.JsonFormatter"}},
+    "formatters": {"json": {"()": "exchange.observability.json_lines.JsonFormatter"}},
     "handlers": {
         "stderr": {
             "class": "logging.StreamHandler",

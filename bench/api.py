@@ -21,15 +21,15 @@ from typing import Any
 
 from bench import load as loadgen
 from bench import populate
-from exchange import db
-from exchange import envelope as env
-from exchange.client import statements
+from exchange.client import authoring
 from exchange.client.transport import Transport
-from exchange.devserver import LiveServer
-from exchange.envelope.canonical import canonical
-from exchange.envelope.templates import template
-from exchange.serverkeys import load as load_server_keys
+from exchange.log.keyring import load as load_server_keys
+from exchange.ops.devserver import LiveServer
+from exchange.protocol import envelope as env
+from exchange.protocol.envelope.canonical import canonical
+from exchange.protocol.envelope.templates import template
 from exchange.services.operator import code_sha256
+from exchange.storage import database
 from keys import Identity
 from schemas.common import format_utc
 from schemas.enums import Kind
@@ -58,7 +58,7 @@ class Party:
         code = server.invite(org, official, role)
         self.org, self.official, self.identity = org, official, Identity.generate()
         self.transport = Transport(server.url, official, self.identity)
-        statement = statements.enrollment(
+        statement = authoring.enrollment(
             self.identity, org, official, code_sha256(code), self.transport.clock()
         )
         self.transport.post_json("/v1/enroll", {"code": code, "statement": statement}, auth=False)
@@ -113,7 +113,7 @@ class Deployment:
         self.recipients = [
             p.identity.encryption_public_key for p in (self.reviewer, lead, self.officer)
         ]
-        database = db.make_database(server.database_url)
+        db = database.make_database(server.database_url)
         try:
             signer = load_server_keys(
                 server.instance / "keys",
@@ -133,7 +133,7 @@ class Deployment:
             )
             self.stored = populate.case_count(database)
         finally:
-            database.engine.dispose()
+            db.engine.dispose()
 
     def submits(self, count: int) -> list[bytes]:
         return [sealed_case(self.officer, self.recipients) for _ in range(count)]

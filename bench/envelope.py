@@ -11,10 +11,10 @@ from cryptography.hazmat.primitives.kdf.concatkdf import ConcatKDFHash
 from cryptography.hazmat.primitives.keywrap import aes_key_unwrap, aes_key_wrap
 
 from bench.timing import fmt_seconds, in_turn
-from exchange import envelope as env
-from exchange.envelope import jose
-from exchange.envelope.canonical import canonical
-from exchange.envelope.templates import template
+from exchange.protocol import envelope as env
+from exchange.protocol.envelope import jose
+from exchange.protocol.envelope.canonical import canonical
+from exchange.protocol.envelope.templates import template
 from keys import Identity
 from schemas.enums import Kind
 from schemas.record import RecordSchema

@@ -1,12 +1,12 @@
 """The transparency log: append rate and inclusion-proof time as the log grows, and the
 full `hotline audit verify` rate against the raw Ed25519-verify rate of this machine.
 
-Part 1 grows one SQLite log to 10^3, 10^5 and 10^6 entries through `exchange.audit.append`
+Part 1 grows one SQLite log to 10^3, 10^5 and 10^6 entries through `exchange.log.append.append`
 (the one way into the log), in transactions of BULK appends each, with a realistic entry (a
 `delivered` event, 340 bytes). At each size it times appends the way the server makes them
 (one append and one signed checkpoint per committed transaction) and keeps a copy of the
 log; at the end it times inclusion proofs read from the stored subtrees
-(`exchange.logstore`) in every copy in turn.
+(`exchange.log.nodes`) in every copy in turn.
 
 Part 2 runs a small exchange through its HTTP API (Flask's test client, real keys and
 envelopes: case, receipt, response and closure, each fetched by the other side), exports
@@ -34,19 +34,21 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import text
 
 from bench.timing import fmt_seconds, in_turn, per_call
-from exchange import audit, create_app, db, logstore, migrate
-from exchange import envelope as env
-from exchange.audit import Actor
+from exchange import create_app, log, runtime
 from exchange.auditor import verify_log
 from exchange.auditor.bundle import Bundle, write_bundle
 from exchange.auditor.checks import default_workers
-from exchange.auditor.statements import check_statement
+from exchange.auditor.signatures import check_statement
 from exchange.cli import main
-from exchange.client import statements
-from exchange.envelope.templates import template
-from exchange.events import HANDOFF_EVENTS, Event
-from exchange.serverkeys import LogSigner, server_keys
+from exchange.client import authoring
+from exchange.log import Actor, nodes, transaction
+from exchange.log.keyring import LogSigner
+from exchange.protocol import envelope as env
+from exchange.protocol.envelope.templates import template
+from exchange.protocol.events import HANDOFF_EVENTS, Event
+from exchange.runtime import server_keys
 from exchange.services import operator
+from exchange.storage import database, schema
 from keys import Identity, load_public_jwk
 from schemas.common import format_utc
 from schemas.enums import Kind
@@ -68,13 +70,13 @@ NOW = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
 class GrowingLog:
     def __init__(self, directory: Path) -> None:
         self.path = directory / "log.db"
-        self.database = db.make_database(f"sqlite:///{self.path}")
-        migrate.upgrade(self.database.engine)
+        self.database = database.make_database(f"sqlite:///{self.path}")
+        schema.upgrade(self.database.engine)
         self.signer = LogSigner(ORIGIN, Ed25519PrivateKey.generate())
         self.size = 0
 
     def append(self, session: Any) -> None:
-        audit.append(
+        log.append(
             session,
             Event.DELIVERED,
             NOW,
@@ -82,7 +84,6 @@ class GrowingLog:
             case_id=str(uuid.uuid4()),
             handoff_id=str(uuid.uuid4()),
             details={"state": "delivered"},
-            signer=self.signer,
         )
         self.size += 1
 
@@ -90,7 +91,7 @@ class GrowingLog:
         """Append in transactions of BULK entries; return the rate."""
         start, before = time.perf_counter(), self.size
         while self.size < size:
-            with db.write(self.database) as session:
+            with transaction.write(self.database, self.signer) as session:
                 for _ in range(min(BULK, size - self.size)):
                     self.append(session)
         return (self.size - before) / (time.perf_counter() - start)
@@ -99,29 +100,29 @@ class GrowingLog:
         """Appends as the server makes them: each its own transaction and checkpoint."""
         start = time.perf_counter()
         for _ in range(count):
-            with db.write(self.database) as session:
+            with transaction.write(self.database, self.signer) as session:
                 self.append(session)
         return count / (time.perf_counter() - start)
 
-    def snapshot(self, path: Path) -> db.Database:
+    def snapshot(self, path: Path) -> database.Database:
         """A copy of the log as it is now, to prove from at the end beside the bigger ones."""
         with (
             closing(sqlite3.connect(self.path)) as source,
             closing(sqlite3.connect(path)) as copy,
         ):
             source.backup(copy)
-        return db.make_database(f"sqlite:///{path}")
+        return database.make_database(f"sqlite:///{path}")
 
 
-def proof_times(logs: Mapping[int, db.Database]) -> dict[int, float]:
+def proof_times(logs: Mapping[int, database.Database]) -> dict[int, float]:
     """Inclusion-proof time per log size, the sizes timed in turn at the end (`in_turn`):
     timing each size as it was reached would compare moments minutes apart."""
     with ExitStack() as stack:
-        sessions = {size: stack.enter_context(db.read(log)) for size, log in logs.items()}
+        sessions = {size: stack.enter_context(database.read(log)) for size, log in logs.items()}
         for session in sessions.values():
             # The database's own cost: without the process's cache of committed nodes,
             # which at small sizes would hold the whole tree and answer from memory.
-            session.info.pop(logstore.NODE_CACHE, None)
+            session.info.pop(nodes.NODE_CACHE, None)
         times = in_turn(
             {
                 str(size): partial(
@@ -138,7 +139,7 @@ def proof_times(logs: Mapping[int, db.Database]) -> dict[int, float]:
 
 
 def _prove_random_leaf(session: Any, rng: random.Random, size: int) -> None:
-    logstore.inclusion_proof(session, rng.randrange(size), size)
+    nodes.inclusion_proof(session, rng.randrange(size), size)
 
 
 def append_and_prove(directory: Path) -> list[str]:
@@ -157,8 +158,8 @@ def append_and_prove(directory: Path) -> list[str]:
     try:
         times = proof_times(logs)
     finally:
-        for database in logs.values():
-            database.engine.dispose()
+        for stored in logs.values():
+            stored.engine.dispose()
     smallest, largest = min(times), max(times)
     lines.append(
         "  inclusion proof (the sizes timed in turn, median of "
@@ -186,7 +187,7 @@ class Person:
 
     def headers(self, now: datetime) -> dict[str, str]:
         if self.token is None:
-            assertion = statements.client_assertion(
+            assertion = authoring.client_assertion(
                 self.identity, self.official, "http://bench.test/v1/token", now
             )
             response = self.client.post(
@@ -217,7 +218,7 @@ class Exchange:
 
     def __init__(self, directory: Path) -> None:
         self.moment = NOW
-        self.url = f"sqlite:///{directory / 'exchange.db'}"
+        self.url = f"sqlite:///{directory / 'exchange.storage.database'}"
         self.app = create_app(
             {
                 "INSTANCE_PATH": str(directory / "instance"),
@@ -233,7 +234,7 @@ class Exchange:
             }
         )
         with self.app.app_context():
-            migrate.upgrade(db.database().engine)
+            schema.upgrade(runtime.get_database().engine)
             self.verifier_key = server_keys().log.verifier_key
         self.client = self.app.test_client()
 
@@ -246,7 +247,7 @@ class Exchange:
 
     @contextmanager
     def operator(self) -> Iterator[Any]:
-        with self.app.app_context(), db.write() as session:
+        with self.app.app_context(), runtime.write() as session:
             yield session
 
     def enroll(self, org: str, official: str, role: str, categories: list[str]) -> Person:
@@ -261,7 +262,7 @@ class Exchange:
                 categories=categories,
             )
         person = Person(self.client, org, official)
-        statement = statements.enrollment(
+        statement = authoring.enrollment(
             person.identity, org, official, operator.code_sha256(code), self.now()
         )
         _ok(self.client.post("/v1/enroll", json={"code": code, "statement": statement}), 201)
@@ -337,7 +338,7 @@ def run_cases(exchange: Exchange, cases: int) -> None:
 
 def export(exchange: Exchange) -> Bundle:
     with exchange.app.app_context():
-        engine = db.database().engine
+        engine = runtime.get_database().engine
         with engine.connect() as connection:
             size, note = connection.execute(
                 text("SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1")
@@ -437,5 +438,5 @@ def run() -> list[str]:
         run_cases(exchange, CASES)
         lines += audit_rate(exchange, directory)
         with exchange.app.app_context():
-            db.database().engine.dispose()
+            runtime.get_database().engine.dispose()
     return lines

@@ -2,7 +2,7 @@
 
 Sealing and posting 10^5 cases through HTTP would take the better part of an hour, so the
 rows are written directly: a case, its handoff (the statement and a JWE of the real
-size), two inbox items and its log entry through `exchange.audit.append`, 5,000 cases per
+size), two inbox items and its log entry through `exchange.log.append.append`, 5,000 cases per
 transaction. Tables, indexes and the log then have the size the benchmark is about; the
 statements are copies of one real one, which nothing in the submit path reads.
 """
@@ -13,17 +13,19 @@ from typing import Any
 
 from sqlalchemy import func, insert, select
 
-from exchange import audit, db
-from exchange.events import Event
-from exchange.models import Case, Handoff, InboxHead, InboxItem
-from exchange.serverkeys import LogSigner
-from exchange.workflow import State
+from exchange import log
+from exchange.log import transaction
+from exchange.log.keyring import LogSigner
+from exchange.protocol.events import Event
+from exchange.protocol.workflow import State
+from exchange.storage import database
+from exchange.storage.models import Case, Handoff, InboxHead, InboxItem
 
 BATCH = 5000
 
 
 def populate(
-    database: db.Database,
+    db: database.Database,
     signer: LogSigner,
     count: int,
     template: dict[str, Any],
@@ -34,7 +36,7 @@ def populate(
     done = 0
     while done < count:
         size = min(BATCH, count - done)
-        with db.write(database) as session:
+        with transaction.write(db, signer) as session:
             heads = {
                 official: session.get(InboxHead, official)
                 or InboxHead(official_id=official, last_seq=0)
@@ -45,11 +47,11 @@ def populate(
             cases, handoffs, items = [], [], []
             for _ in range(size):
                 case_id, handoff_id = str(uuid.uuid4()), str(uuid.uuid4())
-                appended = audit.append(
+                appended = log.append(
                     session,
                     Event.CASE,
                     now,
-                    actor=audit.Actor(
+                    actor=log.Actor(
                         template["sender_org"], template["sender_official"], template["kid"]
                     ),
                     case_id=case_id,
@@ -57,7 +59,6 @@ def populate(
                     statement=template["statement"],
                     jwe_sha256=template["jwe_sha256"],
                     details={"to": [template["platform"]], "state": "submitted"},
-                    signer=signer,
                 )
                 cases.append(_case(template, case_id, now))
                 handoffs.append(
@@ -85,7 +86,7 @@ def populate(
         done += size
     # Statistics, as autovacuum would have them after such a load; without them the
     # PostgreSQL planner takes the 10^5 fresh rows for none and joins them in nested loops.
-    with database.engine.begin() as connection:
+    with db.engine.begin() as connection:
         connection.exec_driver_sql("ANALYZE")
 
 
@@ -132,9 +133,9 @@ def _handoff(template: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def template_from(database: db.Database, handoff_id: str, assignee: str | None) -> dict[str, Any]:
+def template_from(db: database.Database, handoff_id: str, assignee: str | None) -> dict[str, Any]:
     """The values of a real, accepted case handoff, to copy."""
-    with db.read(database) as session:
+    with database.read(db) as session:
         handoff = session.get(Handoff, handoff_id)
         case = session.get(Case, handoff.case_id) if handoff else None
         if handoff is None or case is None:
@@ -153,6 +154,6 @@ def template_from(database: db.Database, handoff_id: str, assignee: str | None) 
         }
 
 
-def case_count(database: db.Database) -> int:
-    with db.read(database) as session:
+def case_count(db: database.Database) -> int:
+    with database.read(db) as session:
         return int(session.scalar(select(func.count()).select_from(Case)) or 0)

@@ -15,10 +15,10 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from exchange import envelope as env
-from exchange.envelope.canonical import canonical, sha256_b64url
-from exchange.envelope.model import RECORD_TYPE
-from exchange.envelope.templates import EXAMPLE_AGENCY, EXAMPLE_PLATFORM, template
+from exchange.protocol import envelope as env
+from exchange.protocol.envelope.canonical import canonical, sha256_b64url
+from exchange.protocol.envelope.model import RECORD_TYPE
+from exchange.protocol.envelope.templates import EXAMPLE_AGENCY, EXAMPLE_PLATFORM, template
 from keys import b64url_decode, b64url_encode, public_jwk
 from schemas.enums import Kind
 

@@ -8,21 +8,20 @@ from flask import Flask
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """The application factory: a table of contents of `init_app` calls."""
-    from exchange import admin, config, db, observability, proxies, serverkeys
-    from exchange.api import context, limits
+    from exchange import config, observability, runtime
     from exchange.api import init_app as init_api
+    from exchange.api import proxies, rate_limits
+    from exchange.ops import admin
 
     overrides = dict(test_config or {})
     instance = overrides.pop("INSTANCE_PATH", None) or config.instance_path()
     clock = overrides.pop("CLOCK", None)
     app = Flask(__name__, instance_path=instance)
     config.init_app(app, overrides)
-    db.init_app(app)
-    serverkeys.init_app(app)
-    context.init_app(app, clock)
+    runtime.init_app(app, clock)  # the database, the server's keys and the clock
     proxies.init_app(app)
     observability.init_app(app)  # before the API: its request clock starts first
     init_api(app)
-    limits.init_app(app)  # after the API: a refusal already has its request id
+    rate_limits.init_app(app)  # after the API: a refusal already has its request id
     admin.init_app(app)
     return app

@@ -93,7 +93,9 @@ def init_app(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
         app.config.from_mapping(overrides)
     Path(app.instance_path).mkdir(mode=0o700, parents=True, exist_ok=True)
     if not app.config["DATABASE_URL"]:
-        app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'exchange.db'}"
+        app.config["DATABASE_URL"] = (
+            f"sqlite:///{Path(app.instance_path) / 'exchange.storage.database'}"
+        )
     _check(app.config)
     # Flask enforces this one itself, answering 413 before a view runs.
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_BODY_BYTES"]
@@ -154,9 +156,12 @@ def _check_operations(config: Mapping[str, Any]) -> None:
         raise ConfigError(f"{ENV_PREFIX}_LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}")
 
 
-def deadlines(config: Mapping[str, Any], priority: str) -> tuple[timedelta, timedelta]:
-    ack, action = config["DEADLINES"][priority]
-    return timedelta(seconds=ack), timedelta(seconds=action)
+def deadline_table(config: Mapping[str, Any]) -> dict[str, tuple[timedelta, timedelta]]:
+    """The acknowledgement and action periods by priority, as the services take them."""
+    return {
+        priority: (timedelta(seconds=ack), timedelta(seconds=action))
+        for priority, (ack, action) in config["DEADLINES"].items()
+    }
 
 
 def key_passphrase(config: Mapping[str, Any]) -> bytes:

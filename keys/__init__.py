@@ -15,7 +15,7 @@ from keys.errors import (
 )
 from keys.identity import Identity
 from keys.jwk import PublicKey, jwks, load_jwks, load_public_jwk, public_jwk, thumbprint
-from keys.storage import (
+from keys.keyfiles import (
     ENCRYPTION_KEY_FILE,
     PUBLIC_JWKS_FILE,
     SIGNING_KEY_FILE,

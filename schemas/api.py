@@ -311,7 +311,7 @@ class CaseListSchema(ResponseSchema):
     next_cursor = fields.String(allow_none=True, required=True)
 
 
-# The case states (exchange.workflow.State, which the tests hold this list to).
+# The case states (exchange.protocol.workflow.State, which the tests hold this list to).
 CASE_STATES = (
     "submitted",
     "delivered",

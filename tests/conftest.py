@@ -13,7 +13,8 @@ from typing import NoReturn
 import pytest
 from sqlalchemy.exc import SQLAlchemyError
 
-from exchange import create_app, db, migrate
+from exchange import create_app, runtime
+from exchange.storage import database, schema
 from tests.helpers import databases
 from tests.helpers.databases import PostgresServer
 from tests.helpers.gunicorn import GunicornServer
@@ -75,10 +76,10 @@ def postgres() -> Iterator[PostgresServer]:
 def database_url(request, tmp_path) -> Iterator[str]:
     """A fresh database at the current schema, for this test only."""
     if databases.BACKEND == "sqlite":
-        url = f"sqlite:///{tmp_path / 'exchange.db'}"
-        engine = db.make_database(url).engine
+        url = f"sqlite:///{tmp_path / 'exchange.storage.database'}"
+        engine = database.make_database(url).engine
         try:
-            migrate.upgrade(engine)
+            schema.upgrade(engine)
         finally:
             engine.dispose()
         yield url
@@ -154,7 +155,7 @@ def app(tmp_path, database_url, clock):
     app = create_app(app_config(tmp_path, database_url, clock))
     yield app
     with app.app_context():
-        db.database().engine.dispose()
+        runtime.get_database().engine.dispose()
 
 
 @pytest.fixture

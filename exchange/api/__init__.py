@@ -7,7 +7,18 @@ from typing import Any, ClassVar
 from flask import Flask, Response, g, request
 from flask_smorest import Api
 
-from exchange.api import auth, cases, directory, enroll, inbox, log, meta, problems, reports, token
+from exchange.api import (
+    auth,
+    cases,
+    directory,
+    enrollment,
+    inbox,
+    meta,
+    problems,
+    reports,
+    tokens,
+    transparency,
+)
 from schemas.api import ProblemSchema
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
@@ -83,7 +94,14 @@ def init_app(app: Flask) -> None:
     api = _ProblemApi(app)
     api.spec.components.response(api.DEFAULT_ERROR_RESPONSE_NAME, api.DEFAULT_ERROR_RESPONSE)
     app.extensions["exchange.openapi"] = api
-    for blueprint in (token.blp, enroll.blp, directory.blp, cases.blp, inbox.blp, log.blp):
+    for blueprint in (
+        tokens.blp,
+        enrollment.blp,
+        directory.blp,
+        cases.blp,
+        inbox.blp,
+        transparency.blp,
+    ):
         api.register_blueprint(blueprint)
     api.register_blueprint(reports.blp)
     app.register_blueprint(meta.blp)

@@ -13,7 +13,7 @@ from typing import Any, ParamSpec, TypeVar
 from flask import Flask, Response
 from flask_jwt_extended import JWTManager, current_user, verify_jwt_in_request
 
-from exchange import db
+from exchange import runtime
 from exchange.api.problems import problem
 from exchange.errors import ForbiddenError, InvalidTokenError
 from exchange.services import directory
@@ -52,7 +52,7 @@ def init_app(app: Flask) -> None:
     def _load_caller(_header: dict[str, Any], claims: dict[str, Any]) -> Caller | None:
         if "exp" not in claims:
             return None  # every token this server issues expires; one that does not is not ours
-        with db.read() as session:
+        with runtime.read() as session:
             return directory.active_caller(session, claims["sub"], claims.get("kid"))
 
     @jwt.user_lookup_error_loader

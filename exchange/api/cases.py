@@ -2,12 +2,12 @@
 
 from typing import Any
 
-from exchange import db
+from exchange import runtime
 from exchange.api import views
 from exchange.api.auth import authenticated
 from exchange.api.blueprint import BEARER, Blueprint
-from exchange.api.context import handoff_policy, now
-from exchange.services import cases, deliveries, handoffs, log
+from exchange.runtime import handoff_policy, now
+from exchange.services import cases, deliveries, handoffs, transparency
 from exchange.services.caller import Caller
 from exchange.services.cases import CaseFilters
 from schemas.api import (
@@ -26,8 +26,8 @@ _HANDLERS = (Role.AGENCY_OFFICER, Role.PLATFORM_OFFICIAL, Role.PLATFORM_LEAD)
 
 
 def _accepted(result: handoffs.Accepted) -> dict[str, Any]:
-    with db.read() as session:
-        receipt = log.receipt(session, result.handoff.log_index).to_json()
+    with runtime.read() as session:
+        receipt = transparency.receipt(session, result.handoff.log_index).to_json()
     return {
         "handoff_id": result.handoff.id,
         "case_id": result.handoff.case_id,
@@ -50,9 +50,9 @@ def submit_case(envelope: dict[str, Any], caller: Caller) -> dict[str, Any]:
     handoff_id, case_id or issuer_case_ref is a 409 naming the existing case.
     """
     policy = handoff_policy()
-    with db.read() as session:
+    with runtime.read() as session:
         checked = handoffs.check(session, policy, caller, envelope, None)
-    with db.write() as session:
+    with runtime.write() as session:
         result = handoffs.accept(session, now(), policy, caller, checked)
     return _accepted(result)
 
@@ -67,9 +67,9 @@ def post_handoff(envelope: dict[str, Any], case_id: str, caller: Caller) -> dict
     """Continue a case: receipt, response, question, supplement, withdrawal, closure,
     assignment."""
     policy = handoff_policy()
-    with db.read() as session:
+    with runtime.read() as session:
         checked = handoffs.check(session, policy, caller, envelope, case_id)
-    with db.write() as session:
+    with runtime.write() as session:
         result = handoffs.accept(session, now(), policy, caller, checked)
     return _accepted(result)
 
@@ -90,7 +90,7 @@ def list_cases(query: dict[str, Any], caller: Caller) -> dict[str, Any]:
         updated_since=parse_utc(query["updated_since"]) if "updated_since" in query else None,
     )
     moment = now()
-    with db.read() as session:
+    with runtime.read() as session:
         page, cursor = cases.list_cases(
             session, caller, moment, filters, query["limit"], query.get("cursor")
         )
@@ -105,7 +105,7 @@ def list_cases(query: dict[str, Any], caller: Caller) -> dict[str, Any]:
 def get_case(case_id: str, caller: Caller) -> dict[str, Any]:
     """A case's metadata, state, deadlines and timeline. Fetching its handoffs is on record."""
     moment = now()
-    with db.write() as session:
+    with runtime.write() as session:
         case = cases.get_case(session, caller, case_id)
         timeline = cases.timeline(session, case)
         deliveries.record(session, moment, caller, [(h, case) for h in timeline])

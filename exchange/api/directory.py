@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from exchange import db
+from exchange import runtime
 from exchange.api import views
 from exchange.api.auth import authenticated
 from exchange.api.blueprint import BEARER, Blueprint
@@ -26,7 +26,7 @@ blp = Blueprint("directory", __name__, url_prefix="/v1", description="Organisati
 @blp.doc(security=BEARER)
 def list_organisations(caller: Caller) -> dict[str, Any]:
     """Every organisation on the exchange."""
-    with db.read() as session:
+    with runtime.read() as session:
         return {"organisations": [views.organisation(o) for o in directory.organisations(session)]}
 
 
@@ -36,7 +36,7 @@ def list_organisations(caller: Caller) -> dict[str, Any]:
 @blp.problems(401, 404)
 @blp.doc(security=BEARER)
 def get_organisation(org_id: str, caller: Caller) -> dict[str, Any]:
-    with db.read() as session:
+    with runtime.read() as session:
         return views.organisation(directory.organisation(session, org_id))
 
 
@@ -47,7 +47,7 @@ def get_organisation(org_id: str, caller: Caller) -> dict[str, Any]:
 @blp.doc(security=BEARER)
 def list_officials(org_id: str, caller: Caller) -> dict[str, Any]:
     """The organisation's designated contacts: roles, categories, languages, contact."""
-    with db.read() as session:
+    with runtime.read() as session:
         return {"officials": [views.official(o) for o in directory.officials(session, org_id)]}
 
 
@@ -62,7 +62,7 @@ def list_keys(query: dict[str, Any], org_id: str, caller: Caller) -> dict[str, A
 
     `status=all` adds retired keys, to verify statements signed before a rotation.
     """
-    with db.read() as session:
+    with runtime.read() as session:
         directory.organisation(session, org_id)
         keys = directory.active_keys(session, org_id, with_retired=query["status"] == "all")
         return {"keys": [views.directory_key(key, owner) for key, owner in keys]}

@@ -2,11 +2,11 @@
 
 from typing import Any
 
-from exchange import db
+from exchange import runtime
 from exchange.api import views
 from exchange.api.auth import authenticated
 from exchange.api.blueprint import BEARER, Blueprint
-from exchange.api.context import now
+from exchange.runtime import now
 from exchange.services import deliveries, inbox
 from exchange.services.caller import Caller
 from schemas.api import InboxPageSchema, InboxQuerySchema
@@ -24,7 +24,7 @@ blp = Blueprint("inbox", __name__, url_prefix="/v1", description="Your inbox")
 def read_inbox(query: dict[str, Any], caller: Caller) -> dict[str, Any]:
     """Handoffs with seq > after. Each first fetch is logged as a delivery."""
     moment = now()
-    with db.write() as session:
+    with runtime.write() as session:
         rows = inbox.page(session, caller, query["after"], query["limit"])
         deliveries.record(session, moment, caller, [(handoff, case) for _, handoff, case in rows])
         return {

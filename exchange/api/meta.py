@@ -6,9 +6,12 @@ from typing import Any
 from flask import Blueprint, Response, current_app
 from sqlalchemy.exc import SQLAlchemyError
 
-from exchange import checkpoints, db, migrate
+from exchange import runtime
 from exchange.api.problems import problem
-from exchange.serverkeys import server_keys
+from exchange.runtime import server_keys
+from exchange.services import transparency
+from exchange.storage import database, schema
+from exchange.storage.database import Database
 
 blp = Blueprint("meta", __name__)
 
@@ -27,15 +30,15 @@ def readyz() -> Response | dict[str, Any]:
     `admin rotate-log-key` elsewhere: the newest checkpoint is then signed by a key this
     process does not know, and its checkpoints would not follow the log's key chain.
     """
-    database = db.database()
+    db = runtime.get_database()
     keys = server_keys()
     try:
-        db.ping(database)
-        current = migrate.current_revision(database.engine)
-        signer = _newest_checkpoint_key(database) if current else None
+        database.ping(db)
+        current = schema.current_revision(db.engine)
+        signer = _newest_checkpoint_key(db) if current else None
     except SQLAlchemyError:
         return _not_ready("the database is unreachable", retry_after=5)
-    head = migrate.head_revision(database.engine)
+    head = schema.head_revision(db.engine)
     if current != head:
         return _not_ready(f"schema at {current}, code needs {head}", retry_after=30)
     if signer is not None and signer not in keys.log_verifier_keys:
@@ -47,9 +50,9 @@ def readyz() -> Response | dict[str, Any]:
     return {"status": "ready", "schema": str(current), "log_key": keys.log.verifier_key}
 
 
-def _newest_checkpoint_key(database: db.Database) -> str | None:
-    with db.read(database) as session:
-        newest = checkpoints.latest(session)
+def _newest_checkpoint_key(db: Database) -> str | None:
+    with database.read(db) as session:
+        newest = transparency.latest_checkpoint(session)
         return newest.key_name if newest else None
 
 

@@ -24,8 +24,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 
-from exchange.envelope.errors import EnvelopeError
 from exchange.errors import ExchangeError
+from exchange.protocol.envelope.errors import EnvelopeError
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_PREFIX = "urn:hotline:problem:"

@@ -13,10 +13,9 @@ from typing import Any
 
 from flask import current_app
 
-from exchange import db
+from exchange import runtime
 from exchange.api.auth import authenticated
 from exchange.api.blueprint import BEARER, Blueprint
-from exchange.api.context import now
 from exchange.auditor import AuditError
 from exchange.errors import ExchangeError, UnprocessableError
 from exchange.reports import (
@@ -26,8 +25,8 @@ from exchange.reports import (
     compute,
     verify_entries,
 )
-from exchange.serverkeys import server_keys
-from exchange.services import log
+from exchange.runtime import now, server_keys
+from exchange.services import transparency
 from exchange.services.caller import Caller
 from schemas.enums import Role
 from schemas.reports import ComplianceQuerySchema, ComplianceReportSchema, parse_bound
@@ -59,11 +58,11 @@ class UnknownPlatformRequestError(UnprocessableError):
 
 def _log_texts() -> tuple[str, list[str]]:
     """The latest checkpoint's note and every entry it covers, read in one transaction."""
-    with db.read() as session:
-        latest = log.current_checkpoint(session)
+    with runtime.read() as session:
+        latest = transparency.current_checkpoint(session)
         texts: list[str] = []
         while len(texts) < latest.size:
-            rows = log.entries(session, len(texts), latest.size, _PAGE)
+            rows = transparency.entries(session, len(texts), latest.size, _PAGE)
             if not rows:
                 break  # entries missing from storage: the verification says where
             texts.extend(row.leaf for row in rows)

@@ -4,8 +4,8 @@ import json
 from datetime import datetime
 from typing import Any
 
-from exchange.models import Case, Handoff, Official, OfficialKey, Organisation
 from exchange.services.cases import is_overdue
+from exchange.storage.models import Case, Handoff, Official, OfficialKey, Organisation
 from schemas.common import format_utc
 
 

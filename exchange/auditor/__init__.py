@@ -21,8 +21,8 @@ from exchange.auditor.errors import (
     StatementError,
     TreeMismatchError,
 )
+from exchange.auditor.signatures import verify_bare_statement
 from exchange.auditor.state import AuditState, StateError
-from exchange.auditor.statements import verify_bare_statement
 from exchange.auditor.verify import AuditReport, verify_log
 
 __all__ = [

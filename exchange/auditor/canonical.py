@@ -1,7 +1,7 @@
 """Parse RFC 8785 canonical JSON objects fast, with the reference check as the fallback.
 
 The auditor parses two canonical documents per entry (the entry and its statement's
-payload); `exchange.envelope.canonical.parse_canonical_object` re-serialises each with the
+payload); `exchange.protocol.envelope.canonical.parse_canonical_object` re-serialises each with the
 pure-Python `rfc8785`, which would cost more than the signature check. The fast path here
 uses the C json codec and is exact for the inputs it accepts:
 
@@ -21,8 +21,8 @@ either accepts it or raises the envelope module's error.
 import json
 from typing import Any
 
-from exchange.envelope.canonical import parse_canonical_object
-from exchange.envelope.errors import NonCanonicalJSONError
+from exchange.protocol.envelope.canonical import parse_canonical_object
+from exchange.protocol.envelope.errors import NonCanonicalJSONError
 
 _SAFE_INTEGER = 2**53 - 1
 

@@ -1,4 +1,5 @@
-"""Every case's events, replayed through the server's own state machine (`exchange.workflow`).
+"""Every case's events, replayed through the server's own state machine
+(`exchange.protocol.workflow`).
 
 The agency side of a case is the organisation that sent it, the platform side the one it
 is addressed to. A handoff from anyone else, a reply to an unknown handoff, a transition
@@ -9,11 +10,11 @@ at its index.
 from dataclasses import dataclass
 from typing import Any
 
-from exchange import workflow
 from exchange.auditor.directory import Directory
 from exchange.auditor.entries import Entry
 from exchange.auditor.errors import CaseReplayError, InvalidTransitionError
-from exchange.workflow import AWAITING_ACK, AWAITING_ACTION, Side, State, TransitionError
+from exchange.protocol import workflow
+from exchange.protocol.workflow import AWAITING_ACK, AWAITING_ACTION, Side, State, TransitionError
 from schemas.enums import Kind, OrgKind, Role
 
 _SIDE_ROLES = {

@@ -27,7 +27,7 @@ from multiprocessing.process import BaseProcess
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from exchange.auditor.statements import statement_problem
+from exchange.auditor.signatures import statement_problem
 
 # Below this many entries an audit takes well under a second: not worth starting workers.
 PARALLEL_FROM = 2048

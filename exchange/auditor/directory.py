@@ -2,7 +2,7 @@
 
 Organisations and officials come from the operator's events; keys from the officials'
 enrollment, rotation and revocation statements, each verified as the server verified it
-(`exchange.keystatements.verify`). A statement later in the log is then checked against
+(`exchange.protocol.key_management.verify`). A statement later in the log is then checked against
 the keys valid for its actor at that index, never against today's directory.
 """
 
@@ -13,12 +13,12 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from marshmallow import Schema
 
-from exchange import keystatements
 from exchange.auditor.entries import Actor, Entry
 from exchange.auditor.errors import DirectoryEventError, KeyEventError, SignerKeyError
-from exchange.envelope.errors import EnvelopeError
-from exchange.events import Event
-from exchange.keyhandover import Handover, HandoverError, verify_handover
+from exchange.protocol import key_management
+from exchange.protocol.envelope.errors import EnvelopeError
+from exchange.protocol.events import Event
+from exchange.protocol.handover import Handover, HandoverError, verify_handover
 from keys import InvalidJWKError, load_public_jwk
 from schemas.enums import OrgKind
 from schemas.keys import EnrollmentSchema, RevocationSchema, RotationSchema
@@ -210,7 +210,7 @@ class Directory:
         self, token: str, keys: dict[str, Ed25519PublicKey], schema: Schema, entry: Entry, what: str
     ) -> dict[str, Any]:
         try:
-            return keystatements.verify(token, keys, schema)
+            return key_management.verify(token, keys, schema)
         except EnvelopeError as exc:
             raise KeyEventError(f"the {what} does not verify: {exc}", entry.index) from exc
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from exchange.auditor.canonical import parse_canonical
 from exchange.auditor.errors import EntryFormatError, EntryIndexError
-from exchange.envelope.errors import EnvelopeError
-from exchange.events import Event
+from exchange.protocol.envelope.errors import EnvelopeError
+from exchange.protocol.events import Event
 
 ENTRY_FIELDS = frozenset(
     {

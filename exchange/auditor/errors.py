@@ -1,6 +1,6 @@
 """Why an audit failed: one class per cause, each naming where in the log it is.
 
-Every class derives from `exchange.verification.VerificationError`. `index` is the first
+Every class derives from `exchange.protocol.verification.VerificationError`. `index` is the first
 log index the problem concerns; where only a range of entries can be blamed (a root that
 does not match, with no signed checkpoint in between), `end` closes it. `code` is stable,
 for scripts that read the CLI's output.
@@ -8,7 +8,7 @@ for scripts that read the CLI's output.
 
 from typing import ClassVar
 
-from exchange.verification import VerificationError
+from exchange.protocol.verification import VerificationError
 
 
 class AuditError(VerificationError):

@@ -13,7 +13,6 @@ naming the range have their signatures verified: a forged one is refused, not be
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from exchange.auditor.checkpoints import claimed, verified
 from exchange.auditor.errors import (
     AuditError,
     CheckpointInvalidError,
@@ -22,9 +21,10 @@ from exchange.auditor.errors import (
     RollbackError,
     TreeMismatchError,
 )
+from exchange.auditor.heads import claimed, verified
 from exchange.auditor.state import AuditState
 from exchange.auditor.tree import CompactRange, node_range
-from exchange.checkpoint import Checkpoint
+from exchange.protocol.checkpoint import Checkpoint
 
 
 @dataclass(frozen=True)

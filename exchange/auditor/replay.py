@@ -10,7 +10,7 @@ from exchange.auditor.checks import StatementChecks
 from exchange.auditor.directory import Directory
 from exchange.auditor.entries import Actor, Entry
 from exchange.auditor.errors import EntryFormatError, StatementError
-from exchange.events import HANDOFF_EVENTS, Event
+from exchange.protocol.events import HANDOFF_EVENTS, Event
 
 
 def _peek(token: str, index: int) -> dict[str, Any]:

@@ -8,11 +8,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from exchange import merkle
 from exchange.auditor.bundle import Bundle
-from exchange.auditor.checkpoints import claimed
 from exchange.auditor.errors import AuditError
+from exchange.auditor.heads import claimed
 from exchange.auditor.tree import CompactRange
+from exchange.protocol import merkle
 
 
 class SourceError(Exception):

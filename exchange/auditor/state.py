@@ -10,12 +10,12 @@ import binascii
 from dataclasses import dataclass
 from typing import Any
 
-from exchange import merkle
-from exchange.auditor.checkpoints import claimed
 from exchange.auditor.errors import AuditError
+from exchange.auditor.heads import claimed
 from exchange.auditor.tree import fold
-from exchange.checkpoint import Checkpoint
-from exchange.merkle import NodeId
+from exchange.protocol import merkle
+from exchange.protocol.checkpoint import Checkpoint
+from exchange.protocol.merkle import NodeId
 
 STATE_FORMAT = "hotline-audit-state/v1"
 

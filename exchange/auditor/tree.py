@@ -3,14 +3,14 @@
 `CompactRange` keeps only the complete subtrees of the tree so far (the nodes of
 `merkle.root_plan(size)`, its frontier), so the root at any size is a fold of at most 64
 hashes. Nodes named in advance are captured as they complete: enough to assemble a
-consistency proof from an earlier size, with the plans of `exchange.merkle`, without
+consistency proof from an earlier size, with the plans of `exchange.protocol.merkle`, without
 keeping every leaf.
 """
 
 from collections.abc import Collection, Sequence
 
-from exchange import merkle
-from exchange.merkle import NodeId
+from exchange.protocol import merkle
+from exchange.protocol.merkle import NodeId
 
 
 class CompactRange:

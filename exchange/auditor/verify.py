@@ -12,8 +12,6 @@ before it.
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from exchange import merkle
-from exchange.auditor.checkpoints import check_consistency, claimed, verified
 from exchange.auditor.checks import StatementChecks, default_workers
 from exchange.auditor.entries import parse_entry
 from exchange.auditor.errors import (
@@ -25,12 +23,14 @@ from exchange.auditor.errors import (
     RollbackError,
     StatementError,
 )
+from exchange.auditor.heads import check_consistency, claimed, verified
 from exchange.auditor.integrity import Integrity
 from exchange.auditor.replay import Replay
 from exchange.auditor.state import AuditState
 from exchange.auditor.tree import CompactRange
-from exchange.checkpoint import Checkpoint
-from exchange.keyhandover import Handover
+from exchange.protocol import merkle
+from exchange.protocol.checkpoint import Checkpoint
+from exchange.protocol.handover import Handover
 
 PROGRESS_EVERY = 1024
 
@@ -93,7 +93,7 @@ def _checkpoint(
 def _follow(pinned: Sequence[str], handovers: Sequence[Handover], origin: str) -> tuple[str, ...]:
     """The pinned keys, then each key a trusted key handed the log over to, in log order.
 
-    Each handover is signed by its old key (`exchange.keyhandover`), so trusting its new
+    Each handover is signed by its old key (`exchange.protocol.handover`), so trusting its new
     key rests on a key already trusted, not on the source; the log's checkpoint then
     vouches that the handover is on record at its index.
     """

@@ -6,16 +6,16 @@ from typing import Any
 
 import click
 
-from exchange.checkpoint import verify_checkpoint
 from exchange.cli.common import Refused, UsageProblem, passphrase
 from exchange.cli.output import echo_json, table
 from exchange.cli.session import client, profile_name, reports_errors
+from exchange.client import authoring
 from exchange.client import profile as profiles
-from exchange.client import statements
 from exchange.client.profile import Profile
 from exchange.client.transport import Transport
+from exchange.protocol.checkpoint import verify_checkpoint
+from exchange.protocol.verification import VerificationError
 from exchange.services.operator import code_sha256
-from exchange.verification import VerificationError
 from keys import create_key_dir, has_keys, load_key_dir
 
 _JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
@@ -56,7 +56,7 @@ def enroll(
     try:
         invited = transport.post_json("/v1/enroll/invitation", {"code": code}, auth=False)
         pinned, origin = _pin_log_key(transport, log_key, assume_yes)
-        statement = statements.enrollment(
+        statement = authoring.enrollment(
             identity, invited["org"], invited["official"], code_sha256(code), transport.clock()
         )
         enrolled = transport.post_json(

@@ -7,9 +7,9 @@ import click
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
-from exchange import envelope as env
 from exchange.cli.common import Refused, UsageProblem, echo_json, passphrase, read_json
-from exchange.envelope.templates import template as example
+from exchange.protocol import envelope as env
+from exchange.protocol.envelope.templates import template as example
 from keys import Identity, InvalidJWKError, KeyStoreError, load_jwks, load_key_dir
 from keys.jwk import PublicKey
 from schemas.enums import SIGNED_ONLY_KINDS, Kind

@@ -6,10 +6,10 @@ Exit codes: 0 ok; 1 refused by the server or a failed check; 2 usage or connecti
 import click
 
 from exchange.cli import account, casework
-from exchange.cli.audit import audit
 from exchange.cli.envelope import envelope
 from exchange.cli.keygen import keygen
-from exchange.cli.report import report
+from exchange.cli.log_audit import audit
+from exchange.cli.reporting import report
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -14,7 +14,7 @@ from exchange.client.errors import (
     ServerRefusedError,
     ServerUnreachableError,
 )
-from exchange.verification import VerificationError
+from exchange.protocol.verification import VerificationError
 from keys import KeyStoreError
 
 P = ParamSpec("P")

@@ -22,14 +22,14 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
-from exchange import envelope as env
 from exchange.client import profile as profiles
 from exchange.client.errors import ClientError, TrustError
 from exchange.client.profile import Profile, write_private
 from exchange.client.transport import Transport
 from exchange.client.trust import LogTrust
-from exchange.envelope.errors import EnvelopeError
-from exchange.verification import VerificationError
+from exchange.protocol import envelope as env
+from exchange.protocol.envelope.errors import EnvelopeError
+from exchange.protocol.verification import VerificationError
 from keys import Identity, load_key_dir, load_public_jwk
 from schemas.common import format_utc
 from schemas.enums import Kind

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from exchange.client import statements
+from exchange.client import authoring
 from exchange.client.errors import ServerRefusedError, ServerUnreachableError
 from keys import Identity
 
@@ -65,12 +65,12 @@ class Transport:
             def token_request() -> dict[str, str]:
                 # A fresh assertion for every attempt: the server takes each one once, so
                 # the same one again after an answer was lost would be refused as a replay.
-                assertion = statements.client_assertion(
+                assertion = authoring.client_assertion(
                     identity, official, self.audience, self.clock()
                 )
                 return {
                     "grant_type": "client_credentials",
-                    "client_assertion_type": statements.CLIENT_ASSERTION_TYPE,
+                    "client_assertion_type": authoring.CLIENT_ASSERTION_TYPE,
                     "client_assertion": assertion,
                 }
 

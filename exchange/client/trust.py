@@ -6,7 +6,7 @@ verified with the key it pinned at enrollment, consistent with the last one it s
 
 When the operator rotates the log key, checkpoints are signed by a key the client never
 pinned. It trusts the new key only through a handover signed by a key it already trusts
-(`exchange.keyhandover`), proves that handover is the log's `log_key_rotated` entry, and
+(`exchange.protocol.handover`), proves that handover is the log's `log_key_rotated` entry, and
 keeps the learned key in its state folder.
 """
 
@@ -17,14 +17,14 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from exchange import keystatements, merkle
-from exchange.checkpoint import Checkpoint, verify_checkpoint
 from exchange.client.errors import TrustError
 from exchange.client.profile import write_private
 from exchange.client.transport import Transport
-from exchange.envelope.canonical import parse_canonical_object
-from exchange.keyhandover import Handover, HandoverError, verify_handover
-from exchange.verification import VerificationError
+from exchange.protocol import key_management, merkle
+from exchange.protocol.checkpoint import Checkpoint, verify_checkpoint
+from exchange.protocol.envelope.canonical import parse_canonical_object
+from exchange.protocol.handover import Handover, HandoverError, verify_handover
+from exchange.protocol.verification import VerificationError
 from keys import InvalidJWKError, load_public_jwk
 from schemas.keys import EnrollmentSchema, RotationSchema
 
@@ -196,7 +196,7 @@ class LogTrust:
             public = load_public_jwk(sig_jwk or {}, use="sig")
             if not isinstance(public, Ed25519PublicKey) or not isinstance(token, str):
                 raise TrustError(f"log entry {index} has no proof of possession")
-            keystatements.verify(token, {str(sig_jwk and sig_jwk["kid"]): public}, schema)
+            key_management.verify(token, {str(sig_jwk and sig_jwk["kid"]): public}, schema)
         except (VerificationError, InvalidJWKError) as exc:
             raise TrustError(
                 f"the registration at log index {index} is not validly signed"

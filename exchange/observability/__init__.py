@@ -6,14 +6,14 @@ refusing a rate-limited request is measured too.
 
 from flask import Flask
 
-from exchange.observability import logs, timing
+from exchange.observability import json_lines, timing
 from exchange.observability import metrics as metrics
 
 
 def init_app(app: Flask) -> None:
     """Register before the API's hooks: the clock starts first and the records end last."""
     app.before_request(timing.start)
-    logs.init_app(app)
+    json_lines.init_app(app)
     metrics.init_app(app)
 
 

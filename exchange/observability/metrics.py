@@ -40,12 +40,13 @@ from sqlalchemy import event, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from exchange import db
-from exchange.api.context import now
+from exchange import runtime
 from exchange.api.problems import problem
-from exchange.models import Case, Handoff, LogHead
 from exchange.observability import timing
-from exchange.workflow import AWAITING_ACK, AWAITING_ACTION
+from exchange.protocol.workflow import AWAITING_ACK, AWAITING_ACTION
+from exchange.runtime import now
+from exchange.storage.database import Database
+from exchange.storage.models import Case, Handoff, LogHead
 
 _EXTENSION = "exchange.metrics"
 _ACCEPTED = "exchange.metrics.handoffs"
@@ -118,7 +119,7 @@ class DatabaseCollector(Collector):
     def _read() -> tuple[int, dict[tuple[str, str], int]]:
         moment = now()
         overdue: dict[tuple[str, str], int] = {}
-        with db.read() as session:
+        with runtime.read() as session:
             head = session.get(LogHead, 1)
             for deadline, due, states in (
                 ("ack", Case.ack_due_at, AWAITING_ACK),
@@ -134,21 +135,21 @@ class DatabaseCollector(Collector):
         return (head.size if head else 0), overdue
 
 
-def _count_handoffs(database: db.Database, counter: Counter) -> None:
+def _count_handoffs(db: Database, counter: Counter) -> None:
     """Count handoffs when their transaction commits, not when they are flushed."""
 
-    @event.listens_for(database.writes, "after_flush")
+    @event.listens_for(db.writes, "after_flush")
     def _flushed(session: Session, _context: Any) -> None:
         kinds = [item.kind for item in session.new if isinstance(item, Handoff)]
         if kinds:
             session.info.setdefault(_ACCEPTED, []).extend(kinds)
 
-    @event.listens_for(database.writes, "after_commit")
+    @event.listens_for(db.writes, "after_commit")
     def _committed(session: Session) -> None:
         for kind in session.info.pop(_ACCEPTED, []):
             counter.labels(kind=kind).inc()
 
-    @event.listens_for(database.writes, "after_rollback")
+    @event.listens_for(db.writes, "after_rollback")
     def _rolled_back(session: Session) -> None:
         session.info.pop(_ACCEPTED, None)
 
@@ -197,7 +198,7 @@ def scrape() -> Response:
 
 
 def init_app(app: Flask) -> None:
-    """Needs the database (`db.init_app`) first: the handoff counter hooks its sessions."""
+    """Needs the database (`runtime.init_app`) first: the handoff counter hooks its sessions."""
     if _multiprocess():
         metrics = _create(None)
     else:
@@ -206,6 +207,6 @@ def init_app(app: Flask) -> None:
         registry.register(DatabaseCollector())
     app.extensions[_EXTENSION] = metrics
     with app.app_context():
-        _count_handoffs(db.database(), metrics.handoffs)
+        _count_handoffs(runtime.get_database(), metrics.handoffs)
     app.after_request(_observe)
     app.add_url_rule("/metrics", "metrics", scrape, methods=["GET"])

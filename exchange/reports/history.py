@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from exchange.events import HANDOFF_EVENTS, Event
+from exchange.protocol.events import HANDOFF_EVENTS, Event
 from keys import b64url_decode
 from schemas.common import parse_utc
 from schemas.enums import Kind

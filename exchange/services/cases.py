@@ -11,10 +11,10 @@ from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from exchange.errors import InvalidCursorError
-from exchange.models import Case, Handoff
+from exchange.protocol.workflow import AWAITING_ACK, AWAITING_ACTION, WITHDRAWING
 from exchange.services.caller import Caller
 from exchange.services.visibility import case_filter, visible_case
-from exchange.workflow import AWAITING_ACK, AWAITING_ACTION, WITHDRAWING
+from exchange.storage.models import Case, Handoff
 from schemas.common import format_utc, parse_utc
 
 

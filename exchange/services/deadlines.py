@@ -6,10 +6,10 @@ from datetime import datetime
 from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session
 
-from exchange import audit
-from exchange.events import Event
-from exchange.models import Case, DeadlineBreach
-from exchange.workflow import AWAITING_ACK, AWAITING_ACTION
+from exchange import log
+from exchange.protocol.events import Event
+from exchange.protocol.workflow import AWAITING_ACK, AWAITING_ACTION
+from exchange.storage.models import Case, DeadlineBreach
 from schemas.common import format_utc
 
 ACK = "ack"
@@ -42,7 +42,7 @@ def sweep(session: Session, now: datetime) -> list[tuple[str, str]]:
     for deadline in (ACK, ACTION):
         for case in _overdue(session, now, deadline):
             due_at = case.ack_due_at if deadline == ACK else case.action_due_at
-            appended = audit.append(
+            appended = log.append(
                 session,
                 Event.DEADLINE_BREACHED,
                 now,

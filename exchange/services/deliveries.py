@@ -6,12 +6,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from exchange import audit, workflow
-from exchange.audit import Actor
-from exchange.events import Event
-from exchange.models import Case, Delivery, Handoff
+from exchange import log
+from exchange.log import Actor
+from exchange.protocol import workflow
+from exchange.protocol.events import Event
+from exchange.protocol.workflow import State
 from exchange.services.caller import Caller
-from exchange.workflow import State
+from exchange.storage.models import Case, Delivery, Handoff
 
 
 def record(
@@ -42,7 +43,7 @@ def record(
         state = State(case.state)
         if handoff.kind == "case":
             state = workflow.after_delivery(state)
-        appended = audit.append(
+        appended = log.append(
             session,
             Event.DELIVERED,
             now,

@@ -7,8 +7,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from exchange.errors import NotFoundError
-from exchange.models import Official, OfficialKey, Organisation
 from exchange.services.caller import Caller
+from exchange.storage.models import Official, OfficialKey, Organisation
 from keys import load_public_jwk
 from schemas.enums import OrgKind, Role
 

@@ -16,11 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from exchange import audit, config, workflow
-from exchange.audit import Actor
-from exchange.envelope import Envelope, Limits, VerifiedStatement, verify_statement
-from exchange.envelope.canonical import canonical
-from exchange.envelope.errors import UnknownSignerKeyError
+from exchange import log
 from exchange.errors import (
     CaseExistsError,
     CaseMismatchError,
@@ -37,13 +33,18 @@ from exchange.errors import (
     WrongAddresseeError,
     WrongEndpointError,
 )
-from exchange.events import Event
-from exchange.models import Case, Handoff, Official, OfficialKey, Organisation, Route
+from exchange.log import Actor
+from exchange.protocol import workflow
+from exchange.protocol.envelope import Envelope, Limits, VerifiedStatement, verify_statement
+from exchange.protocol.envelope.canonical import canonical
+from exchange.protocol.envelope.errors import UnknownSignerKeyError
+from exchange.protocol.events import Event
+from exchange.protocol.workflow import Side, State, TransitionError
 from exchange.services import directory, inbox
 from exchange.services.caller import Caller
 from exchange.services.clock import check_issued_at
 from exchange.services.visibility import can_see, side_of, visible_case
-from exchange.workflow import Side, State, TransitionError
+from exchange.storage.models import Case, Handoff, Official, OfficialKey, Organisation, Route
 from keys.b64 import b64url_decode, b64url_encode
 from schemas.common import format_utc, parse_utc
 from schemas.enums import Kind, OrgKind, Role
@@ -53,7 +54,8 @@ from schemas.enums import Kind, OrgKind, Role
 class Policy:
     skew: timedelta
     limits: Limits
-    deadlines: Mapping[str, Any]
+    # (acknowledge within, act within) by priority
+    deadlines: Mapping[str, tuple[timedelta, timedelta]]
 
 
 @dataclass(frozen=True)
@@ -197,7 +199,7 @@ def _open_case(
     platform = _addressed_platform(session, payload["to"])
     _check_recipients(session, envelope, recipient=platform, sender_org_id=caller.org_id)
     route = session.get(Route, (platform.id, meta["category"]))
-    ack_within, act_within = config.deadlines(policy.deadlines, meta["priority"])
+    ack_within, act_within = policy.deadlines[meta["priority"]]
     case = Case(
         id=statement.case_id,
         issuer_org=caller.org_id,
@@ -373,7 +375,7 @@ def _record(
     details: dict[str, Any],
 ) -> Handoff:
     payload = statement.payload
-    appended = audit.append(
+    appended = log.append(
         session,
         Event(statement.kind),
         now,

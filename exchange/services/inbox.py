@@ -6,9 +6,9 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from exchange.models import Case, Handoff, InboxHead, InboxItem, Official
 from exchange.services.caller import Caller
 from exchange.services.visibility import case_filter
+from exchange.storage.models import Case, Handoff, InboxHead, InboxItem, Official
 from schemas.enums import Role
 
 

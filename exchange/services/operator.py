@@ -15,10 +15,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from exchange import audit
+from exchange import log
 from exchange.errors import AlreadyExistsError, NotFoundError, UnprocessableError
-from exchange.events import Event
-from exchange.models import EnrollmentCode, Official, OfficialKey, Organisation, Route
+from exchange.protocol.events import Event
+from exchange.storage.models import EnrollmentCode, Official, OfficialKey, Organisation, Route
 from schemas.common import ORG_ID_RE
 from schemas.enums import Category, OrgKind, Role
 
@@ -49,7 +49,7 @@ def create_organisation(
         raise AlreadyExistsError(f"organisation {org_id} exists")
     org = Organisation(id=org_id, kind=kind, name=name, active=True, created_at=now)
     session.add(org)
-    audit.append(
+    log.append(
         session,
         Event.ORGANISATION_CREATED,
         now,
@@ -132,7 +132,7 @@ def invite_official(
             used_at=None,
         )
     )
-    audit.append(
+    log.append(
         session,
         Event.OFFICIAL_INVITED,
         now,
@@ -157,7 +157,7 @@ def deactivate_official(session: Session, now: datetime, official_id: str) -> Of
     official.deactivated_at = now
     for route in session.scalars(select(Route).where(Route.official_id == official_id)):
         session.delete(route)
-    audit.append(
+    log.append(
         session,
         Event.OFFICIAL_DEACTIVATED,
         now,
@@ -182,7 +182,7 @@ def set_route(
         route = Route(platform_id=platform_id, category=category, official_id=official_id)
         session.add(route)
     route.official_id = official_id
-    audit.append(
+    log.append(
         session,
         Event.ROUTING_CHANGED,
         now,

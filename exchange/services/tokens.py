@@ -15,12 +15,12 @@ from jwcrypto.jws import JWSCore
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from exchange.envelope.errors import EnvelopeError
-from exchange.envelope.jose import decode_b64
 from exchange.errors import AssertionReplayError, InvalidClientAssertionError
-from exchange.models import OfficialKey, UsedAssertion
+from exchange.protocol.envelope.errors import EnvelopeError
+from exchange.protocol.envelope.jose import decode_b64
 from exchange.services import directory
 from exchange.services.caller import Caller
+from exchange.storage.models import OfficialKey, UsedAssertion
 
 CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 MAX_ASSERTION_CHARS = 4096

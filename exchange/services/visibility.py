@@ -4,9 +4,9 @@ from sqlalchemy import ColumnElement, and_, false, true
 from sqlalchemy.orm import Session
 
 from exchange.errors import NotFoundError
-from exchange.models import Case
+from exchange.protocol.workflow import Side
 from exchange.services.caller import Caller
-from exchange.workflow import Side
+from exchange.storage.models import Case
 from schemas.enums import Role
 
 

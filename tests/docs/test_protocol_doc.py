@@ -16,10 +16,10 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.keywrap import aes_key_unwrap
 
-from exchange import envelope as env
-from exchange.envelope import errors
-from exchange.envelope.canonical import canonical, sha256_b64url
-from exchange.envelope.jose import RECORD_TYP, sign_compact
+from exchange.protocol import envelope as env
+from exchange.protocol.envelope import errors
+from exchange.protocol.envelope.canonical import canonical, sha256_b64url
+from exchange.protocol.envelope.jose import RECORD_TYP, sign_compact
 from keys import b64url_decode, load_jwks, public_jwk, thumbprint
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"

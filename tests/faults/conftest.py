@@ -10,8 +10,10 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import func, select
 
-from exchange import create_app, db, migrate
-from exchange.models import (
+from exchange import create_app, runtime
+from exchange.runtime import server_keys
+from exchange.storage import database, schema
+from exchange.storage.models import (
     Case,
     Checkpoint,
     Delivery,
@@ -20,7 +22,6 @@ from exchange.models import (
     LogEntry,
     LogHead,
 )
-from exchange.serverkeys import server_keys
 from tests.conftest import app_config
 from tests.helpers.databases import PostgresServer
 
@@ -29,7 +30,7 @@ _COUNTED = (Case, Handoff, Delivery, InboxItem, LogEntry, Checkpoint)
 
 def snapshot(app) -> dict[str, int]:
     """How many rows each table a write touches holds, and the log head."""
-    with app.app_context(), db.read() as session:
+    with app.app_context(), runtime.read() as session:
         counts = {
             model.__tablename__: int(session.scalar(select(func.count()).select_from(model)) or 0)
             for model in _COUNTED
@@ -47,10 +48,10 @@ def verifier_key(app) -> str:
 @pytest.fixture
 def sqlite_url(tmp_path) -> str:
     """A SQLite file at the current schema, for this test only."""
-    url = f"sqlite:///{tmp_path / 'exchange.db'}"
-    engine = db.make_database(url).engine
+    url = f"sqlite:///{tmp_path / 'exchange.storage.database'}"
+    engine = database.make_database(url).engine
     try:
-        migrate.upgrade(engine)
+        schema.upgrade(engine)
     finally:
         engine.dispose()
     return url
@@ -79,4 +80,4 @@ def make_app(tmp_path, clock):
     yield make
     for app in made:
         with app.app_context():
-            db.database().engine.dispose()
+            runtime.get_database().engine.dispose()

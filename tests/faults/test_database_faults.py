@@ -23,7 +23,8 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 
-from exchange import db, migrate
+from exchange import runtime
+from exchange.storage import schema
 from tests.exchange.api.support import assert_problem
 from tests.faults.conftest import snapshot, verifier_key
 from tests.helpers import databases
@@ -116,7 +117,7 @@ def test_a_writer_of_another_server_process_holding_on_is_a_503(make_app, sqlite
     other = make_app(sqlite_url, SQLITE_BUSY_TIMEOUT_MS=BUSY_TIMEOUT_MS)
     before = snapshot(app)
 
-    with other.app_context(), db.write() as session:
+    with other.app_context(), runtime.write() as session:
         session.execute(text("UPDATE log_head SET size = size WHERE id = 1"))
         assert_unavailable(post_bytes(officer, "/v1/cases", data), "database-busy", "1")
     assert snapshot(app) == before
@@ -138,7 +139,7 @@ def test_a_postgresql_writer_holding_the_log_head_too_long_is_a_503(
     other = make_app(postgresql_url, SQLITE_BUSY_TIMEOUT_MS=BUSY_TIMEOUT_MS)
     before = snapshot(app)
 
-    with other.app_context(), db.write():
+    with other.app_context(), runtime.write():
         assert_unavailable(post_bytes(officer, "/v1/cases", data), "database-busy", "1")
     assert snapshot(app) == before
     assert post_bytes(officer, "/v1/cases", data).status_code == 201
@@ -210,7 +211,7 @@ def test_a_read_only_database_file_refuses_writes_and_serves_reads(make_app, sql
     assert submitted.status_code == 201
     data = sealed_case(world, officer)
     with app.app_context():
-        db.database().engine.dispose()  # the server stops
+        runtime.get_database().engine.dispose()  # the server stops
     before = snapshot(app)
 
     with read_only_file(sqlite_path(sqlite_url)):
@@ -320,10 +321,10 @@ def test_a_full_disk_refuses_writes_and_leaves_the_log_whole(make_app, tmp_path,
     """SQLite on a filesystem that fills up: the write that needs space is a 503 storage-full,
     nothing of it is stored, and once space is freed the same request succeeds."""
     with small_filesystem(tmp_path / "disk", "24m") as disk:
-        url = f"sqlite:///{disk / 'exchange.db'}"
+        url = f"sqlite:///{disk / 'exchange.storage.database'}"
         app = make_app(url)
         with app.app_context():
-            migrate.upgrade(db.database().engine)
+            schema.upgrade(runtime.get_database().engine)
         world = standard_world(app, app.test_client(), clock)
         officer, lead = world.officials["officer-1"], world.officials["cs-lead"]
         officer.headers(), lead.headers()
@@ -331,7 +332,7 @@ def test_a_full_disk_refuses_writes_and_leaves_the_log_whole(make_app, tmp_path,
         data = sealed_case(world, officer)
         # Empty the write-ahead log into the database file, so that the next commit must
         # grow a file: on a full disk it cannot.
-        with app.app_context(), db.database().engine.connect() as connection:
+        with app.app_context(), runtime.get_database().engine.connect() as connection:
             busy, _, _ = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
             assert busy == 0
         before = snapshot(app)
@@ -348,7 +349,7 @@ def test_a_full_disk_refuses_writes_and_leaves_the_log_whole(make_app, tmp_path,
         assert lead.get("/v1/inbox").status_code == 200
         assert snapshot(app)["handoffs"] == before["handoffs"] + 1
         with app.app_context():
-            db.database().engine.dispose()
+            runtime.get_database().engine.dispose()
         assert_consistent(url, verifier_key(app))
 
 
@@ -359,8 +360,8 @@ def test_a_database_at_its_size_limit_refuses_writes(make_app, tmp_path, clock):
     app = make_app(url)
     engine = None
     with app.app_context():
-        engine = db.database().engine
-        migrate.upgrade(engine)
+        engine = runtime.get_database().engine
+        schema.upgrade(engine)
     world = standard_world(app, app.test_client(), clock)
     officer = world.officials["officer-1"]
     officer.headers()

@@ -20,9 +20,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from exchange import envelope as env
-from exchange.client import statements
+from exchange.client import authoring
 from exchange.client.client import Client
+from exchange.protocol import envelope as env
 from schemas.common import format_utc
 from tests.helpers.consistency import assert_consistent
 from tests.helpers.gunicorn import GunicornServer
@@ -133,8 +133,8 @@ def test_an_unreachable_database_is_a_503_and_the_service_recovers_by_itself(
             # Logging in needs the database too.
             login = {
                 "grant_type": "client_credentials",
-                "client_assertion_type": statements.CLIENT_ASSERTION_TYPE,
-                "client_assertion": statements.client_assertion(
+                "client_assertion_type": authoring.CLIENT_ASSERTION_TYPE,
+                "client_assertion": authoring.client_assertion(
                     officer.identity,
                     officer.profile.official,
                     officer.profile.token_endpoint,

@@ -119,7 +119,7 @@ def write_lock(database_url: str) -> Iterator[None]:
     engine = create_engine(database_url, poolclass=NullPool)
     try:
         with engine.connect() as connection, connection.begin():
-            # The row every writer locks first (exchange.db.write).
+            # The row every writer locks first (exchange.storage.database.write).
             connection.execute(text("SELECT size FROM log_head WHERE id = 1 FOR UPDATE"))
             yield
     finally:

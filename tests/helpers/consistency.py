@@ -11,7 +11,7 @@ and asserts that nothing is half-written or out of order:
   every handoff or delivery entry has its row; every case has its opening handoff;
 * every official's inbox is numbered 1..N, N being its head;
 * every case's state, and each handoff's `state_after`, is what replaying the case's
-  handoffs and deliveries in log order through `exchange.workflow` gives.
+  handoffs and deliveries in log order through `exchange.protocol.workflow` gives.
 
 It returns what it counted, for tests to compare with what their clients saw.
 """
@@ -25,12 +25,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from exchange import db, merkle, workflow
 from exchange.auditor import verify_log
 from exchange.auditor.tree import CompactRange
-from exchange.checkpoint import verify_checkpoint
-from exchange.events import HANDOFF_EVENTS, Event
-from exchange.models import (
+from exchange.protocol import merkle, workflow
+from exchange.protocol.checkpoint import verify_checkpoint
+from exchange.protocol.events import HANDOFF_EVENTS, Event
+from exchange.storage import database
+from exchange.storage.models import (
     Case,
     Checkpoint,
     Delivery,
@@ -65,9 +66,9 @@ def statement_payload(statement: str) -> dict[str, Any]:
 
 
 def assert_consistent(url: str, verifier_key: str) -> Counts:
-    database = db.make_database(url)
+    db = database.make_database(url)
     try:
-        with db.read(database) as session:
+        with database.read(db) as session:
             entries = session.scalars(select(LogEntry).order_by(LogEntry.index)).all()
             head = session.get(LogHead, 1)
             checkpoints = session.scalars(select(Checkpoint).order_by(Checkpoint.size)).all()
@@ -87,7 +88,7 @@ def assert_consistent(url: str, verifier_key: str) -> Counts:
             indexes = {handoff_id: h.log_index for handoff_id, h in handoffs.items()}
             notes = frozenset(checkpoint.note for checkpoint in checkpoints)
     finally:
-        database.engine.dispose()
+        db.engine.dispose()
     newest = checkpoints[-1].note if checkpoints else None
     assert newest is not None, "the log has no checkpoint"
     origin = origin_of(verifier_key)

@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from exchange.devserver import free_port
+from exchange.ops.devserver import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent

@@ -29,16 +29,17 @@ from typing import Any
 
 import httpx
 
-from exchange import create_app, db, merkle
+from exchange import create_app, runtime
 from exchange.auditor import verify_log
 from exchange.auditor.http import HttpSource
 from exchange.auditor.source import checkpoint_size, iter_entries
-from exchange.checkpoint import verify_checkpoint
-from exchange.client import statements
+from exchange.client import authoring
 from exchange.client.client import Client, Sent
 from exchange.client.profile import Profile
 from exchange.client.transport import Transport
-from exchange.serverkeys import server_keys
+from exchange.protocol import merkle
+from exchange.protocol.checkpoint import verify_checkpoint
+from exchange.runtime import server_keys
 from exchange.services import operator
 from keys import Identity
 from tests.helpers.consistency import Counts, assert_consistent, origin_of
@@ -78,13 +79,13 @@ class Operator:
             return server_keys().log.verifier_key
 
     def org(self, org_id: str, kind: str) -> None:
-        with self.app.app_context(), db.write() as session:
+        with self.app.app_context(), runtime.write() as session:
             operator.create_organisation(
                 session, datetime.now(UTC), org_id, kind, org_id.replace("-", " ").title()
             )
 
     def invite(self, org: str, official: str, role: str) -> str:
-        with self.app.app_context(), db.write() as session:
+        with self.app.app_context(), runtime.write() as session:
             _, code = operator.invite_official(
                 session,
                 datetime.now(UTC),
@@ -97,7 +98,7 @@ class Operator:
 
     def close(self) -> None:
         with self.app.app_context():
-            db.database().engine.dispose()
+            runtime.get_database().engine.dispose()
 
 
 def enroll(operator_: Operator, org: str, official: str, role: str, state: Path) -> Client:
@@ -108,7 +109,7 @@ def enroll(operator_: Operator, org: str, official: str, role: str, state: Path)
     transport = Transport(url)
     try:
         log_key = transport.request("GET", "/v1/log/key", auth=False)
-        statement = statements.enrollment(
+        statement = authoring.enrollment(
             identity, org, official, operator.code_sha256(code), transport.clock()
         )
         transport.post_json("/v1/enroll", {"code": code, "statement": statement}, auth=False)

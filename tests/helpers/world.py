@@ -16,11 +16,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from exchange import db
-from exchange import envelope as env
-from exchange.client import statements
-from exchange.models import LogEntry
-from exchange.services import keys, operator
+from exchange import runtime
+from exchange.client import authoring
+from exchange.protocol import envelope as env
+from exchange.services import enrollment, operator
+from exchange.storage.models import LogEntry
 from keys import Identity, b64url_decode
 from schemas.common import format_utc
 from tests.conftest import PUBLIC_URL, FakeClock
@@ -62,7 +62,7 @@ class Official:
             data={
                 "grant_type": "client_credentials",
                 "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-                "client_assertion": statements.client_assertion(
+                "client_assertion": authoring.client_assertion(
                     self.identity, self.id, TOKEN_URL, self.world.clock()
                 ),
             },
@@ -101,11 +101,11 @@ class World:
     # --- set-up by the operator --------------------------------------------------------------
 
     def org(self, org_id: str, kind: str) -> None:
-        with self.app.app_context(), db.write() as session:
+        with self.app.app_context(), runtime.write() as session:
             operator.create_organisation(session, self.clock(), org_id, kind, org_id.title())
 
     def invite(self, org: str, official_id: str, role: str, **options: Any) -> str:
-        with self.app.app_context(), db.write() as session:
+        with self.app.app_context(), runtime.write() as session:
             _, code = operator.invite_official(
                 session,
                 self.clock(),
@@ -124,7 +124,7 @@ class World:
             "/v1/enroll",
             json={
                 "code": code,
-                "statement": statements.enrollment(
+                "statement": authoring.enrollment(
                     person.identity, org, official_id, operator.code_sha256(code), self.clock()
                 ),
             },
@@ -134,28 +134,28 @@ class World:
         return person
 
     def route(self, platform: str, category: str, official_id: str) -> None:
-        with self.app.app_context(), db.write() as session:
+        with self.app.app_context(), runtime.write() as session:
             operator.set_route(session, self.clock(), platform, category, official_id)
 
     def deactivate(self, official_id: str) -> None:
-        with self.app.app_context(), db.write() as session:
+        with self.app.app_context(), runtime.write() as session:
             operator.deactivate_official(session, self.clock(), official_id)
         if official_id in self.officials:
             self.officials[official_id].active = False
 
     def revoke_by_operator(self, kid: str, reason: str = "compromised") -> None:
-        with self.app.app_context(), db.write() as session:
-            keys.revoke_by_operator(session, self.clock(), kid, reason)
+        with self.app.app_context(), runtime.write() as session:
+            enrollment.revoke_by_operator(session, self.clock(), kid, reason)
 
     # --- the log, read straight from the database ----------------------------------------------
 
     def log_size(self) -> int:
-        with self.app.app_context(), db.read() as session:
+        with self.app.app_context(), runtime.read() as session:
             return int(session.scalar(select(func.count()).select_from(LogEntry)) or 0)
 
     def log_entries(self, start: int = 0) -> list[dict[str, Any]]:
         """The log's entries from `start` on, each parsed from its leaf (the signed bytes)."""
-        with self.app.app_context(), db.read() as session:
+        with self.app.app_context(), runtime.read() as session:
             rows = session.scalars(
                 select(LogEntry).where(LogEntry.index >= start).order_by(LogEntry.index)
             ).all()

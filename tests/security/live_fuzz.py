@@ -2,7 +2,7 @@
 
     python -m tests.security.live_fuzz [--examples N] [--seed S]
 
-Starts `exchange.devserver.LiveServer` on a fresh instance (SQLite, rate limits off),
+Starts `exchange.ops.devserver.LiveServer` on a fresh instance (SQLite, rate limits off),
 creates two agencies, two platforms and an auditor the operator's way (`flask admin`),
 enrolls their officials over HTTP and submits two cases with the SDK; then fuzzes every
 operation of the live OpenAPI description for each role and without a token, and runs
@@ -18,11 +18,11 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from exchange.client import statements
+from exchange.client import authoring
 from exchange.client.client import Client
 from exchange.client.profile import Profile
 from exchange.client.transport import Transport
-from exchange.devserver import LiveServer
+from exchange.ops.devserver import LiveServer
 from exchange.services.operator import code_sha256
 from keys import Identity
 from tests.schemas import examples
@@ -57,7 +57,7 @@ def enroll(server: LiveServer, official: str, state: Path) -> Client:
     identity = Identity.generate()
     transport = Transport(server.url)
     log_key = transport.request("GET", "/v1/log/key", auth=False)
-    statement = statements.enrollment(identity, org, official, code_sha256(code), transport.clock())
+    statement = authoring.enrollment(identity, org, official, code_sha256(code), transport.clock())
     transport.post_json("/v1/enroll", {"code": code, "statement": statement}, auth=False)
     transport.close()
     profile = Profile(

@@ -14,14 +14,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from exchange import db
-from exchange.models import Base
+from exchange import runtime
+from exchange.storage.models import Base
 from tests.helpers.world import World
 
 
 def snapshot(world: World) -> dict[str, list[tuple[Any, ...]]]:
     """Every table's rows, in a stable order, read in one transaction."""
-    with world.app.app_context(), db.read() as session:
+    with world.app.app_context(), runtime.read() as session:
         return {
             table.name: sorted((tuple(row) for row in session.execute(select(table))), key=repr)
             for table in Base.metadata.sorted_tables

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from exchange import envelope as env
-from exchange.client import statements
+from exchange.client import authoring
+from exchange.protocol import envelope as env
 from tests.exchange.api.support import (
     assert_problem,
     assignment,
@@ -159,13 +159,13 @@ def revoke_key(world: World, cases: Cases) -> None:
             for kid in (victim.identity.signing_kid, victim.identity.encryption_kid):
                 # Signed by the attacker; once naming themselves, once the victim.
                 for org, named in ((person.org, person.id), (victim.org, victim.id)):
-                    statement = statements.revocation(
+                    statement = authoring.revocation(
                         person.identity.signing_key, org, named, kid, "compromised", world.clock()
                     )
                     with unchanged(world):
                         response = person.post(f"/v1/keys/{kid}/revoke", {"statement": statement})
                         assert_problem(response, 404, "not-found")
-        statement = statements.revocation(
+        statement = authoring.revocation(
             person.identity.signing_key,
             person.org,
             person.id,
@@ -179,7 +179,7 @@ def revoke_key(world: World, cases: Cases) -> None:
     # The control: the same request for one's own key is accepted (the check can fail).
     officer = world.officials["officer-2"]
     kid = officer.identity.encryption_kid
-    statement = statements.revocation(
+    statement = authoring.revocation(
         officer.identity.signing_key, officer.org, officer.id, kid, "lost", world.clock()
     )
     created(officer.post(f"/v1/keys/{kid}/revoke", {"statement": statement}))
@@ -187,7 +187,13 @@ def revoke_key(world: World, cases: Cases) -> None:
 
 def static_files(world: World, cases: Cases) -> None:
     """Flask's static route: the app ships no static files, so every path is a 404."""
-    for path in ("app.js", "../wsgi.py", "..%2f..%2fwsgi.py", "exchange.db", "instance/x"):
+    for path in (
+        "app.js",
+        "../wsgi.py",
+        "..%2f..%2fwsgi.py",
+        "exchange.storage.database",
+        "instance/x",
+    ):
         with unchanged(world):
             assert_problem(world.client.get(f"/static/{path}"), 404, "not-found")
 

@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask_jwt_extended import create_access_token
 from werkzeug.datastructures import MultiDict
 
-from exchange.client import statements
+from exchange.client import authoring
 from keys import Identity
 from tests.conftest import PUBLIC_URL
 from tests.exchange.api.support import assert_problem, assignment, created, submit
@@ -83,7 +83,7 @@ def bad_tokens(app: Any, person: Official) -> dict[str, str]:
         "wrong audience": server_signed(app, person, aud="https://elsewhere.example"),
         "wrong issuer": server_signed(app, person, iss="https://elsewhere.example"),
         "no expiry": server_signed(app, person, exp=None),
-        "a client assertion, not an access token": statements.client_assertion(
+        "a client assertion, not an access token": authoring.client_assertion(
             person.identity, person.id, TOKEN_URL, datetime.now(UTC)
         ),
     }
@@ -132,7 +132,7 @@ def test_a_token_of_a_rotated_key_is_refused(world, clock):
     officer = signed_in(world).officials["officer-1"]
     old_token = officer.headers()
     new = Identity.generate()
-    statement, proof = statements.rotation(
+    statement, proof = authoring.rotation(
         officer.identity.signing_key, new, "metro-police", "officer-1", clock()
     )
     created(officer.post("/v1/keys/rotate", {"statement": statement, "proof": proof}))
@@ -143,7 +143,7 @@ def test_a_token_of_a_rotated_key_is_refused(world, clock):
         assert_problem(response, 401, "invalid-token")
         assert_problem(world.client.get("/v1/cases", headers=old_token), 401, "invalid-token")
     # The old key cannot buy a new session either.
-    assertion = statements.client_assertion(old_identity, officer.id, TOKEN_URL, clock())
+    assertion = authoring.client_assertion(old_identity, officer.id, TOKEN_URL, clock())
     form = {
         "grant_type": "client_credentials",
         "client_assertion_type": ASSERTION_TYPE,
@@ -167,7 +167,7 @@ def test_a_replayed_assertion_stays_refused_after_its_jti_is_purged(world, clien
     """Used jtis are forgotten once their assertion expired: the replay must then fail on
     `exp`, never succeed because the jti was forgotten."""
     officer = world.officials["officer-1"]
-    assertion = statements.client_assertion(officer.identity, officer.id, TOKEN_URL, clock())
+    assertion = authoring.client_assertion(officer.identity, officer.id, TOKEN_URL, clock())
     form = {
         "grant_type": "client_credentials",
         "client_assertion_type": ASSERTION_TYPE,
@@ -252,8 +252,8 @@ def test_a_token_request_parameter_given_twice_is_refused(world, client, clock):
     """RFC 6749 §3.2: parameters MUST NOT be included more than once; which of two
     assertions would count is exactly what an attacker would like to choose."""
     officer, other = world.officials["officer-1"], world.officials["officer-2"]
-    mine = statements.client_assertion(officer.identity, officer.id, TOKEN_URL, clock())
-    theirs = statements.client_assertion(other.identity, other.id, TOKEN_URL, clock())
+    mine = authoring.client_assertion(officer.identity, officer.id, TOKEN_URL, clock())
+    theirs = authoring.client_assertion(other.identity, other.id, TOKEN_URL, clock())
     form = [
         ("grant_type", "client_credentials"),
         ("client_assertion_type", ASSERTION_TYPE),

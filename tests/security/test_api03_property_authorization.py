@@ -21,10 +21,10 @@ from typing import Any
 
 import pytest
 
-from exchange import envelope as env
-from exchange.client import statements
-from exchange.envelope.canonical import canonical
-from exchange.envelope.jose import STATEMENT_TYP, sign_compact
+from exchange.client import authoring
+from exchange.protocol import envelope as env
+from exchange.protocol.envelope.canonical import canonical
+from exchange.protocol.envelope.jose import STATEMENT_TYP, sign_compact
 from exchange.services.operator import code_sha256
 from keys import Identity
 from tests.exchange.api.support import assert_problem, created, submit
@@ -69,15 +69,15 @@ def test_an_extra_member_anywhere_in_an_envelope_is_named_in_a_422(world, level)
 def test_an_extra_member_in_every_other_json_body_is_named_in_a_422(world, clock):
     officer = signed_in(world).officials["officer-1"]
     new = Identity.generate()
-    rotation, proof = statements.rotation(
+    rotation, proof = authoring.rotation(
         officer.identity.signing_key, new, officer.org, officer.id, clock()
     )
     kid = officer.identity.encryption_kid
-    revocation = statements.revocation(
+    revocation = authoring.revocation(
         officer.identity.signing_key, officer.org, officer.id, kid, "lost", clock()
     )
     code = world.invite("metro-police", "officer-9", "agency_officer")
-    enrollment = statements.enrollment(
+    enrollment = authoring.enrollment(
         Identity.generate(), "metro-police", "officer-9", code_sha256(code), clock()
     )
     _, statement = submit(world, officer)

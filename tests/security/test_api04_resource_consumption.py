@@ -7,7 +7,7 @@ Already covered elsewhere, and not repeated here: a body over the default limit 
 /v1/cases (::test_json_nested_deeper_than_allowed_is_a_400); `limit` over 100 on
 /v1/cases (test_listing.py::test_bad_filters_are_schema_errors); a 5000-character bearer
 token (test_auth.py); envelope size caps in the envelope code itself
-(tests/exchange/envelope/test_policy.py); rate limits (tests/exchange/ops/test_limits.py).
+(tests/exchange/protocol/envelope/test_policy.py); rate limits (tests/exchange/ops/test_limits.py).
 
 This module adds: the body limit and the depth limit on every route that takes a body,
 the recipient cap (configured and schema), item counts, page sizes of every paginated
@@ -20,11 +20,11 @@ from typing import Any
 
 import pytest
 
-from exchange import create_app, db
-from exchange import envelope as env
+from exchange import create_app, runtime
 from exchange.api.parsing import MAX_REPORTED_ERRORS
-from exchange.envelope.canonical import canonical
-from exchange.envelope.jose import STATEMENT_TYP, sign_compact
+from exchange.protocol import envelope as env
+from exchange.protocol.envelope.canonical import canonical
+from exchange.protocol.envelope.jose import STATEMENT_TYP, sign_compact
 from keys import Identity
 from schemas.case import MAX_ITEMS
 from schemas.common import MAX_JWE_RECIPIENTS
@@ -46,7 +46,7 @@ def small_world(tmp_path, database_url, clock):
     world = signed_in(standard_world(app, app.test_client(), clock))
     yield world
     with app.app_context():
-        db.database().engine.dispose()
+        runtime.get_database().engine.dispose()
 
 
 def post_routes(app: Any) -> list[str]:

@@ -3,7 +3,7 @@
 The server never fetches a URL: locators of content to take down travel only inside the
 encrypted record, which the server cannot read, and JOSE headers that point at keys by
 URL (`jku`, `x5u`) are refused by the envelope policy (tested in
-tests/exchange/envelope/test_policy.py::test_forbidden_statement_headers). This test keeps
+tests/exchange/protocol/envelope/test_policy.py::test_forbidden_statement_headers). This test keeps
 it so: no server module imports an HTTP client. The client SDK (`exchange.client`), the
 CLI, the auditor's HTTP source and the development server talk to a server on purpose and
 are not part of it.
@@ -35,8 +35,8 @@ NOT_THE_SERVER = (
     "cli",
     "auditor/http.py",
     "reports/fetch.py",
-    "devserver.py",
-    "demo.py",
+    "ops/devserver.py",
+    "ops/demo.py",
 )
 
 

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import text
 from werkzeug.exceptions import InternalServerError
 
-from exchange import create_app, db
+from exchange import create_app, runtime
 from tests.conftest import app_config
 from tests.exchange.api.support import assert_problem, new_id
 from tests.helpers.world import World, standard_world
@@ -30,7 +30,7 @@ HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cross-Origin-Resource-Policy": "same-origin",
 }
-SECRET = "postgresql://hotline:hunter2@db.internal/hotline"
+SECRET = "postgresql://hotline:hunter2@database.internal/hotline"
 
 
 @pytest.fixture
@@ -51,7 +51,7 @@ def failing_world(tmp_path, database_url, clock, monkeypatch) -> Iterator[World]
         raise InternalServerError(description=SECRET)
 
     def failed_write() -> Any:
-        with db.write() as session:
+        with runtime.write() as session:
             session.execute(text("INSERT INTO no_such_table VALUES ('hunter2')"))
         return {}
 
@@ -65,7 +65,7 @@ def failing_world(tmp_path, database_url, clock, monkeypatch) -> Iterator[World]
     world = signed_in(standard_world(app, app.test_client(), clock))
     yield world
     with app.app_context():
-        db.database().engine.dispose()
+        runtime.get_database().engine.dispose()
 
 
 @pytest.mark.parametrize("name", ["boom", "missing-key", "http-500", "failed-write"])
@@ -77,7 +77,7 @@ def test_a_failure_is_a_bare_500_without_its_text(failing_world, name):
         body = assert_problem(response, 500, "internal-error")
     assert set(body) == {"type", "title", "status", "request_id"}
     page = response.get_data(as_text=True)
-    for leak in ("hunter2", "db.internal", "Traceback", "RuntimeError", "KeyError", 'File "'):
+    for leak in ("hunter2", "database.internal", "Traceback", "RuntimeError", "KeyError", 'File "'):
         assert leak not in page, leak
     assert_headers(response, name)
     assert response.headers["Cache-Control"] == "no-store"
@@ -147,7 +147,7 @@ def test_every_v1_answer_and_problem_is_no_store(world):
 
 
 def test_readiness_failures_carry_the_headers_too(app, world):
-    with app.app_context(), db.database().engine.begin() as connection:
+    with app.app_context(), runtime.get_database().engine.begin() as connection:
         connection.execute(text("UPDATE alembic_version SET version_num = '0000'"))
     response = world.client.get("/readyz")
     assert_problem(response, 503, "not-ready")
@@ -184,4 +184,4 @@ def test_the_metrics_token_guards_metrics_when_set(tmp_path, database_url, clock
     assert_problem(wrong, 401, "unauthenticated")
     assert client.get("/metrics", headers={"Authorization": "Bearer m-secret"}).status_code == 200
     with app.app_context():
-        db.database().engine.dispose()
+        runtime.get_database().engine.dispose()

@@ -25,12 +25,12 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from werkzeug.serving import make_server
 
-from exchange.checkpoint import Checkpoint, sign_checkpoint
 from exchange.client.client import Client
 from exchange.client.errors import TrustError
 from exchange.client.profile import Profile
-from exchange.envelope.canonical import canonical
-from exchange.serverkeys import server_keys
+from exchange.protocol.checkpoint import Checkpoint, sign_checkpoint
+from exchange.protocol.envelope.canonical import canonical
+from exchange.runtime import server_keys
 from tests.conftest import PUBLIC_URL
 from tests.exchange.api.support import submit
 from tests.helpers.world import World, statement_of

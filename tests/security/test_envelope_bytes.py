@@ -14,9 +14,9 @@ from typing import Any
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from exchange import envelope as env
-from exchange.envelope import EnvelopeError
-from exchange.envelope.canonical import canonical
+from exchange.protocol import envelope as env
+from exchange.protocol.envelope import EnvelopeError
+from exchange.protocol.envelope.canonical import canonical
 from keys import Identity
 from tests.schemas import examples
 

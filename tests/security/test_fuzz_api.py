@@ -6,7 +6,7 @@
 
 import pytest
 
-from exchange import create_app, db
+from exchange import create_app, runtime
 from tests.conftest import app_config
 from tests.exchange.api.support import submit
 from tests.helpers.world import World, standard_world
@@ -29,7 +29,7 @@ def fuzz_world(tmp_path, database_url, clock):
     world = standard_world(app, app.test_client(), clock)
     yield world
     with app.app_context():
-        db.database().engine.dispose()
+        runtime.get_database().engine.dispose()
 
 
 def token_of(world: World, official_id: str | None) -> fuzzing.Token:

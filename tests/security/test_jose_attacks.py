@@ -1,6 +1,6 @@
 """JOSE attacks end to end, through HTTP: the server's answer, and what recipients detect.
 
-The envelope's tamper cases are unit-tested in tests/exchange/envelope/test_policy.py, and
+The envelope's tamper cases are unit-tested in tests/exchange/protocol/envelope/test_policy.py, and
 sixteen of them go through POST /v1/cases in tests/exchange/api/test_problems.py::
 test_every_envelope_refusal_is_its_own_problem (log size checked). Here every one of
 those, plus the header and JWE cases that only the unit tests had, is posted to both
@@ -14,14 +14,14 @@ from typing import Any
 
 import pytest
 
-from exchange import envelope as env
-from exchange.envelope import errors
-from exchange.envelope.canonical import canonical, sha256_b64url
-from exchange.envelope.jose import STATEMENT_TYP, encrypt, sign_compact
+from exchange.protocol import envelope as env
+from exchange.protocol.envelope import errors
+from exchange.protocol.envelope.canonical import canonical, sha256_b64url
+from exchange.protocol.envelope.jose import STATEMENT_TYP, encrypt, sign_compact
 from keys import b64url_encode
 from tests.exchange.api.support import assert_problem, created, receipt, submit
 from tests.exchange.api.test_problems import envelope_cases
-from tests.exchange.envelope import forge
+from tests.exchange.protocol.envelope import forge
 from tests.helpers.world import Official, World, statement_of
 from tests.security.support import signed_in, unchanged
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from exchange import db
-from exchange.client import statements
+from exchange import runtime
+from exchange.client import authoring
 from exchange.errors import AlreadyExistsError
 from exchange.services import operator
 from keys import Identity
@@ -89,7 +89,7 @@ def test_an_invitation_prints_a_code_that_enrolls(world, runner, client, clock):
     assert entry["event"] == "official_invited"
     assert entry["details"]["categories"] == ["ncii", "sextortion"]
     identity = Identity.generate()
-    statement = statements.enrollment(
+    statement = authoring.enrollment(
         identity, "clipshare", "cs-weekend", operator.code_sha256(code), clock()
     )
     created(client.post("/v1/enroll", json={"code": code, "statement": statement}))
@@ -220,6 +220,10 @@ def test_bad_usage_is_clicks_usage_error(runner):
 def test_the_problem_type_of_an_operator_conflict(world, runner):
     """`already-exists` is the operator's 409: the CLI prints its detail, one line."""
 
-    with world.app.app_context(), pytest.raises(AlreadyExistsError) as caught, db.write() as s:
+    with (
+        world.app.app_context(),
+        pytest.raises(AlreadyExistsError) as caught,
+        runtime.write() as s,
+    ):
         operator.create_organisation(s, world.clock(), "clipshare", "platform", "Again")
     assert (caught.value.status, caught.value.slug) == (409, "already-exists")

@@ -19,8 +19,8 @@ from flask_jwt_extended import create_access_token
 from jwcrypto.jwk import JWK
 from jwcrypto.jws import JWSCore
 
-from exchange import create_app, db
-from exchange.client import statements
+from exchange import create_app, runtime
+from exchange.client import authoring
 from tests.conftest import PUBLIC_URL, app_config
 from tests.exchange.api.support import assert_problem
 from tests.helpers.world import TOKEN_URL, Official, World
@@ -106,7 +106,7 @@ def server_token(app: Any, person: Official, **claims: Any) -> str:
 def test_a_signed_assertion_buys_a_short_lived_bearer_token(world, client, clock):
     officer = world.officials["officer-1"]
     response = token_request(
-        client, statements.client_assertion(officer.identity, officer.id, TOKEN_URL, clock())
+        client, authoring.client_assertion(officer.identity, officer.id, TOKEN_URL, clock())
     )
     assert response.status_code == 200
     body = response.get_json()
@@ -133,7 +133,7 @@ def test_the_token_lifetime_is_configurable(tmp_path, database_url, clock):
     claims = jwt.decode(response.get_json()["access_token"], options={"verify_signature": False})
     assert claims["exp"] - claims["iat"] == 60
     with app.app_context():
-        db.database().engine.dispose()
+        runtime.get_database().engine.dispose()
 
 
 def test_a_replayed_assertion_is_refused(world, client, clock):

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from exchange import envelope as env
-from exchange.client import statements
+from exchange.client import authoring
+from exchange.protocol import envelope as env
 from schemas.common import format_utc
 from tests.exchange.api.support import (
     assert_problem,
@@ -330,7 +330,7 @@ def test_a_key_of_another_official_cannot_be_revoked(world, clock):
     officer = world.officials["officer-1"]
     victim = world.officials["cs-reviewer"]
     kid = victim.identity.signing_kid
-    statement = statements.revocation(
+    statement = authoring.revocation(
         officer.identity.signing_key, "metro-police", "officer-1", kid, "compromised", clock()
     )
     before = world.log_size()

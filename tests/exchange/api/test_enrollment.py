@@ -5,10 +5,11 @@ from typing import Any
 
 import pytest
 
-from exchange import db, keystatements
-from exchange.client import statements
+from exchange import runtime
+from exchange.client import authoring
 from exchange.errors import KeyRegistrationError, NotFoundError
-from exchange.services import keys, operator
+from exchange.protocol import key_management
+from exchange.services import enrollment, operator
 from keys import Identity
 from schemas.common import format_utc
 from schemas.keys import ENROLLMENT_TYP, ROTATION_TYP
@@ -36,7 +37,7 @@ def enroll_request(
         "issued_at": format_utc(world.clock()),
         **(changes or {}),
     }
-    return {"code": code, "statement": keystatements.sign(payload, signer or identity.signing_key)}
+    return {"code": code, "statement": key_management.sign(payload, signer or identity.signing_key)}
 
 
 def enroll(world: World, body: dict[str, Any]) -> Any:
@@ -46,7 +47,7 @@ def enroll(world: World, body: dict[str, Any]) -> Any:
 def test_enrollment_registers_the_keys_and_puts_them_on_record(world, client, clock):
     code = world.invite("clipshare", "cs-night", "platform_official", title="Night shift")
     identity = Identity.generate()
-    statement = statements.enrollment(
+    statement = authoring.enrollment(
         identity, "clipshare", "cs-night", operator.code_sha256(code), clock()
     )
     before = world.log_size()
@@ -209,7 +210,7 @@ def test_an_enrollment_body_is_checked_first(world):
 
 
 def rotate(world: World, person: Official, new: Identity, **kwargs: Any) -> Any:
-    statement, proof = statements.rotation(
+    statement, proof = authoring.rotation(
         kwargs.pop("signer", person.identity.signing_key),
         new,
         kwargs.pop("org", person.org),
@@ -281,7 +282,7 @@ def test_a_rotation_must_be_authorised_and_proven(world, change):
     new = Identity.generate()
     kwargs: dict[str, Any] = {}
     if change == "proof by another key":
-        _, kwargs["proof"] = statements.rotation(
+        _, kwargs["proof"] = authoring.rotation(
             officer.identity.signing_key,
             Identity.generate(),
             officer.org,
@@ -311,8 +312,8 @@ def test_a_rotation_with_a_wrong_kid_in_its_keys_is_refused(world, clock):
         "issued_at": format_utc(clock()),
     }
     body = {
-        "statement": keystatements.sign(payload, officer.identity.signing_key),
-        "proof": keystatements.sign(payload, new.signing_key),
+        "statement": key_management.sign(payload, officer.identity.signing_key),
+        "proof": key_management.sign(payload, new.signing_key),
     }
     assert_problem(officer.post("/v1/keys/rotate", body), 422, "invalid-keys")
 
@@ -329,7 +330,7 @@ def test_a_rotation_names_its_own_signer(world):
 def test_an_official_revokes_a_lost_key_with_a_signed_statement(world, client, clock):
     officer = world.officials["officer-1"]
     kid = officer.identity.signing_kid
-    statement = statements.revocation(
+    statement = authoring.revocation(
         officer.identity.signing_key, "metro-police", "officer-1", kid, "lost", clock()
     )
     before = world.log_size()
@@ -353,7 +354,7 @@ def test_an_official_revokes_a_lost_key_with_a_signed_statement(world, client, c
 
 def test_a_revocation_statement_must_name_the_key_of_the_url(world, clock):
     officer = world.officials["officer-1"]
-    statement = statements.revocation(
+    statement = authoring.revocation(
         officer.identity.signing_key,
         "metro-police",
         "officer-1",
@@ -385,8 +386,8 @@ def test_the_operator_revokes_a_key(world, clock):
     # A revoked key is refused a second time, as is an unknown one.
 
     with world.app.app_context():
-        with pytest.raises(KeyRegistrationError), db.write() as session:
-            keys.revoke_by_operator(session, clock(), kid, "lost")
-        with pytest.raises(NotFoundError), db.write() as session:
-            keys.revoke_by_operator(session, clock(), "unknown-kid", "lost")
+        with pytest.raises(KeyRegistrationError), runtime.write() as session:
+            enrollment.revoke_by_operator(session, clock(), kid, "lost")
+        with pytest.raises(NotFoundError), runtime.write() as session:
+            enrollment.revoke_by_operator(session, clock(), "unknown-kid", "lost")
     assert world.log_size() == before + 1

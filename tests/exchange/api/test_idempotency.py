@@ -3,7 +3,7 @@ identifier is a 409 that names the case (when the caller may see it)."""
 
 import json
 
-from exchange import envelope as env
+from exchange.protocol import envelope as env
 from schemas.common import format_utc
 from tests.exchange.api.support import (
     assert_problem,

@@ -4,7 +4,7 @@ from typing import Any
 
 from sqlalchemy import event
 
-from exchange import db
+from exchange import runtime
 from tests.exchange.api.support import assignment, created, submit
 from tests.helpers.world import World
 
@@ -20,7 +20,7 @@ def _pull_counting_writes(world: World, official_id: str) -> tuple[dict[str, Any
             writes.append(statement.split("(")[0].split(" SET ")[0].strip())
 
     with world.app.app_context():
-        engine = db.database().engine
+        engine = runtime.get_database().engine
     event.listen(engine, "before_cursor_execute", record)
     try:
         response = official.get("/v1/inbox?after=0&limit=50")

@@ -3,7 +3,7 @@ items of reassigned cases, re-posts after a key rotation, tokens without an expi
 
 import jwt
 
-from exchange.client import statements
+from exchange.client import authoring
 from keys import Identity
 from tests.exchange.api.support import assert_problem, created, submit
 
@@ -53,7 +53,7 @@ def test_a_repost_after_a_key_rotation_gets_the_first_answer(world, clock):
     sealed, response = world.submit(officer, "clipshare")
     first = created(response)
     new = Identity.generate()
-    statement, proof = statements.rotation(
+    statement, proof = authoring.rotation(
         officer.identity.signing_key, new, "metro-police", "officer-1", clock()
     )
     created(officer.post("/v1/keys/rotate", {"statement": statement, "proof": proof}))

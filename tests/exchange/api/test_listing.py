@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from exchange.workflow import State
+from exchange.protocol.workflow import State
 from schemas.api import CASE_STATES
 from schemas.common import format_utc
 from tests.exchange.api.support import assert_problem, created, receipt, submit

@@ -15,13 +15,13 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from exchange import create_app, db
-from exchange import envelope as env
+from exchange import create_app, runtime
 from exchange.api import problems
-from exchange.envelope import errors as envelope_errors
-from exchange.envelope.canonical import canonical
-from exchange.envelope.jose import STATEMENT_TYP, sign_compact
 from exchange.errors import ExchangeError
+from exchange.protocol import envelope as env
+from exchange.protocol.envelope import errors as envelope_errors
+from exchange.protocol.envelope.canonical import canonical
+from exchange.protocol.envelope.jose import STATEMENT_TYP, sign_compact
 from keys import b64url_decode, b64url_encode
 from schemas.common import format_utc
 from tests.conftest import app_config
@@ -33,7 +33,7 @@ from tests.exchange.api.support import (
     sealed_reply,
     submit,
 )
-from tests.exchange.envelope.forge import flip_bit, resign
+from tests.exchange.protocol.envelope.forge import flip_bit, resign
 from tests.helpers.world import World, statement_of
 from tests.schemas import examples
 
@@ -276,7 +276,7 @@ def test_the_body_limit_is_configurable(tmp_path, database_url, clock):
     response = client.post("/v1/enroll", json={**body, "pad": "x" * 1100})
     assert_problem(response, 413, "payload-too-large")
     with app.app_context():
-        db.database().engine.dispose()
+        runtime.get_database().engine.dispose()
 
 
 def test_a_json_body_must_say_so(refusals):
@@ -375,7 +375,7 @@ def test_an_unexpected_failure_is_a_bare_500(app, refusals):
     world = refusals.world
     officer = world.officials["officer-1"]
     officer.headers()
-    with app.app_context(), db.database().engine.begin() as connection:
+    with app.app_context(), runtime.get_database().engine.begin() as connection:
         connection.execute(text("DROP TABLE inbox_heads"))
     response = officer.get("/v1/inbox")
     body = refusals.check(response, 500, "internal-error")
@@ -385,7 +385,7 @@ def test_an_unexpected_failure_is_a_bare_500(app, refusals):
 
 def test_readiness_says_not_ready_when_the_schema_is_behind(app, client):
     assert client.get("/readyz").status_code == 200
-    with app.app_context(), db.database().engine.begin() as connection:
+    with app.app_context(), runtime.get_database().engine.begin() as connection:
         connection.execute(text("UPDATE alembic_version SET version_num = '0000'"))
     response = client.get("/readyz")
     assert_problem(response, 503, "not-ready")

@@ -3,7 +3,7 @@
 from datetime import timedelta
 from typing import Any
 
-from exchange import db
+from exchange import runtime
 from exchange.services import deadlines
 from schemas.common import format_utc
 from tests.exchange.api.support import created, receipt, response_body, sealed_reply, submit
@@ -12,7 +12,7 @@ from tests.schemas import examples
 
 
 def sweep(world: World) -> list[tuple[str, str]]:
-    with world.app.app_context(), db.write() as session:
+    with world.app.app_context(), runtime.write() as session:
         return deadlines.sweep(session, world.clock())
 
 

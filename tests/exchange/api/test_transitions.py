@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from exchange import envelope as env
+from exchange.protocol import envelope as env
 from schemas.common import format_utc
 from tests.exchange.api.support import (
     assert_problem,

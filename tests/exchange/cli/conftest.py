@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from exchange.cli import main
-from exchange.devserver import LiveServer
+from exchange.ops.devserver import LiveServer
 
 PASSPHRASE = "cli test passphrase"
 

@@ -5,7 +5,7 @@ import stat
 
 import pytest
 
-from exchange.envelope.templates import template
+from exchange.protocol.envelope.templates import template
 from schemas.enums import Kind
 from tests.schemas import examples
 

@@ -9,14 +9,14 @@ import uuid
 import httpx
 import pytest
 
-from exchange import note
+from exchange.client import authoring
 from exchange.client import profile as profiles
-from exchange.client import statements
 from exchange.client.client import Client
 from exchange.client.errors import ServerRefusedError, TrustError
 from exchange.client.profile import Profile
 from exchange.client.transport import Transport
-from exchange.devserver import LiveServer
+from exchange.ops.devserver import LiveServer
+from exchange.protocol import note
 from exchange.services.operator import code_sha256
 from keys import Identity
 from tests.schemas import examples
@@ -27,7 +27,7 @@ def _enroll(server: LiveServer, org: str, official: str, role: str, state) -> Cl
     identity = Identity.generate()
     transport = Transport(server.url)
     log_key = transport.request("GET", "/v1/log/key", auth=False)
-    statement = statements.enrollment(identity, org, official, code_sha256(code), transport.clock())
+    statement = authoring.enrollment(identity, org, official, code_sha256(code), transport.clock())
     transport.post_json("/v1/enroll", {"code": code, "statement": statement}, auth=False)
     transport.close()
     profile = Profile(

@@ -18,8 +18,10 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
-from exchange import create_app, db, migrate
-from exchange.serverkeys import LogSigner, server_keys
+from exchange import create_app, runtime
+from exchange.log.keyring import LogSigner
+from exchange.runtime import server_keys
+from exchange.storage import database, schema
 from tests.conftest import PUBLIC_URL, FakeClock
 from tests.exchange.log.scenario import busy
 from tests.helpers.world import Official, World, standard_world
@@ -81,16 +83,16 @@ class Exchange:
 def exchange(tmp_path_factory):
     """Built once per module (HTTP through the real app); tests edit copies of the file."""
     root = tmp_path_factory.mktemp("exchange")
-    path = root / "exchange.db"
+    path = root / "exchange.storage.database"
     clock = FakeClock(START)
     app = make_app(root / "instance", f"sqlite:///{path}", clock)
     with app.app_context():
-        migrate.upgrade(db.database().engine)
+        schema.upgrade(runtime.get_database().engine)
         verifier_key = server_keys().log.verifier_key
     world = standard_world(app, app.test_client(), clock)
     busy(world)
     with app.app_context():
-        db.database().engine.dispose()
+        runtime.get_database().engine.dispose()
     return Exchange(path, root / "instance", verifier_key, world)
 
 
@@ -118,7 +120,7 @@ def postgres_url():
         _postgres_unavailable(str(exc.orig).strip()[:200])
     url = f"{POSTGRES}/{name}"
     engine = create_engine(url, poolclass=NullPool)
-    migrate.upgrade(engine)
+    schema.upgrade(engine)
     engine.dispose()
     try:
         yield url
@@ -131,9 +133,9 @@ def postgres_url():
 @pytest.fixture
 def sqlite_url(tmp_path):
     url = f"sqlite:///{tmp_path / 'log.db'}"
-    database = db.make_database(url)
-    migrate.upgrade(database.engine)
-    database.engine.dispose()
+    db = database.make_database(url)
+    schema.upgrade(db.engine)
+    db.engine.dispose()
     return url
 
 

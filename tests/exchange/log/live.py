@@ -10,9 +10,9 @@ from typing import Any
 
 import httpx
 
-from exchange import envelope as env
-from exchange.client import statements
-from exchange.devserver import LiveServer
+from exchange.client import authoring
+from exchange.ops.devserver import LiveServer
+from exchange.protocol import envelope as env
 from exchange.services.operator import code_sha256
 from keys import Identity, create_key_dir
 from schemas.common import format_utc
@@ -29,7 +29,7 @@ class Person:
 
     def headers(self) -> dict[str, str]:
         if self._token is None:
-            assertion = statements.client_assertion(
+            assertion = authoring.client_assertion(
                 self.identity, self.official, f"{self.server.url}/v1/token", datetime.now(UTC)
             )
             response = httpx.post(
@@ -60,7 +60,7 @@ class Person:
 def enroll(server: LiveServer, keys: Path, org: str, official: str, role: str, *options: str):
     code = server.invite(org, official, role, *options)
     identity = create_key_dir(keys / official, PASSPHRASE.encode())
-    statement = statements.enrollment(identity, org, official, code_sha256(code), datetime.now(UTC))
+    statement = authoring.enrollment(identity, org, official, code_sha256(code), datetime.now(UTC))
     response = httpx.post(f"{server.url}/v1/enroll", json={"code": code, "statement": statement})
     assert response.status_code == 201, response.text
     return Person(server, org, official, identity), response.json()["log_verifier_key"]

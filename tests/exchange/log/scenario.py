@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from exchange import envelope as env
+from exchange.protocol import envelope as env
 from tests.helpers.world import Official, World, statement_of
 from tests.schemas import examples
 

@@ -12,10 +12,12 @@ import pytest
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import DBAPIError
 
-from exchange import audit, db
-from exchange.appendonly import AppendOnlyError
-from exchange.events import Event
-from exchange.models import Checkpoint, LogEntry, LogNode
+from exchange import log
+from exchange.log import transaction
+from exchange.protocol.events import Event
+from exchange.storage import database
+from exchange.storage.append_only import AppendOnlyError
+from exchange.storage.models import Checkpoint, LogEntry, LogNode
 
 NOW = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
 MODELS = [LogEntry, LogNode, Checkpoint]
@@ -23,28 +25,27 @@ TABLES = ["log_entries", "log_nodes", "checkpoints"]
 
 
 @pytest.fixture
-def database(log_db_url, signer):
+def db(log_db_url, signer):
     """A log with at least a few entries, nodes and checkpoints."""
-    database = db.make_database(log_db_url)
+    db = database.make_database(log_db_url)
     for number in range(3):
-        with db.write(database) as session:
-            audit.append(
+        with transaction.write(db, signer) as session:
+            log.append(
                 session,
                 Event.ORGANISATION_CREATED,
                 NOW,
                 details={"org": f"org-{number}", "kind": "agency", "name": "Org"},
-                signer=signer,
             )
-    yield database
-    database.engine.dispose()
+    yield db
+    db.engine.dispose()
 
 
 def _first(session, model):
     return session.scalars(select(model).limit(1)).one()
 
 
-def _edit_loaded_row(database, model):
-    with db.write(database) as session:
+def _edit_loaded_row(db, model):
+    with database.write(db) as session:
         row = _first(session, model)
         if model is LogEntry:
             row.leaf = row.leaf.replace("Org", "Grr")
@@ -55,94 +56,92 @@ def _edit_loaded_row(database, model):
         session.flush()
 
 
-def _delete_loaded_row(database, model):
-    with db.write(database) as session:
+def _delete_loaded_row(db, model):
+    with database.write(db) as session:
         session.delete(_first(session, model))
         session.flush()
 
 
 @pytest.mark.parametrize("model", MODELS, ids=TABLES)
-def test_the_orm_refuses_to_update_a_loaded_row(database, model):
+def test_the_orm_refuses_to_update_a_loaded_row(db, model):
     with pytest.raises(AppendOnlyError, match="never updated"):
-        _edit_loaded_row(database, model)
+        _edit_loaded_row(db, model)
 
 
 @pytest.mark.parametrize("model", MODELS, ids=TABLES)
-def test_the_orm_refuses_to_delete_a_loaded_row(database, model):
-    before = _count(database, model.__tablename__)
+def test_the_orm_refuses_to_delete_a_loaded_row(db, model):
+    before = _count(db, model.__tablename__)
     with pytest.raises(AppendOnlyError, match="never deleted"):
-        _delete_loaded_row(database, model)
-    assert _count(database, model.__tablename__) == before
+        _delete_loaded_row(db, model)
+    assert _count(db, model.__tablename__) == before
 
 
 @pytest.mark.parametrize("model", MODELS, ids=TABLES)
-def test_the_orm_refuses_bulk_updates(database, model):
+def test_the_orm_refuses_bulk_updates(db, model):
     column = {LogEntry: "event", LogNode: "level", Checkpoint: "key_name"}[model]
     value = {LogEntry: "forged", LogNode: 9, Checkpoint: "forged"}[model]
-    with pytest.raises(AppendOnlyError), db.write(database) as session:
+    with pytest.raises(AppendOnlyError), database.write(db) as session:
         session.execute(update(model).values({column: value}))
 
 
 @pytest.mark.parametrize("model", MODELS, ids=TABLES)
-def test_the_orm_refuses_bulk_deletes(database, model):
-    with pytest.raises(AppendOnlyError), db.write(database) as session:
+def test_the_orm_refuses_bulk_deletes(db, model):
+    with pytest.raises(AppendOnlyError), database.write(db) as session:
         session.execute(delete(model))
 
 
-def _count(database, table):
-    with database.engine.connect() as connection:
+def _count(db, table):
+    with db.engine.connect() as connection:
         return connection.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar_one()  # noqa: S608 - our table names
 
 
 @pytest.mark.parametrize("table", TABLES)
-def test_the_database_refuses_raw_updates(database, table):
+def test_the_database_refuses_raw_updates(db, table):
     column = {"log_entries": "event", "log_nodes": "level", "checkpoints": "key_name"}[table]
     value = {"log_entries": "'forged'", "log_nodes": "9", "checkpoints": "'forged'"}[table]
-    with pytest.raises(DBAPIError, match="append-only"), database.engine.begin() as connection:
+    with pytest.raises(DBAPIError, match="append-only"), db.engine.begin() as connection:
         connection.exec_driver_sql(f"UPDATE {table} SET {column} = {value}")  # noqa: S608
-    with database.engine.connect() as connection:
+    with db.engine.connect() as connection:
         query = f"SELECT DISTINCT {column} FROM {table}"  # noqa: S608 - our table names
         values = connection.exec_driver_sql(query).scalars()
         assert "forged" not in list(values)
 
 
 @pytest.mark.parametrize("table", TABLES)
-def test_the_database_refuses_raw_deletes(database, table):
-    before = _count(database, table)
+def test_the_database_refuses_raw_deletes(db, table):
+    before = _count(db, table)
     assert before > 0
-    with pytest.raises(DBAPIError, match="append-only"), database.engine.begin() as connection:
+    with pytest.raises(DBAPIError, match="append-only"), db.engine.begin() as connection:
         connection.exec_driver_sql(f"DELETE FROM {table}")  # noqa: S608 - our table names
-    assert _count(database, table) == before
+    assert _count(db, table) == before
 
 
 def test_postgresql_refuses_truncate(postgres_url, signer):
-    database = db.make_database(postgres_url)
+    db = database.make_database(postgres_url)
     try:
-        with db.write(database) as session:
-            audit.append(
+        with transaction.write(db, signer) as session:
+            log.append(
                 session,
                 Event.ORGANISATION_CREATED,
                 NOW,
                 details={"org": "truncated", "kind": "agency", "name": "Org"},
-                signer=signer,
             )
         for table in TABLES:
-            with pytest.raises(DBAPIError, match="append-only"), database.engine.begin() as c:
+            with pytest.raises(DBAPIError, match="append-only"), db.engine.begin() as c:
                 c.exec_driver_sql(f"TRUNCATE {table}")
-            assert _count(database, table) > 0
+            assert _count(db, table) > 0
     finally:
-        database.engine.dispose()
+        db.engine.dispose()
 
 
-def test_appending_still_works_after_a_refusal(database, signer):
-    with pytest.raises(AppendOnlyError), db.write(database) as session:
+def test_appending_still_works_after_a_refusal(db, signer):
+    with pytest.raises(AppendOnlyError), database.write(db) as session:
         session.execute(delete(LogEntry))
-    with db.write(database) as session:
-        index = audit.append(
+    with transaction.write(db, signer) as session:
+        index = log.append(
             session,
             Event.ORGANISATION_CREATED,
             NOW,
             details={"org": "after", "kind": "agency", "name": "Org"},
-            signer=signer,
         ).index
-    assert _count(database, "log_entries") == index + 1
+    assert _count(db, "log_entries") == index + 1

@@ -9,7 +9,6 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exchange import merkle
 from exchange.auditor import (
     AuditState,
     StateError,
@@ -21,10 +20,11 @@ from exchange.auditor.bundle import Bundle, BundleFormatError, read_bundle, writ
 from exchange.auditor.canonical import parse_canonical
 from exchange.auditor.errors import AuditError, TreeMismatchError
 from exchange.auditor.tree import CompactRange
-from exchange.envelope import jose
-from exchange.envelope.canonical import parse_canonical_object
-from exchange.envelope.errors import BadSignatureError as EnvelopeBadSignature
-from exchange.envelope.errors import EnvelopeError, UnknownSignerKeyError
+from exchange.protocol import merkle
+from exchange.protocol.envelope import jose
+from exchange.protocol.envelope.canonical import parse_canonical_object
+from exchange.protocol.envelope.errors import BadSignatureError as EnvelopeBadSignature
+from exchange.protocol.envelope.errors import EnvelopeError, UnknownSignerKeyError
 from keys import b64url_decode
 from tests.exchange.log.helpers import bundle_from_database
 
@@ -204,7 +204,7 @@ class TestWorkers:
 
 def _resigned(texts, signer):
     """A checkpoint over `texts` signed by `signer`: the operator vouching for them."""
-    from exchange.checkpoint import Checkpoint, sign_checkpoint
+    from exchange.protocol.checkpoint import Checkpoint, sign_checkpoint
 
     root = merkle.root([merkle.leaf_hash(t.encode()) for t in texts])
     return sign_checkpoint(

@@ -16,11 +16,11 @@ import pytest
 from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from exchange import merkle, note
 from exchange.auditor.bundle import Bundle, read_bundle, write_bundle
 from exchange.auditor.tree import node_range
 from exchange.cli import main
-from exchange.devserver import LiveServer, free_port
+from exchange.ops.devserver import LiveServer, free_port
+from exchange.protocol import merkle, note
 from tests.exchange.log import live
 from tests.exchange.log.helpers import behind_the_back, bundle_from_database, leaf, set_leaf
 
@@ -300,7 +300,7 @@ def test_a_live_log_tampered_behind_the_servers_back_exits_1(tmp_path):
         state = tmp_path / "state.json"
         args = ["verify", "--server", running.url, *login(tmp_path / "keys"), "--log-key", log_key]
         assert run(*args, "--state", state).returncode == 0
-        database = tmp_path / "instance" / "exchange.db"
+        database = tmp_path / "instance" / "exchange.storage.database"
         bundle = bundle_from_database(f"sqlite:///{database}")
         index = next(i for i, e in enumerate(bundle.entries) if json.loads(e)["event"] == "receipt")
         with behind_the_back(database) as sql:

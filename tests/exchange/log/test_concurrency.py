@@ -15,12 +15,15 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 
-from exchange import audit, db, logstore, merkle
+from exchange import log
 from exchange.auditor import verify_log
-from exchange.checkpoint import verify_checkpoint
-from exchange.events import Event
-from exchange.models import Checkpoint, LogEntry, LogHead
-from exchange.serverkeys import LogSigner
+from exchange.log import nodes, transaction
+from exchange.log.keyring import LogSigner
+from exchange.protocol import merkle
+from exchange.protocol.checkpoint import verify_checkpoint
+from exchange.protocol.events import Event
+from exchange.storage import database
+from exchange.storage.models import Checkpoint, LogEntry, LogHead
 from tests.exchange.log.helpers import bundle_from_database
 
 WRITERS = 4
@@ -32,26 +35,25 @@ NOW = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
 
 def write(url: str, key: bytes, writer: int, start: multiprocessing.synchronize.Barrier) -> None:
     """One writer process: its own engine, its own transactions."""
-    database = db.make_database(url, busy_timeout_ms=30_000)
+    db = database.make_database(url, busy_timeout_ms=30_000)
     signer = LogSigner(ORIGIN, Ed25519PrivateKey.from_private_bytes(key))
     start.wait(60)  # all writers ready: they contend from the first transaction
     try:
-        for transaction in range(TRANSACTIONS):
-            with db.write(database) as session:
+        for turn in range(TRANSACTIONS):
+            with transaction.write(db, signer) as session:
                 for number in range(PER_TRANSACTION):
-                    audit.append(
+                    log.append(
                         session,
                         Event.ORGANISATION_CREATED,
                         NOW,
                         details={
-                            "org": f"w{writer}-{transaction}-{number}",
+                            "org": f"w{writer}-{turn}-{number}",
                             "kind": "agency",
                             "name": f"Writer {writer}",
                         },
-                        signer=signer,
                     )
     finally:
-        database.engine.dispose()
+        db.engine.dispose()
 
 
 def run_writers(url: str, key: Ed25519PrivateKey) -> None:
@@ -78,9 +80,9 @@ def test_concurrent_writers_make_one_consistent_log(request, backend):
     run_writers(url, key)
     total = WRITERS * TRANSACTIONS * PER_TRANSACTION
 
-    database = db.make_database(url)
+    db = database.make_database(url)
     try:
-        with db.read(database) as session:
+        with database.read(db) as session:
             indexes = session.scalars(select(LogEntry.index).order_by(LogEntry.index)).all()
             leaves = session.scalars(select(LogEntry.leaf).order_by(LogEntry.index)).all()
             head = session.get(LogHead, 1)
@@ -97,13 +99,13 @@ def test_concurrent_writers_make_one_consistent_log(request, backend):
                 assert (signed.size, signed.root) == (checkpoint.size, checkpoint.root)
                 assert signed.root == merkle.root(hashes[: signed.size])
             for older, newer in itertools.pairwise(checkpoints):
-                proof = logstore.consistency_proof(session, older.size, newer.size)
+                proof = nodes.consistency_proof(session, older.size, newer.size)
                 merkle.verify_consistency(older.size, newer.size, older.root, newer.root, proof)
             for older, newer in itertools.combinations(checkpoints, 2):
                 proof = merkle.consistency_proof(hashes, older.size, newer.size)
                 merkle.verify_consistency(older.size, newer.size, older.root, newer.root, proof)
     finally:
-        database.engine.dispose()
+        db.engine.dispose()
 
     bundle = bundle_from_database(url)
     report = verify_log(

@@ -1,6 +1,6 @@
 """The log's meaning, replayed: keys valid at each index, and every case's state machine.
 
-These entries are appended with `exchange.audit.append` inside a write transaction, so the
+These entries are appended with `exchange.log.append.append` inside a write transaction, so the
 server's own key signs a checkpoint over them: an operator who can sign, or a compromised
 server, writing what the API would refuse. The checkpoints verify; the auditor must still
 refuse the entry, and name it.
@@ -12,9 +12,7 @@ import json
 
 import pytest
 
-from exchange import audit, db, keystatements
-from exchange import envelope as env
-from exchange.audit import Actor
+from exchange import log, runtime
 from exchange.auditor import (
     CaseReplayError,
     InvalidTransitionError,
@@ -22,8 +20,11 @@ from exchange.auditor import (
     SignerKeyError,
     verify_log,
 )
-from exchange.client import statements
-from exchange.events import Event
+from exchange.client import authoring
+from exchange.log import Actor
+from exchange.protocol import envelope as env
+from exchange.protocol import key_management
+from exchange.protocol.events import Event
 from keys import Identity, b64url_decode
 from tests.exchange.log.helpers import bundle_from_database
 from tests.helpers.world import Official, World, statement_of
@@ -44,8 +45,8 @@ def audit_log(exchange, path):
 def forge(world: World, sealed, signer: Official, kid: str, details: dict) -> int:
     """Append a handoff entry as the server would, without any of the server's checks."""
     payload = statement_of(sealed)
-    with world.app.app_context(), db.write() as session:
-        appended = audit.append(
+    with world.app.app_context(), runtime.write() as session:
+        appended = log.append(
             session,
             Event(payload["kind"]),
             world.clock(),
@@ -67,11 +68,11 @@ def logged(exchange, path, event):
 @pytest.fixture
 def live(exchange, tmp_path):
     """The exchange over a copy of its database: a world that can keep working."""
-    path = exchange.copy(tmp_path / "exchange.db")
+    path = exchange.copy(tmp_path / "exchange.storage.database")
     world = exchange.reopen(path)
     yield world, path
     with world.app.app_context():
-        db.database().engine.dispose()
+        runtime.get_database().engine.dispose()
 
 
 def case_payload(exchange, path, number=0):
@@ -185,7 +186,7 @@ def test_a_handoff_from_outside_the_case_is_named(exchange, live):
 def rotate(world: World, person: Official) -> tuple[Identity, int]:
     """Rotate the person's keys through the API; return their old identity and the index."""
     new = Identity.generate()
-    statement, proof = statements.rotation(
+    statement, proof = authoring.rotation(
         person.identity.signing_key, new, person.org, person.id, world.clock()
     )
     response = person.post("/v1/keys/rotate", {"statement": statement, "proof": proof})
@@ -226,7 +227,7 @@ def test_a_statement_by_a_key_after_its_revocation_is_named(exchange, live):
     _, response = world.submit(officer, "clipshare")
     assert response.status_code == 201, response.get_json()
     kid = officer.identity.signing_kid
-    revocation = statements.revocation(
+    revocation = authoring.revocation(
         officer.identity.signing_key, officer.org, officer.id, kid, "compromised", world.clock()
     )
     response = officer.post(f"/v1/keys/{kid}/revoke", {"statement": revocation})
@@ -270,13 +271,13 @@ def test_a_rotation_whose_proof_is_not_by_the_new_key_is_named(exchange, live):
     world, path = live
     officer = world.officials["officer-1"]
     new, impostor = Identity.generate(), Identity.generate()
-    statement, _ = statements.rotation(
+    statement, _ = authoring.rotation(
         officer.identity.signing_key, new, officer.org, officer.id, world.clock()
     )
     payload = json.loads(b64url_decode(statement.split(".")[1]))
-    bad_proof = keystatements.sign(payload, impostor.signing_key)
-    with world.app.app_context(), db.write() as session:
-        appended = audit.append(
+    bad_proof = key_management.sign(payload, impostor.signing_key)
+    with world.app.app_context(), runtime.write() as session:
+        appended = log.append(
             session,
             Event.KEY_ROTATED,
             world.clock(),

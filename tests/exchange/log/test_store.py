@@ -1,8 +1,9 @@
 """The stored subtrees in a real database against RFC 9162's recursive definitions.
 
-Logs are built through `exchange.audit.append` in `exchange.db.write()` transactions (so
-batches of appends share a transaction and a checkpoint, as on the server); proofs are read
-back through `exchange.logstore` and compared with `exchange.merkle`'s reference recursion
+Logs are built through `exchange.log.append` in `exchange.log.transaction.write()`
+transactions (so batches of appends share a transaction and a checkpoint, as on the
+server); proofs are read back through `exchange.log.nodes` and compared with
+`exchange.protocol.merkle`'s reference recursion
 over the same leaves, then verified.
 """
 
@@ -19,11 +20,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import event, func, select
 
-from exchange import audit, db, logstore, merkle, migrate
-from exchange.checkpoint import verify_checkpoint
-from exchange.events import Event
-from exchange.models import Checkpoint, LogEntry, LogNode
-from exchange.serverkeys import LogSigner
+from exchange import log
+from exchange.log import nodes, transaction
+from exchange.log.keyring import LogSigner
+from exchange.protocol import merkle
+from exchange.protocol.checkpoint import verify_checkpoint
+from exchange.protocol.events import Event
+from exchange.storage import database, schema
+from exchange.storage.models import Checkpoint, LogEntry, LogNode
 
 ORIGIN = "store.test/log"
 NOW = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
@@ -33,31 +37,30 @@ SIGNER = LogSigner(ORIGIN, Ed25519PrivateKey.generate())
 
 def build(url: str, batches: list[int]) -> list[bytes]:
     """Append `batches` (one write transaction each); return the leaf hashes."""
-    database = db.make_database(url)
+    db = database.make_database(url)
     try:
         for batch, size in enumerate(batches):
-            with db.write(database) as session:
+            with transaction.write(db, SIGNER) as session:
                 for number in range(size):
-                    audit.append(
+                    log.append(
                         session,
                         Event.ROUTING_CHANGED if number % 2 else Event.ORGANISATION_CREATED,
                         NOW,
                         details={"batch": batch, "number": number},
-                        signer=SIGNER,
                     )
-        with db.read(database) as session:
+        with database.read(db) as session:
             leaves = session.scalars(select(LogEntry.leaf).order_by(LogEntry.index)).all()
     finally:
-        database.engine.dispose()
+        db.engine.dispose()
     return [merkle.leaf_hash(leaf.encode()) for leaf in leaves]
 
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("template") / "empty.db"
-    database = db.make_database(f"sqlite:///{path}")
-    migrate.upgrade(database.engine)
-    database.engine.dispose()
+    db = database.make_database(f"sqlite:///{path}")
+    schema.upgrade(db.engine)
+    db.engine.dispose()
     return path
 
 
@@ -67,10 +70,10 @@ def stored(template, tmp_path_factory):
     shutil.copy(template, path)
     url = f"sqlite:///{path}"
     hashes = build(url, BATCHES)
-    database = db.make_database(url)
-    with db.read(database) as session:
+    db = database.make_database(url)
+    with database.read(db) as session:
         yield session, hashes
-    database.engine.dispose()
+    db.engine.dispose()
 
 
 def test_an_append_writes_log_n_nodes(stored):
@@ -96,9 +99,9 @@ def test_stored_inclusion_proofs_are_the_reference_ones(stored, data):
     session, hashes = stored
     size = data.draw(st.integers(1, len(hashes)), label="size")
     index = data.draw(st.integers(0, size - 1), label="index")
-    proof = logstore.inclusion_proof(session, index, size)
+    proof = nodes.inclusion_proof(session, index, size)
     assert proof == merkle.inclusion_proof(hashes, index, size)
-    root = logstore.root(session, size, {})
+    root = nodes.root(session, size, {})
     assert root == merkle.root(hashes[:size])
     merkle.verify_inclusion(hashes[index], index, size, proof, root)
 
@@ -109,7 +112,7 @@ def test_stored_consistency_proofs_are_the_reference_ones(stored, data):
     session, hashes = stored
     new = data.draw(st.integers(1, len(hashes)), label="new")
     old = data.draw(st.integers(1, new), label="old")
-    proof = logstore.consistency_proof(session, old, new)
+    proof = nodes.consistency_proof(session, old, new)
     assert proof == merkle.consistency_proof(hashes, old, new)
     merkle.verify_consistency(old, new, merkle.root(hashes[:old]), merkle.root(hashes[:new]), proof)
 
@@ -122,21 +125,21 @@ def test_any_batching_stores_the_same_tree(template, batches):
         path = Path(directory) / "log.db"
         shutil.copy(template, path)
         hashes = build(f"sqlite:///{path}", batches)
-        database = db.make_database(f"sqlite:///{path}")
+        db = database.make_database(f"sqlite:///{path}")
         try:
-            with db.read(database) as session:
+            with database.read(db) as session:
                 for size in range(1, len(hashes) + 1):
                     root = merkle.root(hashes[:size])
-                    assert logstore.root(session, size, {}) == root
+                    assert nodes.root(session, size, {}) == root
                     for index in range(size):
-                        proof = logstore.inclusion_proof(session, index, size)
+                        proof = nodes.inclusion_proof(session, index, size)
                         assert proof == merkle.inclusion_proof(hashes, index, size)
                         merkle.verify_inclusion(hashes[index], index, size, proof, root)
                     for old in range(1, size + 1):
-                        proof = logstore.consistency_proof(session, old, size)
+                        proof = nodes.consistency_proof(session, old, size)
                         assert proof == merkle.consistency_proof(hashes, old, size)
         finally:
-            database.engine.dispose()
+            db.engine.dispose()
 
 
 def test_proofs_read_nodes_by_primary_key_not_by_scanning(stored):
@@ -145,7 +148,7 @@ def test_proofs_read_nodes_by_primary_key_not_by_scanning(stored):
     session, hashes = stored
     # Without the process's cache of committed nodes, which would answer from memory:
     # this is about how the database answers.
-    session.info.pop(logstore.NODE_CACHE, None)
+    database.shared(session).pop(nodes.NODE_CACHE, None)
     statements = []
     engine = session.get_bind()
 
@@ -155,8 +158,8 @@ def test_proofs_read_nodes_by_primary_key_not_by_scanning(stored):
 
     event.listen(engine, "before_cursor_execute", record)
     try:
-        logstore.inclusion_proof(session, 5, len(hashes))
-        logstore.consistency_proof(session, 7, len(hashes))
+        nodes.inclusion_proof(session, 5, len(hashes))
+        nodes.consistency_proof(session, 7, len(hashes))
     finally:
         event.remove(engine, "before_cursor_execute", record)
     assert len(statements) == 2
@@ -176,32 +179,31 @@ def test_committed_nodes_are_remembered_only_after_commit(tmp_path):
 
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from exchange import audit, db, migrate
-    from exchange.events import Event
-    from exchange.serverkeys import LogSigner
+    from exchange.log.keyring import LogSigner
+    from exchange.protocol.events import Event
+    from exchange.storage import database, schema
 
-    database = db.make_database(f"sqlite:///{tmp_path / 'log.db'}")
-    migrate.upgrade(database.engine)
+    db = database.make_database(f"sqlite:///{tmp_path / 'log.db'}")
+    schema.upgrade(db.engine)
     signer = LogSigner("test/log", Ed25519PrivateKey.generate())
     now = datetime.now(UTC)
-    cache = database.writes.kw["info"][logstore.NODE_CACHE]
+    with database.read(db) as session:
+        cache = nodes.committed(session)
     try:
-        with db.write(database) as session:
-            audit.append(session, Event.ORGANISATION_CREATED, now, signer=signer)
+        with transaction.write(db, signer) as session:
+            log.append(session, Event.ORGANISATION_CREATED, now)
         remembered = cache.get_many([(0, 0)])
         assert set(remembered) == {(0, 0)}
         try:
-            with db.write(database) as session:
-                audit.append(
-                    session, Event.ORGANISATION_CREATED, now, details={"x": 1}, signer=signer
-                )
+            with transaction.write(db, signer) as session:
+                log.append(session, Event.ORGANISATION_CREATED, now, details={"x": 1})
                 raise RuntimeError("roll back")
         except RuntimeError:
             pass
         assert cache.get_many([(0, 1), (1, 0)]) == {}
-        with db.write(database) as session:
-            appended = audit.append(session, Event.ORGANISATION_CREATED, now, signer=signer)
+        with transaction.write(db, signer) as session:
+            appended = log.append(session, Event.ORGANISATION_CREATED, now)
         assert appended.index == 1
         assert set(cache.get_many([(0, 1), (1, 0)])) == {(0, 1), (1, 0)}
     finally:
-        database.engine.dispose()
+        db.engine.dispose()

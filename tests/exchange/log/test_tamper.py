@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from exchange import db, merkle
+from exchange import runtime
 from exchange.auditor import (
     CheckpointInvalidError,
     EntryFormatError,
@@ -24,8 +24,9 @@ from exchange.auditor import (
     verify_log,
 )
 from exchange.auditor.tree import node_range
-from exchange.envelope.canonical import canonical
-from exchange.serverkeys import LogSigner
+from exchange.log.keyring import LogSigner
+from exchange.protocol import merkle
+from exchange.protocol.envelope.canonical import canonical
 from tests.exchange.log.helpers import behind_the_back, bundle_from_database, leaf, set_leaf
 from tests.exchange.log.scenario import busy
 
@@ -49,7 +50,7 @@ def first_index_of(exchange, path, event):
 
 @pytest.fixture
 def copy(exchange, tmp_path):
-    return exchange.copy(tmp_path / "exchange.db")
+    return exchange.copy(tmp_path / "exchange.storage.database")
 
 
 def test_the_untouched_log_verifies(exchange, copy):
@@ -187,7 +188,7 @@ def test_a_log_truncated_with_its_checkpoints_is_a_rollback_for_an_auditor_who_s
 def test_a_forged_checkpoint_is_refused(exchange, copy):
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from exchange.checkpoint import Checkpoint, sign_checkpoint
+    from exchange.protocol.checkpoint import Checkpoint, sign_checkpoint
 
     bundle = bundle_from_database(exchange.url)
     forger = LogSigner(bundle.origin, Ed25519PrivateKey.generate())
@@ -202,7 +203,7 @@ def test_a_forged_checkpoint_is_refused(exchange, copy):
 def test_a_forged_earlier_checkpoint_in_a_bundle_is_refused(exchange, copy):
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from exchange.checkpoint import Checkpoint, sign_checkpoint
+    from exchange.protocol.checkpoint import Checkpoint, sign_checkpoint
 
     bundle = bundle_from_database(exchange.url)
     forger = LogSigner(bundle.origin, Ed25519PrivateKey.generate())
@@ -241,7 +242,7 @@ class TestRestoredOlderCopy:
         world = exchange.reopen(after)
         busy(world, cases=1)
         with world.app.app_context():
-            db.database().engine.dispose()
+            runtime.get_database().engine.dispose()
         seen = audit(exchange, after)
         state = seen.state(bundle_from_database(exchange.url).origin)
         return before, state, seen.entries
@@ -263,7 +264,7 @@ class TestRestoredOlderCopy:
         world = exchange.reopen(before)
         busy(world, cases=2)  # a different history, longer than the one seen
         with world.app.app_context():
-            db.database().engine.dispose()
+            runtime.get_database().engine.dispose()
         with pytest.raises(InconsistentLogError) as caught:
             audit(exchange, before, previous=state)
         # The frontier saved with the checkpoint names the complete subtree of the tree

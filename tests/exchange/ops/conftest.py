@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from exchange import create_app, db
+from exchange import create_app, runtime
 from tests.conftest import app_config
 
 
@@ -20,7 +20,7 @@ def make_app(tmp_path, database_url, clock):
     yield make
     for app in made:
         with app.app_context():
-            db.database().engine.dispose()
+            runtime.get_database().engine.dispose()
 
 
 @pytest.fixture

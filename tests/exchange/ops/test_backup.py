@@ -11,11 +11,11 @@ from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from exchange import db
-from exchange.backup import PG_DUMP_MAGIC, SQLITE_MAGIC
-from exchange.envelope.canonical import canonical
-from exchange.models import Case, Checkpoint, LogEntry
+from exchange import runtime
+from exchange.ops.backup import PG_DUMP_MAGIC, SQLITE_MAGIC
+from exchange.protocol.envelope.canonical import canonical
 from exchange.services import operator
+from exchange.storage.models import Case, Checkpoint, LogEntry
 from tests.helpers.world import standard_world
 
 
@@ -100,7 +100,7 @@ def world(app, client, clock):
 
 @pytest.fixture
 def backup_file(tmp_path):
-    return tmp_path / "backups" / "exchange.backup"
+    return tmp_path / "backups" / "exchange.ops.backup"
 
 
 def test_a_backup_restores_into_an_empty_database(
@@ -136,7 +136,7 @@ def test_a_backup_taken_while_the_exchange_writes_is_consistent(
         with app.app_context():
             number = 0
             while not done.is_set() and number < 200:
-                with db.write() as session:
+                with runtime.write() as session:
                     operator.create_organisation(session, clock(), f"org-{number}", "agency", "x")
                 written.append(number)
                 number += 1

@@ -7,33 +7,42 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from exchange import backup, db, keyhandover, note, serverkeys
+from exchange import runtime
 from exchange.auditor import verify_log
 from exchange.auditor.bundle import Bundle, write_bundle
 from exchange.auditor.directory import Directory
 from exchange.auditor.entries import Entry
 from exchange.auditor.errors import CheckpointInvalidError, DirectoryEventError
-from exchange.checkpoint import verify_checkpoint
 from exchange.cli import main as cli_main
 from exchange.config import key_passphrase
-from exchange.keyhandover import Handover, HandoverError, sign_handover, verify_handover
-from exchange.models import Checkpoint, LogEntry
-from exchange.serverkeys import LOG_KEY_FILE, RETIRED_LOG_KEYS_FILE, TOKEN_KEY_FILE
+from exchange.log import keyring
+from exchange.log.keyring import LOG_KEY_FILE, RETIRED_LOG_KEYS_FILE, TOKEN_KEY_FILE
+from exchange.ops import backup
+from exchange.protocol import note
+from exchange.protocol.checkpoint import verify_checkpoint
+from exchange.protocol.handover import (
+    MARKER,
+    Handover,
+    HandoverError,
+    sign_handover,
+    verify_handover,
+)
+from exchange.storage.models import Checkpoint, LogEntry
 from tests.helpers.world import standard_world
 
 
 def keys_of(app):
     with app.app_context():
-        return serverkeys.server_keys()
+        return runtime.server_keys()
 
 
 def checkpoint_notes(app):
-    with app.app_context(), db.read() as session:
+    with app.app_context(), runtime.read() as session:
         return {c.size: c.note for c in session.scalars(select(Checkpoint))}
 
 
 def entry(app, index):
-    with app.app_context(), db.read() as session:
+    with app.app_context(), runtime.read() as session:
         return json.loads(session.get(LogEntry, index).leaf)
 
 
@@ -46,8 +55,8 @@ def rotate(app, command="rotate-log-key"):
 def audit(app):
     """The whole log through the auditor, with the keys this server holds."""
     with app.app_context():
-        keys = serverkeys.server_keys()
-        with db.database().engine.connect() as connection:
+        keys = runtime.server_keys()
+        with runtime.get_database().engine.connect() as connection:
             return backup.check_log(
                 connection, backup.LogKeys(keys.log.name, keys.log_verifier_keys)
             )
@@ -151,7 +160,7 @@ def test_an_interrupted_rotation_is_finished_by_the_next_run(app, world, tmp_pat
 def test_a_staged_key_the_log_never_adopted_is_discarded(app, world, tmp_path):
     directory = tmp_path / "instance" / "keys"
     with app.app_context():
-        abandoned = serverkeys.stage_key(directory, LOG_KEY_FILE, key_passphrase(app.config))
+        abandoned = keyring.stage_key(directory, LOG_KEY_FILE, key_passphrase(app.config))
     abandoned_key = note.verifier_key(keys_of(app).log.name, abandoned.public_key())
     index = world.log_size()
     rotate(app)
@@ -243,12 +252,12 @@ def test_a_handover_with_changed_text_is_refused(handover):
     with pytest.raises(HandoverError):
         verify_handover(signed.replace("\n7\n", "\n8\n", 1))
     with pytest.raises(HandoverError, match="not a log key handover"):
-        verify_handover(signed.replace(keyhandover.MARKER, "checkpoint", 1))
+        verify_handover(signed.replace(MARKER, "checkpoint", 1))
 
 
 def test_a_handover_cannot_pass_for_a_checkpoint(handover):
     stated, old, new = handover
-    from exchange.checkpoint import CheckpointError
+    from exchange.protocol.checkpoint import CheckpointError
 
     with pytest.raises(CheckpointError):
         verify_checkpoint(sign_handover(stated, old, new), [stated.old_verifier_key], stated.origin)
@@ -259,7 +268,7 @@ def test_a_handover_cannot_pass_for_a_checkpoint(handover):
 
 def log_texts(app):
     """Every entry's text and the newest checkpoint, as an auditor fetches them."""
-    with app.app_context(), db.read() as session:
+    with app.app_context(), runtime.read() as session:
         entries = session.scalars(select(LogEntry).order_by(LogEntry.index))
         newest = session.scalars(select(Checkpoint).order_by(Checkpoint.size.desc())).first()
         return [row.leaf for row in entries], newest.note

@@ -9,11 +9,11 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from exchange import db
-from exchange.client import statements
-from exchange.models import Checkpoint
-from exchange.observability import logs
+from exchange import runtime
+from exchange.client import authoring
+from exchange.observability import json_lines
 from exchange.services import operator
+from exchange.storage.models import Checkpoint
 from keys import Identity
 from schemas.common import format_utc
 from tests.conftest import KEY_PASSPHRASE
@@ -27,12 +27,12 @@ from tests.schemas import examples
 def test_ready_when_the_schema_is_current_and_the_log_key_is_ours(app, client):
     body = client.get("/readyz").get_json()
     with app.app_context():
-        from exchange import db, migrate
-        from exchange.serverkeys import server_keys
+        from exchange.runtime import server_keys
+        from exchange.storage import schema
 
         assert body == {
             "status": "ready",
-            "schema": migrate.head_revision(db.database().engine),
+            "schema": schema.head_revision(runtime.get_database().engine),
             "log_key": server_keys().log.verifier_key,
         }
     assert client.get("/healthz").get_json() == {"status": "ok"}
@@ -154,7 +154,7 @@ def captured():
     held = {name: logging.getLogger(name).level for name in ("sqlalchemy",)}
     logging.getLogger("sqlalchemy").setLevel(logging.NOTSET)  # as an operator might
     stream = io.StringIO()
-    handler = logs.configure("DEBUG", stream)
+    handler = json_lines.configure("DEBUG", stream)
     yield stream
     root.removeHandler(handler)
     root.setLevel(level)
@@ -238,7 +238,7 @@ def test_no_token_assertion_code_statement_jwe_or_passphrase_is_ever_logged(
     world.route("clipshare", "sexual_deepfake", "cs-reviewer")
 
     # The officer signs in with an assertion the test keeps.
-    assertion = statements.client_assertion(officer.identity, officer.id, TOKEN_URL, clock())
+    assertion = authoring.client_assertion(officer.identity, officer.id, TOKEN_URL, clock())
     answer = client.post(
         "/v1/token",
         data={
@@ -311,7 +311,7 @@ def test_no_token_assertion_code_statement_jwe_or_passphrase_is_ever_logged(
     for what, secret in secrets.items():
         assert secret, what
         assert secret not in output, f"the {what} is in the logs"
-    with app.app_context(), db.read() as session:
+    with app.app_context(), runtime.read() as session:
         assert session.get(Checkpoint, world.log_size()) is not None
 
 
@@ -321,7 +321,7 @@ def test_sqlalchemy_is_held_at_warning_whatever_the_level(captured):
 
 
 def test_a_database_error_carries_no_parameters(app):
-    with app.app_context(), pytest.raises(IntegrityError) as refused, db.write() as session:
+    with app.app_context(), pytest.raises(IntegrityError) as refused, runtime.write() as session:
         session.execute(
             text(
                 "INSERT INTO organisations (id, kind, name, active, created_at) "
@@ -343,7 +343,7 @@ def test_an_instance_with_a_stale_log_key_signs_nothing(make_app, tmp_path, cloc
     size = world.log_size()
     stale = make_app(INSTANCE_PATH=str(tmp_path / "stale"))
     identity = Identity.generate()
-    statement = statements.enrollment(
+    statement = authoring.enrollment(
         identity, "metro-police", "officer-1", operator.code_sha256(code), clock()
     )
     response = stale.test_client().post("/v1/enroll", json={"code": code, "statement": statement})

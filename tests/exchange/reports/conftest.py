@@ -2,10 +2,10 @@
 
 import pytest
 
-from exchange import db
+from exchange import runtime
 from exchange.reports import VerifiedLog, verify_entries
-from exchange.serverkeys import server_keys
-from exchange.services import log
+from exchange.runtime import server_keys
+from exchange.services import transparency
 from tests.exchange.reports.scripted import Scripted, scripted_history
 
 
@@ -17,8 +17,8 @@ def scripted(app, client, clock) -> Scripted:
 def verified_from_database(app) -> VerifiedLog:
     """The log's entries and latest checkpoint as stored, verified by the auditor core."""
     with app.app_context():
-        with db.read() as session:
-            note = log.current_checkpoint(session).note
-            texts = [row.leaf for row in log.entries(session, 0, 10**6, 10**6)]
+        with runtime.read() as session:
+            note = transparency.current_checkpoint(session).note
+            texts = [row.leaf for row in transparency.entries(session, 0, 10**6, 10**6)]
         keys = server_keys()
         return verify_entries(texts, note, keys.log_verifier_keys, keys.log.name)

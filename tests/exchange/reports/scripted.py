@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from exchange import db
+from exchange import runtime
 from exchange.services import deadlines
 from tests.helpers.world import World, standard_world, statement_of
 from tests.schemas import examples
@@ -57,7 +57,7 @@ def at(clock: Any, day: int, hour: int, minute: int = 0) -> None:
 
 
 def sweep(world: World) -> None:
-    with world.app.app_context(), db.write() as session:
+    with world.app.app_context(), runtime.write() as session:
         deadlines.sweep(session, world.clock())
 
 

@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from exchange import note
 from exchange.client.client import Client
-from exchange.devserver import LiveServer
+from exchange.ops.devserver import LiveServer
+from exchange.protocol import note
 from tests.exchange.cli.conftest import PASSPHRASE, Hotline
 from tests.exchange.reports.page import assert_figures_match, figures_of
 from tests.schemas import examples

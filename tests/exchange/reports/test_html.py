@@ -3,7 +3,7 @@
 import re
 from datetime import timedelta
 
-from exchange import db
+from exchange import runtime
 from exchange.reports import Period, compute
 from exchange.reports.html import render
 from exchange.services import operator
@@ -100,7 +100,7 @@ def test_the_page_needs_no_network(app, scripted):
 def test_names_from_the_operator_are_escaped(app, client, clock, tmp_path):
     world = standard_world(app, client, clock)
     evil = '</td><script>document.title="owned"</script><img src=x onerror=alert(1)> & "Co"'
-    with app.app_context(), db.write() as session:
+    with app.app_context(), runtime.write() as session:
         operator.create_organisation(session, clock(), "evil", "platform", evil)
     verified = verified_from_database(app)
     start = clock() - timedelta(days=1)

@@ -1,0 +1,102 @@
+"""Bare outer statements, as the log stores them: the JWS without its JWE.
+
+`exchange.protocol.envelope.verify_statement` checks an envelope (statement and JWE together); the
+log keeps the statement and the JWE's digest only, so the auditor checks the statement
+alone with the same pieces: the strict JOSE policy (`parse_compact_jws`), canonical
+payload, the statement schema, the sender's kid, and then the signature.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from marshmallow import ValidationError
+
+from exchange.auditor.canonical import parse_canonical
+from exchange.protocol.envelope.bounds import DEFAULT_LIMITS
+from exchange.protocol.envelope.errors import (
+    BadSignatureError,
+    EnvelopeError,
+    InvalidStatementError,
+    OversizeError,
+    UnknownSignerKeyError,
+)
+from exchange.protocol.envelope.jose import STATEMENT_TYP, parse_compact_jws
+from exchange.protocol.envelope.model import VerifiedStatement
+from schemas.statement import StatementSchema
+
+_SCHEMA = StatementSchema()
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedStatement:
+    """A statement that passed every check but its signature, and what to verify it with.
+
+    `signing_input` is the JWS Signing Input (RFC 7515 §5.2): the first two base64url parts
+    as they appear in the token. `parse_compact_jws` accepts only canonical base64url, so
+    these are the very bytes jwcrypto would re-encode and verify.
+    """
+
+    token: str
+    payload: dict[str, Any]
+    kid: str
+    signature: bytes
+    signing_input: bytes
+
+
+def check_statement(token: str) -> CheckedStatement:
+    """Everything `verify_statement` checks of the statement itself, except the signature."""
+    if len(token) > DEFAULT_LIMITS.max_statement_bytes:
+        raise OversizeError(f"statement exceeds {DEFAULT_LIMITS.max_statement_bytes} bytes")
+    jws = parse_compact_jws(token, STATEMENT_TYP, "statement")
+    payload = parse_canonical(jws.payload, "statement payload")
+    try:
+        _SCHEMA.load(payload)
+    except ValidationError as exc:
+        raise InvalidStatementError.from_validation("statement", exc) from exc
+    if payload["sender"]["kid"] != jws.kid:
+        raise InvalidStatementError("statement sender.kid is not the key that signed it")
+    signing_input = token[: token.rindex(".")].encode("ascii")
+    return CheckedStatement(token, payload, jws.kid, jws.signature, signing_input)
+
+
+def statement_problem(token: str, kid: str, key: Ed25519PublicKey) -> str | None:
+    """Why a logged statement by `kid` (the entry's actor's key) does not verify, or None.
+
+    Why pyca and not `jose.verify_compact`: jwcrypto builds a JWSCore and re-encodes the
+    signing input on every call, once per entry of the whole log. `check_statement` has
+    already applied the strict JOSE policy through `parse_compact_jws` (alg, typ, kid,
+    headers, canonical base64url, signature length), so what is left is the Ed25519
+    signature over the JWS Signing Input, which pyca checks on exactly the bytes jwcrypto
+    would.
+    """
+    try:
+        checked = check_statement(token)
+    except EnvelopeError as exc:
+        return f"the statement is refused: {exc} ({exc.code})"
+    if checked.kid != kid:
+        return f"the statement is signed by key {checked.kid}, the entry names {kid}"
+    try:
+        key.verify(checked.signature, checked.signing_input)
+    except InvalidSignature:
+        return f"the statement's signature by key {kid} does not verify"
+    return None
+
+
+def verify_bare_statement(
+    token: str, sender_keys: dict[str, Ed25519PublicKey]
+) -> VerifiedStatement:
+    """Verify a statement without its JWE; return it, as `verify_statement` does an envelope.
+
+    The caller checks the statement's `jwe_sha256` against the digest it has (the log's).
+    """
+    checked = check_statement(token)
+    key = sender_keys.get(checked.kid)
+    if key is None:
+        raise UnknownSignerKeyError(f"statement is signed by key {checked.kid}, not the sender's")
+    try:
+        key.verify(checked.signature, checked.signing_input)
+    except InvalidSignature as exc:
+        raise BadSignatureError("statement signature does not verify") from exc
+    return VerifiedStatement(token, checked.payload, checked.kid)

@@ -1,0 +1,102 @@
+"""What a client signs: client assertions and key-management statements. Pure; no HTTP."""
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from jwcrypto.jwk import JWK
+from jwcrypto.jws import JWSCore
+
+from exchange.protocol import key_management
+from exchange.protocol.envelope.canonical import canonical
+from keys import Identity
+from schemas.common import format_utc
+from schemas.keys import ENROLLMENT_TYP, REVOCATION_TYP, ROTATION_TYP
+
+ASSERTION_LIFETIME = timedelta(seconds=120)
+CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+
+def client_assertion(
+    identity: Identity, official_id: str, audience: str, now: datetime, jti: str | None = None
+) -> str:
+    """An RFC 7523 client assertion: a JWT signed with the official's Ed25519 key."""
+    header = canonical({"alg": "Ed25519", "kid": identity.signing_kid, "typ": "JWT"}).decode()
+    claims = {
+        "iss": official_id,
+        "sub": official_id,
+        "aud": audience,
+        "iat": int(now.timestamp()),
+        "exp": int((now + ASSERTION_LIFETIME).timestamp()),
+        "jti": jti or str(uuid.uuid4()),
+    }
+    signed = JWSCore(
+        "Ed25519", JWK.from_pyca(identity.signing_key), header, canonical(claims), ["Ed25519"]
+    ).sign()
+    return f"{signed['protected']}.{signed['payload'].decode('ascii')}.{signed['signature']}"
+
+
+def _jwks(identity: Identity) -> dict[str, Any]:
+    return identity.public_jwks()
+
+
+def enrollment(
+    identity: Identity, org_id: str, official_id: str, code_sha256: str, now: datetime
+) -> str:
+    """The enrollment statement, signed by the new signing key (proof of possession)."""
+    return key_management.sign(
+        {
+            "typ": ENROLLMENT_TYP,
+            "org": org_id,
+            "official": official_id,
+            "code_sha256": code_sha256,
+            "jwks": _jwks(identity),
+            "issued_at": format_utc(now),
+        },
+        identity.signing_key,
+    )
+
+
+def rotation(
+    current: Ed25519PrivateKey, new: Identity, org_id: str, official_id: str, now: datetime
+) -> tuple[str, str]:
+    """The rotation statement (signed by the current key) and its proof (by the new key)."""
+    payload = {
+        "typ": ROTATION_TYP,
+        "org": org_id,
+        "official": official_id,
+        "jwks": _jwks(new),
+        "issued_at": format_utc(now),
+    }
+    return key_management.sign(payload, current), key_management.sign(payload, new.signing_key)
+
+
+def revocation(
+    signer: Ed25519PrivateKey, org_id: str, official_id: str, kid: str, reason: str, now: datetime
+) -> str:
+    return key_management.sign(
+        {
+            "typ": REVOCATION_TYP,
+            "org": org_id,
+            "official": official_id,
+            "kid": kid,
+            "reason": reason,
+            "issued_at": format_utc(now),
+        },
+        signer,
+    )
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+__all__ = [
+    "CLIENT_ASSERTION_TYPE",
+    "client_assertion",
+    "enrollment",
+    "new_id",
+    "revocation",
+    "rotation",
+]

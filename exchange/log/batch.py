@@ -1,0 +1,90 @@
+"""The appends of one write transaction, and the signed checkpoint that closes them.
+
+A batch is opened by the log's unit of work (`exchange.log.transaction`) with the key that
+will sign its checkpoint. Appends extend it; at the end of the transaction, before its
+commit and while it holds the log's write lock, `seal` advances the log head and signs
+one checkpoint over everything appended: two checkpoints can never describe diverging
+trees, and a checkpoint is never committed without its entries, nor entries without it.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from exchange.errors import LogKeyRetiredError
+from exchange.log import nodes
+from exchange.log.keyring import LogSigner
+from exchange.protocol.checkpoint import Checkpoint as CheckpointText
+from exchange.protocol.checkpoint import sign_checkpoint
+from exchange.protocol.merkle import NodeId
+from exchange.storage.models import Checkpoint, LogHead
+
+_BATCH = "exchange.log.batch"
+
+
+@dataclass
+class Batch:
+    """What this transaction appended so far: where the log started and where it is now."""
+
+    signer: LogSigner
+    # Set by a log key rotation: the key this transaction hands the log over from.
+    handover_from: str | None = None
+    head: LogHead | None = None
+    start_size: int = 0
+    size: int = 0
+    now: datetime | None = None
+    nodes: dict[NodeId, bytes] = field(default_factory=dict)
+
+
+def open_batch(session: Session, signer: LogSigner, handover_from: str | None = None) -> None:
+    """Let this transaction append to the log; `seal` signs its checkpoint with `signer`."""
+    if _BATCH in session.info:
+        raise RuntimeError("this transaction already appends to the log")
+    session.info[_BATCH] = Batch(signer, handover_from)
+
+
+def pending(session: Session, now: datetime) -> Batch:
+    """The transaction's batch, reading the log head on its first append."""
+    batch: Batch | None = session.info.get(_BATCH)
+    if batch is None:
+        raise RuntimeError("the log is appended to only inside exchange.log.transaction.write")
+    if batch.head is None:
+        head = session.get(LogHead, 1)
+        if head is None:
+            raise LookupError("the log head row is missing: run the migrations")
+        batch.head, batch.start_size, batch.size, batch.now = head, head.size, head.size, now
+    return batch
+
+
+def seal(session: Session) -> Batch | None:
+    """Advance the head and sign a checkpoint over everything this transaction appended.
+
+    Returns what was sealed, so that its nodes can be remembered once the commit succeeds.
+    """
+    batch: Batch | None = session.info.pop(_BATCH, None)
+    if batch is None or batch.head is None or batch.now is None:
+        return None
+    if batch.size == batch.start_size:
+        return None
+    if batch.head.size != batch.start_size:
+        raise RuntimeError("the log head moved while this transaction held its lock")
+    signer_key = batch.signer.verifier_key
+    if batch.head.key_name not in (None, signer_key, batch.handover_from):
+        # Another instance rotated the log key: this one must not sign another checkpoint.
+        raise LogKeyRetiredError("this instance holds a log key that has been rotated out")
+    batch.head.key_name = signer_key
+    batch.head.size = batch.size
+    root = nodes.root(session, batch.size, batch.nodes)
+    text = CheckpointText(batch.signer.name, batch.size, root)
+    session.add(
+        Checkpoint(
+            size=batch.size,
+            root=root,
+            note=sign_checkpoint(text, batch.signer.name, batch.signer.private_key),
+            key_name=signer_key,
+            signed_at=batch.now,
+        )
+    )
+    session.flush()
+    return batch

@@ -1,0 +1,325 @@
+"""`flask --app wsgi admin …`: the operator's commands. Admin operations exist only here.
+
+Every command that changes something runs in one write transaction with its log entry.
+"""
+
+import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy.orm import Session
+
+from exchange import runtime
+from exchange.errors import ExchangeError
+from exchange.log import rotation
+from exchange.ops import backup
+from exchange.runtime import now, server_keys
+from exchange.services import deadlines, enrollment, operator
+from exchange.storage import schema
+from schemas.enums import Category, OrgKind, Role
+
+admin = AppGroup("admin", help="Operate the exchange: organisations, officials, routing.")
+_operations_log = logging.getLogger(__name__)
+
+
+class AdminRefused(click.ClickException):
+    exit_code = 1
+
+
+@contextmanager
+def _operation() -> Iterator[Session]:
+    try:
+        with runtime.write() as session:
+            yield session
+    except ExchangeError as exc:
+        raise AdminRefused(exc.detail) from exc
+
+
+def _echo_rows(rows: list[dict[str, Any]], as_json: bool, columns: list[str]) -> None:
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        click.echo("(none)")
+        return
+    widths = {c: max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in columns}
+    click.echo("  ".join(c.upper().ljust(widths[c]) for c in columns))
+    for row in rows:
+        click.echo("  ".join(str(row.get(c, "")).ljust(widths[c]) for c in columns))
+
+
+_JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+
+
+@admin.command("init")
+def init_command() -> None:
+    """Create or upgrade the database schema; the server keys exist once the app starts."""
+    engine = runtime.get_database().engine
+    schema.upgrade(engine)
+    keys_now = server_keys()
+    click.echo(f"Database at revision {schema.current_revision(engine)}")
+    click.echo(f"Log origin      {keys_now.log.name}")
+    click.echo(f"Log verifier key {keys_now.log.verifier_key}")
+    click.echo(
+        "Next: create organisations and invite their officials, for example\n"
+        "  flask --app wsgi admin org create metro-police --kind agency --name 'Metro Police'\n"
+        "  flask --app wsgi admin official invite metro-police officer-1 --role agency_officer\n"
+        "then each official runs the `hotline enroll` command that the invite prints."
+    )
+
+
+@admin.command("sweep")
+def sweep_command() -> None:
+    """Log each newly missed acknowledgement or action deadline (run from cron)."""
+    with _operation() as session:
+        breached = deadlines.sweep(session, now())
+    for case_id, deadline in breached:
+        click.echo(f"deadline_breached {case_id} {deadline}")
+    click.echo(f"{len(breached)} new breach(es) logged")
+
+
+org = AppGroup("org", help="Organisations.")
+admin.add_command(org)
+
+
+@org.command("create")
+@click.argument("org_id")
+@click.option("--kind", type=click.Choice([str(v) for v in OrgKind]), required=True)
+@click.option("--name", required=True)
+def org_create(org_id: str, kind: str, name: str) -> None:
+    """Create an agency, platform or auditor organisation."""
+    with _operation() as session:
+        operator.create_organisation(session, now(), org_id, kind, name)
+    click.echo(f"Created {kind} {org_id}")
+
+
+@org.command("list")
+@_JSON
+def org_list(as_json: bool) -> None:
+    from exchange.api.views import organisation
+    from exchange.services import directory
+
+    with runtime.read() as session:
+        rows = [organisation(o) for o in directory.organisations(session)]
+    _echo_rows(rows, as_json, ["id", "kind", "name", "active"])
+
+
+official = AppGroup("official", help="Designated officials.")
+admin.add_command(official)
+
+
+def _split(values: tuple[str, ...]) -> list[str]:
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+def _contact(pairs: tuple[str, ...]) -> dict[str, str]:
+    contact = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or name not in ("email", "phone", "hours", "url"):
+            raise click.BadParameter(
+                "use email=…, phone=…, hours=… or url=…", param_hint="--contact"
+            )
+        contact[name] = value
+    return contact
+
+
+@official.command("invite")
+@click.argument("org_id")
+@click.argument("official_id")
+@click.option("--role", type=click.Choice([str(v) for v in Role]), required=True)
+@click.option("--title", default="", help="e.g. 'Trust & Safety lead, EU'.")
+@click.option("--categories", multiple=True, help=f"Comma-separated: {', '.join(Category)}.")
+@click.option("--languages", multiple=True, help="Comma-separated BCP 47 tags.")
+@click.option("--contact", multiple=True, help="email=…, phone=…, hours=… or url=… (repeat).")
+@click.option("--code-ttl-hours", type=click.IntRange(1, 24 * 30), default=None)
+def official_invite(
+    org_id: str,
+    official_id: str,
+    role: str,
+    title: str,
+    categories: tuple[str, ...],
+    languages: tuple[str, ...],
+    contact: tuple[str, ...],
+    code_ttl_hours: int | None,
+) -> None:
+    """Invite an official; print the one-time enrollment code to hand over securely."""
+    ttl = (
+        timedelta(hours=code_ttl_hours)
+        if code_ttl_hours
+        else timedelta(seconds=current_app.config["ENROLLMENT_CODE_TTL_SECONDS"])
+    )
+    with _operation() as session:
+        _, code = operator.invite_official(
+            session,
+            now(),
+            ttl,
+            org_id=org_id,
+            official_id=official_id,
+            role=role,
+            title=title,
+            categories=_split(categories),
+            languages=_split(languages),
+            contact=_contact(contact),
+        )
+    click.echo(f"Invited {official_id} ({role}) of {org_id}.")
+    hours = int(ttl.total_seconds() // 3600)
+    click.echo(f"Enrollment code: {code}  (single use; expires in {hours} h)")
+    click.echo(
+        f"They run: hotline enroll --server {current_app.config['PUBLIC_URL']} "
+        f"--code {code} --key-dir ~/.hotline/{official_id}"
+    )
+
+
+@official.command("deactivate")
+@click.argument("official_id")
+def official_deactivate(official_id: str) -> None:
+    """Deactivate an official: refused from their next request on."""
+    with _operation() as session:
+        operator.deactivate_official(session, now(), official_id)
+    click.echo(f"Deactivated {official_id}")
+
+
+@official.command("list")
+@click.option("--org", "org_id")
+@_JSON
+def official_list(org_id: str | None, as_json: bool) -> None:
+    from exchange.api.views import official as view
+
+    with runtime.read() as session:
+        rows = [
+            {**view(o), "active": o.active, "categories": ",".join(o.categories)}
+            for o in operator.all_officials(session, org_id)
+        ]
+    _echo_rows(rows, as_json, ["id", "org", "role", "active", "enrolled", "title", "categories"])
+
+
+routing = AppGroup("routing", help="Which official receives new cases of a category.")
+admin.add_command(routing)
+
+
+@routing.command("set")
+@click.argument("platform_org")
+@click.argument("category", type=click.Choice([str(v) for v in Category]))
+@click.argument("official_id")
+def routing_set(platform_org: str, category: str, official_id: str) -> None:
+    with _operation() as session:
+        operator.set_route(session, now(), platform_org, category, official_id)
+    click.echo(f"New {category} cases for {platform_org} go to {official_id}")
+
+
+@routing.command("list")
+@click.option("--platform", "platform_org")
+@_JSON
+def routing_list(platform_org: str | None, as_json: bool) -> None:
+    with runtime.read() as session:
+        rows = [
+            {"platform": r.platform_id, "category": r.category, "official": r.official_id}
+            for r in operator.routes(session, platform_org)
+        ]
+    _echo_rows(rows, as_json, ["platform", "category", "official"])
+
+
+key = AppGroup("key", help="Officials' enrollment.")
+admin.add_command(key)
+
+
+# A kid is base64url and may begin with "-": never read it as an option.
+@key.command("revoke", context_settings={"ignore_unknown_options": True})
+@click.argument("kid")
+@click.option(
+    "--reason", type=click.Choice(["compromised", "lost", "superseded", "other"]), required=True
+)
+def key_revoke(kid: str, reason: str) -> None:
+    """Revoke an official's key as the operator (for example when a laptop is stolen)."""
+    with _operation() as session:
+        enrollment.revoke_by_operator(session, now(), kid, reason)
+    click.echo(f"Revoked {kid}")
+
+
+@key.command("list")
+@click.argument("official_id")
+@_JSON
+def key_list(official_id: str, as_json: bool) -> None:
+    with runtime.read() as session:
+        rows = [
+            {"kid": k.kid, "use": k.use, "status": k.status, "log_index": k.registered_log_index}
+            for k in operator.official_keys(session, official_id)
+        ]
+    _echo_rows(rows, as_json, ["kid", "use", "status", "log_index"])
+
+
+# --- the server's keys and backups ----------------------------------------------------------
+
+
+@admin.command("rotate-log-key")
+def rotate_log_key_command() -> None:
+    """Replace the log's checkpoint key; the rotation is itself a log entry (see docs)."""
+    app = runtime.current()
+    done = rotation.rotate_log_key(app.database, app.key_directory, app.keys, now())
+    runtime.reload_keys()
+    verb = "Finished the interrupted rotation" if done.resumed else "Rotated the log key"
+    click.echo(f"{verb} at log entry {done.log_index}.")
+    click.echo(f"Old verifier key (retired) {done.old_verifier_key}")
+    click.echo(f"New verifier key           {done.new_verifier_key}")
+    click.echo(
+        "Copy the key directory to every instance and restart them: until then their "
+        "/readyz answers 503."
+    )
+
+
+@admin.command("rotate-token-key")
+def rotate_token_key_command() -> None:
+    """Replace the access-token key: every token issued so far stops working."""
+    rotation.rotate_token_key(runtime.current().key_directory)
+    runtime.reload_keys()
+    _operations_log.warning(
+        "the access-token key was rotated", extra={"event": "token_key_rotated"}
+    )
+    click.echo("Rotated the access-token key: clients sign in again on their next request.")
+    click.echo("Copy the key directory to every instance and restart them.")
+
+
+def _log_keys() -> backup.LogKeys:
+    keys_now = server_keys()
+    return backup.LogKeys(keys_now.log.name, keys_now.log_verifier_keys)
+
+
+@admin.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(path: Path) -> None:
+    """Write a consistent backup of the live database to PATH (a new file), verified."""
+    try:
+        check = backup.backup(runtime.get_database().engine, path, _log_keys())
+    except backup.BackupError as exc:
+        raise AdminRefused(str(exc)) from exc
+    click.echo(f"Backed up to {path}: {check.describe()}.")
+
+
+@admin.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def restore_command(path: Path) -> None:
+    """Restore PATH into the configured, empty database, if the log in it verifies."""
+    engine = runtime.get_database().engine
+    try:
+        check = backup.restore(engine, path, _log_keys())
+    except backup.BackupError as exc:
+        raise AdminRefused(f"restore refused: {exc}") from exc
+    finally:
+        engine.dispose()
+    click.echo(f"Restored {path}: {check.describe()}.")
+    click.echo("Run `flask --app wsgi admin init` to bring its schema up to date.")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(admin)
+
+
+__all__ = ["admin", "init_app"]

@@ -1,0 +1,133 @@
+"""A real server process on a free local port: for the demo, and for client and CLI tests.
+
+It is started the way an operator would: `flask --app wsgi admin init`, then a WSGI
+server, with `EXCHANGE_*` variables pointing at a fresh instance folder and database.
+Development only: the key passphrase is a constant.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+import httpx
+
+BIN = Path(sys.executable).parent
+PASSPHRASE = "development server passphrase"  # noqa: S105 - a throwaway dev server
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class LiveServer:
+    def __init__(
+        self,
+        instance: Path,
+        database_url: str | None = None,
+        settings: Mapping[str, str] | None = None,
+        workers: int = 0,
+        wsgi_app: str = "wsgi:app",
+    ) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.instance = instance
+        self.database_url = database_url or f"sqlite:///{instance / 'exchange.storage.database'}"
+        self.workers = workers
+        self.wsgi_app = wsgi_app
+        self.env = {
+            **os.environ,
+            "EXCHANGE_INSTANCE_PATH": str(instance),
+            "EXCHANGE_DATABASE_URL": self.database_url,
+            "EXCHANGE_KEY_PASSPHRASE": PASSPHRASE,
+            "EXCHANGE_PUBLIC_URL": self.url,
+            **(settings or {}),
+        }
+        self.process: subprocess.Popen[bytes] | None = None
+        self.root = Path(__file__).resolve().parents[2]
+        self.log = instance / "server.log"
+
+    def admin(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(  # noqa: S603 - our own flask, fixed arguments
+            [str(BIN / "flask"), "--app", "wsgi", "admin", *args],
+            cwd=self.root,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if check and result.returncode != 0:
+            raise RuntimeError(f"admin {' '.join(args)} failed: {result.stderr or result.stdout}")
+        return result
+
+    def invite(self, org: str, official: str, role: str, *options: str) -> str:
+        output = self.admin("official", "invite", org, official, "--role", role, *options).stdout
+        match = re.search(r"Enrollment code: (\S+)", output)
+        if match is None:
+            raise RuntimeError(f"no code in: {output}")
+        return match.group(1)
+
+    def start(self) -> LiveServer:
+        self.instance.mkdir(parents=True, exist_ok=True)
+        self.admin("init")
+        if self.workers:
+            # The production settings (gunicorn.conf.py), on this port with these workers.
+            self.env["GUNICORN_BIND"] = f"127.0.0.1:{self.port}"
+            self.env["GUNICORN_WORKERS"] = str(self.workers)
+            command = [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", self.wsgi_app]
+        else:
+            command = [
+                str(BIN / "flask"),
+                "--app",
+                "wsgi",
+                "run",
+                "--port",
+                str(self.port),
+                "--no-reload",
+                "--no-debugger",
+                "--with-threads",
+            ]
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(  # noqa: S603 - our own server, fixed arguments
+                command, cwd=self.root, env=self.env, stdout=log, stderr=log
+            )
+        self._wait_ready()
+        return self
+
+    def _wait_ready(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(f"the server exited: {self.log.read_text()[-2000:]}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"the server did not start: {self.log.read_text()[-2000:]}")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def __enter__(self) -> LiveServer:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()

@@ -1,0 +1,294 @@
+"""The JOSE subset we accept, parsed strictly before jwcrypto does the cryptography.
+
+jwcrypto signs, verifies, encrypts and decrypts; this module decides what may reach it:
+compact JWS with exactly the headers {alg, kid, typ} and alg Ed25519 (RFC 9864), and
+General JSON JWE with protected {cty, enc: A256GCM} and per-recipient
+{alg: ECDH-ES+A256KW, kid, epk}. Anything else is refused with its own error.
+"""
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from jwcrypto.common import JWException
+from jwcrypto.jwe import JWE
+from jwcrypto.jwk import JWK
+from jwcrypto.jws import JWSCore
+
+from exchange.protocol.envelope.canonical import canonical, strict_json
+from exchange.protocol.envelope.errors import (
+    AlgNoneError,
+    BadSignatureError,
+    DecryptionFailedError,
+    ForbiddenHeaderError,
+    LowOrderPointError,
+    MalformedEnvelopeError,
+    NonCanonicalBase64Error,
+    SignatureCountError,
+    SymmetricAlgorithmError,
+    UnknownRecipientError,
+    UnknownSignerKeyError,
+    UnsupportedAlgorithmError,
+    WrongTypeError,
+)
+from keys import b64
+from keys.jwk import kid_of
+
+SIGNATURE_ALG = "Ed25519"
+KEY_WRAP_ALG = "ECDH-ES+A256KW"
+CONTENT_ENC = "A256GCM"
+STATEMENT_TYP = "hotline-statement+jws"
+RECORD_TYP = "hotline-record+jws"
+_ALGS = [SIGNATURE_ALG]
+
+# Each names a key source, a changed meaning or a compression oracle (RFC 7515 §4.1,
+# RFC 7797, RFC 7516 §4.1.3): known attacks, and nothing this protocol needs.
+_FORBIDDEN = frozenset({"zip", "crit", "b64", "jku", "x5u", "jwk", "x5c", "x5t", "x5t#S256"})
+_JWS_HEADER = frozenset({"alg", "kid", "typ"})
+_JWE_PROTECTED = frozenset({"enc", "cty"})
+_JWE_RECIPIENT_HEADER = frozenset({"alg", "kid", "epk"})
+_JWE_MEMBERS = frozenset({"protected", "recipients", "iv", "ciphertext", "tag"})
+_EPK_MEMBERS = frozenset({"kty", "crv", "x"})
+
+# Every X25519 public key whose shared secret is predictable (libsodium's blocklist, top bit
+# cleared as RFC 7748 §5 requires); an ephemeral key from this set means a forced shared secret.
+_LOW_ORDER_POINTS = frozenset(
+    bytes.fromhex(h)
+    for h in (
+        "0000000000000000000000000000000000000000000000000000000000000000",
+        "0100000000000000000000000000000000000000000000000000000000000000",
+        "e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800",
+        "5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157",
+        "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+        "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+        "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+    )
+)
+
+
+def decode_b64(value: object, what: str) -> bytes:
+    if not isinstance(value, str):
+        raise MalformedEnvelopeError(f"{what} must be a base64url string")
+    try:
+        return b64.b64url_decode(value)
+    except b64.NonCanonicalBase64Error as exc:
+        raise NonCanonicalBase64Error(f"{what}: {exc}") from exc
+
+
+def _check_header_names(header: Mapping[str, Any], allowed: frozenset[str], what: str) -> None:
+    forbidden = sorted(set(header) & _FORBIDDEN)
+    if forbidden:
+        raise ForbiddenHeaderError(f"{what} carries forbidden header {', '.join(forbidden)}")
+    unexpected = sorted(set(header) - allowed)
+    if unexpected:
+        raise ForbiddenHeaderError(f"{what} carries unexpected header {', '.join(unexpected)}")
+    missing = sorted(allowed - set(header))
+    if missing:
+        raise MalformedEnvelopeError(f"{what} lacks header {', '.join(missing)}")
+
+
+def _check_signature_alg(alg: object, what: str) -> None:
+    if alg == SIGNATURE_ALG:
+        return
+    if isinstance(alg, str) and alg.lower() == "none":
+        raise AlgNoneError(f"{what}: alg 'none' is refused")
+    if isinstance(alg, str) and alg.upper().startswith("HS"):
+        raise SymmetricAlgorithmError(f"{what}: alg {alg} is refused")
+    raise UnsupportedAlgorithmError(f"{what}: alg {alg!r} is refused; only Ed25519")
+
+
+@dataclass(frozen=True)
+class CompactJWS:
+    token: str
+    header: dict[str, Any]
+    payload: bytes
+    protected: str  # the protected header's JSON text, exactly as signed
+    signature: bytes
+
+    @property
+    def kid(self) -> str:
+        return str(self.header["kid"])
+
+
+def parse_compact_jws(token: object, typ: str, what: str) -> CompactJWS:
+    """Split and check a compact JWS against the policy; the signature is checked later."""
+    if not isinstance(token, str) or not token.isascii():
+        raise MalformedEnvelopeError(f"{what} must be a compact JWS string")
+    parts = token.split(".")
+    if len(parts) != 3:
+        raise SignatureCountError(f"{what} must be a compact JWS (three dot-separated parts)")
+    header_bytes = decode_b64(parts[0], f"{what} protected header")
+    payload = decode_b64(parts[1], f"{what} payload")
+    signature = decode_b64(parts[2], f"{what} signature")
+    header = strict_json(header_bytes, f"{what} protected header")
+    if not isinstance(header, dict):
+        raise MalformedEnvelopeError(f"{what} protected header must be a JSON object")
+    _check_header_names(header, _JWS_HEADER, what)
+    _check_signature_alg(header["alg"], what)
+    if header["typ"] != typ:
+        raise WrongTypeError(f"{what} has typ {header['typ']!r}, expected {typ!r}")
+    if not isinstance(header["kid"], str):
+        raise MalformedEnvelopeError(f"{what} kid must be a string")
+    if len(signature) != 64:
+        raise BadSignatureError(f"{what} signature is not 64 bytes")
+    return CompactJWS(token, header, payload, header_bytes.decode("utf-8"), signature)
+
+
+# jwcrypto key objects are costly to build (a JWK export and import each time) and a few
+# keys sign and verify everything, so each is built once. Public keys are unhashable: they
+# are cached by their raw bytes instead.
+@lru_cache(maxsize=64)
+def _private_jwk(key: Ed25519PrivateKey | X25519PrivateKey) -> JWK:
+    return JWK.from_pyca(key)
+
+
+@lru_cache(maxsize=4096)
+def _public_jwk(raw: bytes, curve: str) -> JWK:
+    key = (
+        Ed25519PublicKey.from_public_bytes(raw)
+        if curve == "Ed25519"
+        else X25519PublicKey.from_public_bytes(raw)
+    )
+    return JWK.from_pyca(key)
+
+
+def _jwk_of_public(key: Ed25519PublicKey | X25519PublicKey) -> JWK:
+    curve = "Ed25519" if isinstance(key, Ed25519PublicKey) else "X25519"
+    return _public_jwk(key.public_bytes_raw(), curve)
+
+
+# JWSCore is jwcrypto's signing and verification primitive; the JWS wrapper around it
+# only adds the serialisations we parse ourselves, at a measured third of the envelope's cost.
+def sign_compact(payload: bytes, key: Ed25519PrivateKey, typ: str) -> str:
+    header = canonical({"alg": SIGNATURE_ALG, "kid": kid_of(key.public_key()), "typ": typ})
+    signed = JWSCore(SIGNATURE_ALG, _private_jwk(key), header.decode(), payload, _ALGS).sign()
+    return f"{signed['protected']}.{signed['payload'].decode('ascii')}.{signed['signature']}"
+
+
+def verify_compact(
+    jws: CompactJWS,
+    keys: Mapping[str, Ed25519PublicKey],
+    what: str,
+    error: type[BadSignatureError] = BadSignatureError,
+) -> Ed25519PublicKey:
+    """Verify the one signature with the key its kid names; return that key."""
+    key = keys.get(jws.kid)
+    if key is None:
+        raise UnknownSignerKeyError(f"{what} is signed by key {jws.kid}, not a key of the sender")
+    core = JWSCore(SIGNATURE_ALG, _jwk_of_public(key), jws.protected, jws.payload, _ALGS)
+    try:
+        core.verify(jws.signature)
+    except JWException as exc:
+        raise error(f"{what} signature does not verify") from exc
+    return key
+
+
+@dataclass(frozen=True)
+class JWEParts:
+    """A policy-checked General JSON JWE; `document` is the object as received."""
+
+    document: dict[str, Any]
+    recipient_kids: tuple[str, ...]
+
+
+def parse_jwe(document: object, max_recipients: int) -> JWEParts:
+    if not isinstance(document, dict):
+        raise MalformedEnvelopeError("jwe must be a JSON object (General JSON serialization)")
+    if "header" in document or "encrypted_key" in document:
+        raise MalformedEnvelopeError("jwe must use the General JSON serialization (recipients)")
+    _check_header_names(document, _JWE_MEMBERS, "jwe")
+    protected = strict_json(decode_b64(document["protected"], "jwe protected"), "jwe protected")
+    if not isinstance(protected, dict):
+        raise MalformedEnvelopeError("jwe protected header must be a JSON object")
+    _check_header_names(protected, _JWE_PROTECTED, "jwe protected header")
+    if protected["enc"] != CONTENT_ENC:
+        raise UnsupportedAlgorithmError(f"jwe enc {protected['enc']!r} is refused; only A256GCM")
+    if protected["cty"] != RECORD_TYP:
+        raise WrongTypeError(f"jwe cty {protected['cty']!r}, expected {RECORD_TYP!r}")
+    if len(decode_b64(document["iv"], "jwe iv")) != 12:
+        raise MalformedEnvelopeError("jwe iv must be 96 bits")
+    if len(decode_b64(document["tag"], "jwe tag")) != 16:
+        raise MalformedEnvelopeError("jwe tag must be 128 bits")
+    decode_b64(document["ciphertext"], "jwe ciphertext")
+    recipients = document["recipients"]
+    if not isinstance(recipients, list) or not recipients:
+        raise MalformedEnvelopeError("jwe recipients must be a non-empty list")
+    if len(recipients) > max_recipients:
+        raise MalformedEnvelopeError(f"jwe has more than {max_recipients} recipients")
+    kids = tuple(_check_recipient(entry, i) for i, entry in enumerate(recipients))
+    if len(set(kids)) != len(kids):
+        raise MalformedEnvelopeError("jwe names a recipient kid twice")
+    return JWEParts(document, kids)
+
+
+def _check_recipient(entry: object, position: int) -> str:
+    what = f"jwe recipient {position}"
+    if not isinstance(entry, dict) or set(entry) != {"header", "encrypted_key"}:
+        raise MalformedEnvelopeError(f"{what} must hold exactly header and encrypted_key")
+    header = entry["header"]
+    if not isinstance(header, dict):
+        raise MalformedEnvelopeError(f"{what} header must be a JSON object")
+    _check_header_names(header, _JWE_RECIPIENT_HEADER, what)
+    if header["alg"] != KEY_WRAP_ALG:
+        raise UnsupportedAlgorithmError(f"{what} alg {header['alg']!r}; only {KEY_WRAP_ALG}")
+    if not isinstance(header["kid"], str):
+        raise MalformedEnvelopeError(f"{what} kid must be a string")
+    epk = header["epk"]
+    if not isinstance(epk, dict) or set(epk) != _EPK_MEMBERS:
+        raise MalformedEnvelopeError(f"{what} epk must hold exactly kty, crv and x")
+    if epk["kty"] != "OKP" or epk["crv"] != "X25519":
+        raise UnsupportedAlgorithmError(f"{what} epk must be an X25519 OKP key")
+    point = decode_b64(epk["x"], f"{what} epk")
+    if len(point) != 32:
+        raise MalformedEnvelopeError(f"{what} epk must be 32 bytes")
+    if bytes([*point[:31], point[31] & 0x7F]) in _LOW_ORDER_POINTS:
+        raise LowOrderPointError(f"{what} epk is a low-order point")
+    if len(decode_b64(entry["encrypted_key"], f"{what} encrypted_key")) != 40:
+        raise MalformedEnvelopeError(f"{what} encrypted_key must be a wrapped 256-bit key")
+    return header["kid"]
+
+
+def encrypt(plaintext: bytes, recipients: Sequence[X25519PublicKey]) -> dict[str, Any]:
+    """Encrypt once (A256GCM) and wrap the content key for every recipient key."""
+    protected = canonical({"cty": RECORD_TYP, "enc": CONTENT_ENC}).decode()
+    jwe = JWE(plaintext, protected=protected)
+    for key in recipients:
+        header = canonical({"alg": KEY_WRAP_ALG, "kid": kid_of(key)}).decode()
+        jwe.add_recipient(_jwk_of_public(key), header=header)
+    document: dict[str, Any] = strict_json(jwe.serialize().encode(), "jwe")
+    if "recipients" not in document:  # jwcrypto flattens a single recipient
+        entry = {"header": document.pop("header"), "encrypted_key": document.pop("encrypted_key")}
+        document["recipients"] = [entry]
+    return document
+
+
+def decrypt(jwe: JWEParts, key: X25519PrivateKey) -> bytes:
+    """Decrypt with one recipient key, unwrapping only that recipient's entry."""
+    kid = kid_of(key.public_key())
+    try:
+        position = jwe.recipient_kids.index(kid)
+    except ValueError as exc:
+        raise UnknownRecipientError(f"the jwe is not encrypted to key {kid}") from exc
+    entry = jwe.document["recipients"][position]
+    # The flattened form of our own entry decrypts with one unwrap instead of trying them all.
+    flattened = {
+        "protected": jwe.document["protected"],
+        "header": entry["header"],
+        "encrypted_key": entry["encrypted_key"],
+        "iv": jwe.document["iv"],
+        "ciphertext": jwe.document["ciphertext"],
+        "tag": jwe.document["tag"],
+    }
+    decrypter = JWE(algs=[KEY_WRAP_ALG, CONTENT_ENC])
+    try:
+        decrypter.deserialize(json.dumps(flattened), key=_private_jwk(key))
+    except (JWException, ValueError) as exc:
+        raise DecryptionFailedError(f"the jwe does not decrypt with key {kid}") from exc
+    return bytes(decrypter.payload)

@@ -1,0 +1,72 @@
+"""What seal() produces and what verification returns."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from exchange.protocol.envelope.errors import MalformedEnvelopeError, SignatureCountError
+
+STATEMENT_TYPE = "hotline.handoff/v1"
+RECORD_TYPE = "hotline.record/v1"
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """`{"statement": <JWS compact>, "jwe": <General JSON JWE or null>}`."""
+
+    statement: str
+    jwe: dict[str, Any] | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"statement": self.statement, "jwe": self.jwe}
+
+    @classmethod
+    def from_json(cls, document: object) -> "Envelope":
+        if not isinstance(document, Mapping) or set(document) != {"statement", "jwe"}:
+            raise MalformedEnvelopeError("an envelope is an object of exactly statement and jwe")
+        statement, jwe = document["statement"], document["jwe"]
+        if isinstance(statement, Mapping):
+            signatures = statement.get("signatures")
+            count = len(signatures) if isinstance(signatures, list) else 1
+            raise SignatureCountError(
+                f"statement must be a compact JWS with one signature, got JSON with {count}"
+            )
+        if not isinstance(statement, str):
+            raise MalformedEnvelopeError("statement must be a compact JWS string")
+        if jwe is not None and not isinstance(jwe, dict):
+            raise MalformedEnvelopeError("jwe must be an object or null")
+        return cls(statement, jwe)
+
+
+@dataclass(frozen=True)
+class VerifiedStatement:
+    """A statement whose signature, schema and `jwe_sha256` verified.
+
+    `token` is the compact JWS exactly as received: it is what the log stores, verbatim.
+    """
+
+    token: str
+    payload: dict[str, Any]
+    kid: str
+
+    @property
+    def kind(self) -> str:
+        return str(self.payload["kind"])
+
+    @property
+    def handoff_id(self) -> str:
+        return str(self.payload["handoff_id"])
+
+    @property
+    def case_id(self) -> str:
+        return str(self.payload["case_id"])
+
+
+@dataclass(frozen=True)
+class OpenedRecord:
+    """A decrypted record whose inner signature verified and which agrees with its statement."""
+
+    statement: VerifiedStatement
+    record: dict[str, Any]
+    record_jws: str
+    record_sha256: str

@@ -1,0 +1,121 @@
+"""What one running app holds, for its edges to hand to the services.
+
+The database, the server's keys, the clock and the policies live in `app.extensions`. Only
+the edges read them here (the API's routes, `flask admin` commands, the metrics scrape);
+services take them as arguments. `write()` is the unit of work at the edge: one serialised
+transaction whose log appends are checkpointed with this app's log key at commit.
+"""
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from flask import Flask, current_app
+from sqlalchemy.orm import Session
+
+from exchange import config
+from exchange.log import keyring, transaction
+from exchange.log.keyring import ServerKeys
+from exchange.log.rotation import KeyDirectory
+from exchange.protocol.envelope import Limits
+from exchange.services.handoffs import Policy
+from exchange.storage import database
+from exchange.storage.database import Database
+
+_RUNTIME = "exchange.runtime"
+Clock = Callable[[], datetime]
+
+
+def _system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Runtime:
+    database: Database
+    key_directory: KeyDirectory
+    keys: ServerKeys
+    clock: Clock
+
+
+def init_app(app: Flask, clock: Clock | None = None) -> None:
+    """Open the database and load the server's keys (creating them on first start)."""
+    key_directory = KeyDirectory(
+        Path(app.instance_path) / "keys", config.key_passphrase(app.config)
+    )
+    runtime = Runtime(
+        database=database.make_database(
+            app.config["DATABASE_URL"], app.config["SQLITE_BUSY_TIMEOUT_MS"]
+        ),
+        key_directory=key_directory,
+        keys=_load_keys(app, key_directory),
+        clock=clock or _system_clock,
+    )
+    app.extensions[_RUNTIME] = runtime
+    _publish_token_key(app, runtime.keys)
+
+
+def _load_keys(app: Flask, key_directory: KeyDirectory) -> ServerKeys:
+    return keyring.load(key_directory.path, key_directory.passphrase, app.config["LOG_ORIGIN"])
+
+
+def _publish_token_key(app: Flask, keys: ServerKeys) -> None:
+    # flask-jwt-extended reads its keys from the config (in memory only, never on disk).
+    app.config["JWT_PRIVATE_KEY"] = keys.token_private_pem
+    app.config["JWT_PUBLIC_KEY"] = keys.token_public_pem
+
+
+def reload_keys() -> ServerKeys:
+    """Load this app's keys from its key directory again, after a rotation replaced them."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    runtime = current()
+    runtime.keys = _load_keys(app, runtime.key_directory)
+    _publish_token_key(app, runtime.keys)
+    return runtime.keys
+
+
+def current() -> Runtime:
+    runtime: Runtime = current_app.extensions[_RUNTIME]
+    return runtime
+
+
+def get_database() -> Database:
+    return current().database
+
+
+def server_keys() -> ServerKeys:
+    return current().keys
+
+
+def now() -> datetime:
+    """The server's time. Tests replace the clock; everything else reads it here."""
+    return current().clock()
+
+
+def write() -> AbstractContextManager[Session]:
+    """The unit of work: a serialised transaction, its appends checkpointed at commit."""
+    runtime = current()
+    return transaction.write(runtime.database, runtime.keys.log)
+
+
+def read() -> AbstractContextManager[Session]:
+    return database.read(current().database)
+
+
+def seconds(name: str) -> timedelta:
+    return timedelta(seconds=current_app.config[name])
+
+
+def handoff_policy() -> Policy:
+    settings = current_app.config
+    return Policy(
+        skew=seconds("CLOCK_SKEW_SECONDS"),
+        limits=Limits(max_recipients=settings["MAX_RECIPIENTS"]),
+        deadlines=config.deadline_table(settings),
+    )
+
+
+def token_endpoint() -> str:
+    return f"{current_app.config['PUBLIC_URL'].rstrip('/')}/v1/token"

@@ -1,0 +1,187 @@
+"""The database: its engine and the only two ways to open a transaction.
+
+`write()` opens a serialised read-write transaction (BEGIN IMMEDIATE on SQLite, behind a
+queue of this database's writers) and commits it when the block ends, or rolls it back;
+`read()` is a plain read-only transaction. Nothing here knows the log: the log's unit of
+work (`exchange.log.transaction`) wraps `write()` with its own steps.
+"""
+
+import fcntl
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import ExceptionContext
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from exchange.storage import append_only
+
+_WRITE_OPTION = "exchange_write"
+_READ_ONLY_SQL_TRANSACTION = "25006"  # PostgreSQL's SQLSTATE for a write in a read-only one
+# Each session's `info` holds this one dict of the database's process-wide state (caches
+# of immutable rows, for instance): sessionmaker copies `info` shallowly into every session.
+_SHARED = "exchange.storage.shared"
+
+
+class SqliteWriters:
+    """Queues one SQLite database's writers: threads of this process, then processes.
+
+    SQLite's busy handler makes a blocked writer sleep in growing steps (up to 100 ms)
+    before it retries, so under load the lock sits free while writers sleep. Writers that
+    queue here instead take their turn within a millisecond of the last commit. SQLite's
+    own lock stays the guarantee; this is only the order of arrival.
+    """
+
+    _POLL = 0.0005
+
+    def __init__(self, database_path: str | None, timeout: float) -> None:
+        self.timeout = timeout
+        self._threads = threading.Lock()
+        self._path = f"{database_path}.writers" if database_path else None
+        self._fd: int | None = None
+        self._pid = os.getpid()
+
+    def _file(self) -> int | None:
+        if self._path is None:
+            return None
+        if self._fd is None or self._pid != os.getpid():  # not inherited across a fork
+            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._pid = os.getpid()
+        return self._fd
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        deadline = time.monotonic() + self.timeout
+        if not self._threads.acquire(timeout=self.timeout):
+            raise _locked()
+        try:
+            fd = self._file()
+            while fd is not None:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise _locked() from None
+                    time.sleep(self._POLL)
+            try:
+                yield
+            finally:
+                if fd is not None:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            self._threads.release()
+
+
+def _locked() -> OperationalError:
+    """The same error as SQLite's own busy timeout, so both are answered alike (503)."""
+    busy = sqlite3.OperationalError("database is locked")
+    # What sqlite3 sets on the errors SQLite raises; the problem mapping reads the code.
+    busy.sqlite_errorcode = sqlite3.SQLITE_BUSY
+    busy.sqlite_errorname = "SQLITE_BUSY"
+    return OperationalError("BEGIN IMMEDIATE", None, busy)
+
+
+@dataclass(frozen=True)
+class Database:
+    engine: Engine
+    reads: sessionmaker[Session]
+    writes: sessionmaker[Session]
+    writers: SqliteWriters | None = field(default=None, compare=False)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+
+def make_database(url: str, busy_timeout_ms: int = 5000) -> Database:
+    # hide_parameters: an error message never carries a statement or a JWE into a log.
+    options: dict[str, Any] = {}
+    if url.startswith("postgresql"):
+        # A writer waits this long for a lock, then gets database-busy (503), rather than
+        # waiting until gunicorn kills its worker.
+        options["connect_args"] = {"options": f"-c lock_timeout={int(busy_timeout_ms)}"}
+    engine = create_engine(url, pool_pre_ping=True, hide_parameters=True, **options)
+    event.listen(engine, "handle_error", _drop_read_only_connections)
+    if engine.dialect.name == "sqlite":
+        _configure_sqlite(engine, busy_timeout_ms)
+    writer = engine.execution_options(**{_WRITE_OPTION: True})
+    info: dict[str, Any] = {_SHARED: {}}
+    writers = None
+    if engine.dialect.name == "sqlite":
+        path = engine.url.database
+        in_memory = not path or path == ":memory:"
+        writers = SqliteWriters(None if in_memory else path, busy_timeout_ms / 1000)
+    reads = sessionmaker(engine, expire_on_commit=False, info=info)
+    writes = sessionmaker(writer, expire_on_commit=False, info=info)
+    for factory in (reads, writes):
+        append_only.guard(factory)
+    return Database(engine, reads, writes, writers)
+
+
+def shared(session: Session) -> dict[str, Any]:
+    """The process-wide state of the session's database, shared by all its sessions."""
+    state: dict[str, Any] = session.info.setdefault(_SHARED, {})
+    return state
+
+
+def _drop_read_only_connections(context: ExceptionContext) -> None:
+    """Treat "this connection cannot write" like a lost connection: the pool then opens
+    fresh ones, so the service writes again by itself once the database can. SQLite opens
+    a file it may not write read-only and stays so; a PostgreSQL server demoted to a
+    standby by a failover stays read-only for its sessions."""
+    cause = context.original_exception
+    sqlite_code = getattr(cause, "sqlite_errorcode", None)
+    if (isinstance(sqlite_code, int) and sqlite_code & 0xFF == sqlite3.SQLITE_READONLY) or (
+        getattr(cause, "sqlstate", None) == _READ_ONLY_SQL_TRANSACTION
+    ):
+        context.is_disconnect = True
+
+
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide when transactions begin (see _on_begin).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        # A writer takes the write lock up front: a deferred transaction that upgrades
+        # later fails with SQLITE_BUSY instead of waiting its turn.
+        immediate = connection.get_execution_options().get(_WRITE_OPTION)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+@contextmanager
+def write(db: Database) -> Iterator[Session]:
+    """One serialised read-write transaction, committed when the block ends without error."""
+    with (
+        db.writers.turn() if db.writers else nullcontext(),
+        db.writes() as session,
+        session.begin(),
+    ):
+        yield session
+
+
+@contextmanager
+def read(db: Database) -> Iterator[Session]:
+    with db.reads() as session, session.begin():
+        yield session
+
+
+def ping(db: Database) -> None:
+    with db.engine.connect() as connection:
+        connection.execute(text("SELECT 1"))

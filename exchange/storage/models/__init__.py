@@ -1,0 +1,42 @@
+"""SQLAlchemy models. Alembic migrations (exchange/storage/migrations) are the only way the schema
+is created or changed; these classes describe it."""
+
+from exchange.storage.models.auth import UsedAssertion
+from exchange.storage.models.base import Base
+from exchange.storage.models.cases import (
+    Case,
+    DeadlineBreach,
+    Delivery,
+    Handoff,
+    InboxHead,
+    InboxItem,
+)
+from exchange.storage.models.directory import (
+    EnrollmentCode,
+    Official,
+    OfficialKey,
+    Organisation,
+    Route,
+)
+from exchange.storage.models.log import APPEND_ONLY_TABLES, Checkpoint, LogEntry, LogHead, LogNode
+
+__all__ = [
+    "APPEND_ONLY_TABLES",
+    "Base",
+    "Case",
+    "Checkpoint",
+    "DeadlineBreach",
+    "Delivery",
+    "EnrollmentCode",
+    "Handoff",
+    "InboxHead",
+    "InboxItem",
+    "LogEntry",
+    "LogHead",
+    "LogNode",
+    "Official",
+    "OfficialKey",
+    "Organisation",
+    "Route",
+    "UsedAssertion",
+]
