@@ -28,7 +28,7 @@ from exchange.ops.devserver import LiveServer
 from exchange.protocol import envelope as env
 from exchange.protocol.envelope.canonical import canonical
 from exchange.protocol.envelope.templates import template
-from exchange.services.operator import code_sha256
+from exchange.protocol.key_management import code_sha256
 from exchange.storage import database
 from keys import Identity
 from schemas.common import format_utc

@@ -46,6 +46,7 @@ from exchange.log.keyring import LogSigner
 from exchange.protocol import envelope as env
 from exchange.protocol.envelope.templates import template
 from exchange.protocol.events import HANDOFF_EVENTS, Event
+from exchange.protocol.key_management import code_sha256
 from exchange.runtime import server_keys
 from exchange.services import operator
 from exchange.storage import database, schema
@@ -263,7 +264,7 @@ class Exchange:
             )
         person = Person(self.client, org, official)
         statement = authoring.enrollment(
-            person.identity, org, official, operator.code_sha256(code), self.now()
+            person.identity, org, official, code_sha256(code), self.now()
         )
         _ok(self.client.post("/v1/enroll", json={"code": code, "statement": statement}), 201)
         return person

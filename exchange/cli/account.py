@@ -14,8 +14,8 @@ from exchange.client import profile as profiles
 from exchange.client.profile import Profile
 from exchange.client.transport import Transport
 from exchange.protocol.checkpoint import verify_checkpoint
+from exchange.protocol.key_management import code_sha256
 from exchange.protocol.verification import VerificationError
-from exchange.services.operator import code_sha256
 from keys import create_key_dir, has_keys, load_key_dir
 
 _JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")

@@ -30,12 +30,12 @@ from exchange.client.profile import Profile
 from exchange.client.transport import Transport
 from exchange.ops.devserver import LiveServer
 from exchange.protocol import envelope as env
+from exchange.protocol.key_management import code_sha256
 from exchange.protocol.verification import VerificationError
 from exchange.reports import ComplianceReport, Period
 from exchange.reports.fetch import compliance_report
 from exchange.reports.format import duration
 from exchange.reports.html import render
-from exchange.services.operator import code_sha256
 from keys import Identity
 from schemas.common import format_utc
 

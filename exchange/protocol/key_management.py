@@ -4,6 +4,8 @@ The same strict JOSE policy as handoff statements (exchange.protocol.envelope.jo
 `typ` so that no key statement can pass for a handoff, or the other way round.
 """
 
+import hashlib
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -41,3 +43,12 @@ def verify(token: str, keys: Mapping[str, Ed25519PublicKey], schema: Schema) -> 
     except ValidationError as exc:
         raise InvalidContentError.from_validation("key statement", exc) from exc
     return payload
+
+
+def normalise_code(code: str) -> str:
+    """Codes are typed by people: ignore case, spaces and dashes."""
+    return re.sub(r"[\s-]", "", code).upper()
+
+
+def code_sha256(code: str) -> str:
+    return hashlib.sha256(normalise_code(code).encode("ascii", "replace")).hexdigest()

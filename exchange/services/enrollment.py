@@ -27,10 +27,10 @@ from exchange.protocol.envelope.canonical import strict_json
 from exchange.protocol.envelope.errors import EnvelopeError
 from exchange.protocol.envelope.jose import parse_compact_jws
 from exchange.protocol.events import Event
+from exchange.protocol.key_management import code_sha256
 from exchange.services import directory
 from exchange.services.caller import Caller
 from exchange.services.clock import check_issued_at
-from exchange.services.operator import code_sha256
 from exchange.storage.models import EnrollmentCode, Official, OfficialKey, Organisation
 from keys import InvalidJWKError, load_public_jwk
 from schemas.keys import KEYS_STATEMENT_TYP, EnrollmentSchema, RevocationSchema, RotationSchema

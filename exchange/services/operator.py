@@ -4,8 +4,6 @@ Each change is on record: an event appended in the same transaction, with no act
 (the operator's authority is the log's own checkpoint signature).
 """
 
-import hashlib
-import re
 import secrets
 from base64 import b32encode
 from collections.abc import Sequence
@@ -18,6 +16,7 @@ from sqlalchemy.orm import Session
 from exchange import log
 from exchange.errors import AlreadyExistsError, NotFoundError, UnprocessableError
 from exchange.protocol.events import Event
+from exchange.protocol.key_management import code_sha256
 from exchange.storage.models import EnrollmentCode, Official, OfficialKey, Organisation, Route
 from schemas.common import ORG_ID_RE
 from schemas.enums import Category, OrgKind, Role
@@ -56,15 +55,6 @@ def create_organisation(
         details={"org": org_id, "kind": kind, "name": name},
     )
     return org
-
-
-def normalise_code(code: str) -> str:
-    """Codes are typed by people: ignore case, spaces and dashes."""
-    return re.sub(r"[\s-]", "", code).upper()
-
-
-def code_sha256(code: str) -> str:
-    return hashlib.sha256(normalise_code(code).encode("ascii", "replace")).hexdigest()
 
 
 def _new_code() -> str:

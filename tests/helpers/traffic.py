@@ -39,6 +39,7 @@ from exchange.client.profile import Profile
 from exchange.client.transport import Transport
 from exchange.protocol import merkle
 from exchange.protocol.checkpoint import verify_checkpoint
+from exchange.protocol.key_management import code_sha256
 from exchange.runtime import server_keys
 from exchange.services import operator
 from keys import Identity
@@ -110,7 +111,7 @@ def enroll(operator_: Operator, org: str, official: str, role: str, state: Path)
     try:
         log_key = transport.request("GET", "/v1/log/key", auth=False)
         statement = authoring.enrollment(
-            identity, org, official, operator.code_sha256(code), transport.clock()
+            identity, org, official, code_sha256(code), transport.clock()
         )
         transport.post_json("/v1/enroll", {"code": code, "statement": statement}, auth=False)
     finally:

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from exchange import runtime
 from exchange.client import authoring
 from exchange.protocol import envelope as env
+from exchange.protocol.key_management import code_sha256
 from exchange.services import enrollment, operator
 from exchange.storage.models import LogEntry
 from keys import Identity, b64url_decode
@@ -125,7 +126,7 @@ class World:
             json={
                 "code": code,
                 "statement": authoring.enrollment(
-                    person.identity, org, official_id, operator.code_sha256(code), self.clock()
+                    person.identity, org, official_id, code_sha256(code), self.clock()
                 ),
             },
         )

@@ -23,7 +23,7 @@ from exchange.client.client import Client
 from exchange.client.profile import Profile
 from exchange.client.transport import Transport
 from exchange.ops.devserver import LiveServer
-from exchange.services.operator import code_sha256
+from exchange.protocol.key_management import code_sha256
 from keys import Identity
 from tests.schemas import examples
 from tests.security import fuzzing

@@ -25,7 +25,7 @@ from exchange.client import authoring
 from exchange.protocol import envelope as env
 from exchange.protocol.envelope.canonical import canonical
 from exchange.protocol.envelope.jose import STATEMENT_TYP, sign_compact
-from exchange.services.operator import code_sha256
+from exchange.protocol.key_management import code_sha256
 from keys import Identity
 from tests.exchange.api.support import assert_problem, created, submit
 from tests.helpers.world import World, statement_of

@@ -13,6 +13,7 @@ import pytest
 from exchange import runtime
 from exchange.client import authoring
 from exchange.errors import AlreadyExistsError
+from exchange.protocol.key_management import code_sha256
 from exchange.services import operator
 from keys import Identity
 from tests.exchange.api.support import assert_problem, created
@@ -90,7 +91,7 @@ def test_an_invitation_prints_a_code_that_enrolls(world, runner, client, clock):
     assert entry["details"]["categories"] == ["ncii", "sextortion"]
     identity = Identity.generate()
     statement = authoring.enrollment(
-        identity, "clipshare", "cs-weekend", operator.code_sha256(code), clock()
+        identity, "clipshare", "cs-weekend", code_sha256(code), clock()
     )
     created(client.post("/v1/enroll", json={"code": code, "statement": statement}))
     [row] = [

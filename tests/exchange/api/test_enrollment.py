@@ -9,7 +9,8 @@ from exchange import runtime
 from exchange.client import authoring
 from exchange.errors import KeyRegistrationError, NotFoundError
 from exchange.protocol import key_management
-from exchange.services import enrollment, operator
+from exchange.protocol.key_management import code_sha256
+from exchange.services import enrollment
 from keys import Identity
 from schemas.common import format_utc
 from schemas.keys import ENROLLMENT_TYP, ROTATION_TYP
@@ -32,7 +33,7 @@ def enroll_request(
         "typ": ENROLLMENT_TYP,
         "org": org_id,
         "official": official_id,
-        "code_sha256": operator.code_sha256(code),
+        "code_sha256": code_sha256(code),
         "jwks": identity.public_jwks(),
         "issued_at": format_utc(world.clock()),
         **(changes or {}),
@@ -47,9 +48,7 @@ def enroll(world: World, body: dict[str, Any]) -> Any:
 def test_enrollment_registers_the_keys_and_puts_them_on_record(world, client, clock):
     code = world.invite("clipshare", "cs-night", "platform_official", title="Night shift")
     identity = Identity.generate()
-    statement = authoring.enrollment(
-        identity, "clipshare", "cs-night", operator.code_sha256(code), clock()
-    )
+    statement = authoring.enrollment(identity, "clipshare", "cs-night", code_sha256(code), clock())
     before = world.log_size()
     response = client.post("/v1/enroll", json={"code": code, "statement": statement})
     body = created(response)
@@ -159,7 +158,7 @@ def test_an_enrollment_statement_must_be_right_and_proven(world, change):
     elif change == "another organisation":
         changes["org"] = "helpline"
     elif change == "another code":
-        changes["code_sha256"] = operator.code_sha256("ZZZZZ-ZZZZZ")
+        changes["code_sha256"] = code_sha256("ZZZZZ-ZZZZZ")
     elif change == "signed by another key":
         signer = Identity.generate().signing_key
     elif change == "signed by the encryption key's claimed kid":

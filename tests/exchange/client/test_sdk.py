@@ -17,7 +17,7 @@ from exchange.client.profile import Profile
 from exchange.client.transport import Transport
 from exchange.ops.devserver import LiveServer
 from exchange.protocol import note
-from exchange.services.operator import code_sha256
+from exchange.protocol.key_management import code_sha256
 from keys import Identity
 from tests.schemas import examples
 

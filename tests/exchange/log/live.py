@@ -13,7 +13,7 @@ import httpx
 from exchange.client import authoring
 from exchange.ops.devserver import LiveServer
 from exchange.protocol import envelope as env
-from exchange.services.operator import code_sha256
+from exchange.protocol.key_management import code_sha256
 from keys import Identity, create_key_dir
 from schemas.common import format_utc
 from tests.schemas import examples

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from exchange import runtime
 from exchange.client import authoring
 from exchange.observability import json_lines
-from exchange.services import operator
+from exchange.protocol.key_management import code_sha256
 from exchange.storage.models import Checkpoint
 from keys import Identity
 from schemas.common import format_utc
@@ -344,7 +344,7 @@ def test_an_instance_with_a_stale_log_key_signs_nothing(make_app, tmp_path, cloc
     stale = make_app(INSTANCE_PATH=str(tmp_path / "stale"))
     identity = Identity.generate()
     statement = authoring.enrollment(
-        identity, "metro-police", "officer-1", operator.code_sha256(code), clock()
+        identity, "metro-police", "officer-1", code_sha256(code), clock()
     )
     response = stale.test_client().post("/v1/enroll", json={"code": code, "statement": statement})
     assert_problem(response, 503, "log-key-retired")
