@@ -1,33 +1,73 @@
-"""Strict unpadded base64url (RFC 7515 §2): exactly one accepted spelling per byte string."""
+"""Base64, the one implementation: strict, so that every byte string has one spelling.
+
+Two alphabets are in use: unpadded base64url (RFC 7515 §2: JOSE, kids, digests) and
+standard padded base64 (RFC 4648 §4: signed notes, checkpoints, Merkle proofs). Decoders
+refuse padding where there is none, foreign characters and non-zero unused bits. A lenient
+decoder lets two different strings name the same bytes, which breaks byte-exact digests
+and lets an attacker change a signed document without changing its meaning.
+"""
 
 import base64
-import binascii
 import re
 
-_ALPHABET = re.compile(r"[A-Za-z0-9_-]*")
+_B64URL = re.compile(r"[A-Za-z0-9_-]*")
+_B64 = re.compile(r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
 
 
 class NonCanonicalBase64Error(ValueError):
-    """The text is not the canonical unpadded base64url spelling of any byte string."""
+    """The text is not the canonical spelling of any byte string in its alphabet."""
 
 
 def b64url_encode(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-def b64url_decode(text: str) -> bytes:
-    """Decode, refusing padding, foreign characters and non-zero trailing bits.
+def is_canonical_b64url(text: str) -> bool:
+    """True if `text` is the one unpadded base64url spelling of some byte string.
 
-    A lenient decoder lets two different strings name the same bytes, which breaks
-    byte-exact digests and lets an attacker change a signed document without changing
-    its meaning; so only the one canonical spelling is accepted.
+    Checked without decoding: a length of 1 mod 4 encodes nothing, and the unused low bits
+    of the last character must be zero.
     """
-    if not _ALPHABET.fullmatch(text) or len(text) % 4 == 1:
+    if not _B64URL.fullmatch(text):
+        return False
+    rest = len(text) % 4
+    if rest == 1:
+        return False
+    if rest == 2:
+        return text[-1] in "AQgw"
+    if rest == 3:
+        return text[-1] in "AEIMQUYcgkosw048"
+    return True
+
+
+def b64url_decode(text: str) -> bytes:
+    """Decode unpadded base64url, refusing every spelling but the canonical one."""
+    if not _B64URL.fullmatch(text) or len(text) % 4 == 1:
         raise NonCanonicalBase64Error("not unpadded base64url")
-    try:
-        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError) as exc:
-        raise NonCanonicalBase64Error("not unpadded base64url") from exc
-    if b64url_encode(data) != text:
+    if not is_canonical_b64url(text):
         raise NonCanonicalBase64Error("non-canonical base64url (trailing bits set)")
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def b64_encode(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def b64_decode(text: str) -> bytes:
+    """Decode standard padded base64, refusing every spelling but the canonical one."""
+    if not _B64.fullmatch(text):
+        raise NonCanonicalBase64Error("not standard padded base64")
+    data = base64.b64decode(text)
+    if b64_encode(data) != text:
+        raise NonCanonicalBase64Error("non-canonical base64 (unused bits set)")
     return data
+
+
+def b64_decoded_size(text: str) -> int:
+    """Bytes encoded by well-formed padded base64, computed without decoding."""
+    return len(text) // 4 * 3 - (len(text) - len(text.rstrip("=")))
+
+
+def b64_max_chars(max_bytes: int) -> int:
+    """Length of padded base64 holding `max_bytes` bytes."""
+    return -(-max_bytes // 3) * 4

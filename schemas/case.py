@@ -14,6 +14,7 @@ from typing import Any, Unpack
 
 from marshmallow import ValidationError, fields, validates_schema
 
+from keys.b64 import b64_decode, b64_decoded_size
 from schemas.common import (
     Bool,
     BoundedList,
@@ -31,8 +32,6 @@ from schemas.common import (
     TerritorialScope,
     Text,
     UtcTimestamp,
-    b64_decoded_size,
-    b64decode_strict,
     validate_url,
 )
 from schemas.enums import (
@@ -184,7 +183,7 @@ class AttachmentSchema(StrictSchema):
 
     @validates_schema
     def _check_digest(self, data: dict[str, Any], **kwargs: object) -> None:
-        digest = hashlib.sha256(b64decode_strict(data["data"])).hexdigest()
+        digest = hashlib.sha256(b64_decode(data["data"])).hexdigest()
         if digest != data["sha256"]:
             raise ValidationError("Does not match the SHA-256 of data.", field_name="sha256")
 

@@ -7,8 +7,6 @@ pattern is matched with `fullmatch` and `re.ASCII`: `re.match` with `$` accepts 
 newline, and a Unicode `\\d` accepts digits such as "٢" that `int()` then happily parses.
 """
 
-import base64
-import binascii
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -17,6 +15,8 @@ from enum import Enum
 from typing import Any, TypedDict, TypeVar, Unpack, cast
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from keys.b64 import b64_decode, b64_max_chars, is_canonical_b64url
 
 # --- Patterns -------------------------------------------------------------------------------
 
@@ -44,10 +44,6 @@ ISSUER_CASE_REF_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}", re.ASCII)
 ITEM_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", re.ASCII)
 E164_RE = re.compile(r"\+[1-9][0-9]{6,14}", re.ASCII)
 LOWER_HEX_64_RE = re.compile(r"[0-9a-f]{64}", re.ASCII)
-_B64URL_RE = re.compile(r"[A-Za-z0-9_-]*", re.ASCII)
-_B64_STD_RE = re.compile(
-    r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?", re.ASCII
-)
 # C0 and C1 controls except tab, LF and CR; and lone surrogates, which JSON can carry
 # ("\ud800") but UTF-8 cannot, so RFC 8785 canonicalisation would fail after validation.
 _FORBIDDEN_CHARS_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -111,47 +107,6 @@ def format_utc(moment: datetime) -> str:
     u = moment.astimezone(UTC)
     base = f"{u.year:04d}-{u.month:02d}-{u.day:02d}T{u.hour:02d}:{u.minute:02d}:{u.second:02d}"
     return f"{base}.{u.microsecond:06d}Z" if u.microsecond else f"{base}Z"
-
-
-def is_canonical_b64url(text: str) -> bool:
-    """True if `text` is the one unpadded base64url spelling of some byte string.
-
-    Checked without decoding: a length of 1 mod 4 encodes nothing, and the unused low bits
-    of the last character must be zero.
-    """
-    if not _B64URL_RE.fullmatch(text):
-        return False
-    rest = len(text) % 4
-    if rest == 1:
-        return False
-    if rest == 2:
-        return text[-1] in "AQgw"
-    if rest == 3:
-        return text[-1] in "AEIMQUYcgkosw048"
-    return True
-
-
-def b64decode_strict(text: str) -> bytes:
-    """Decode standard, padded base64 (RFC 4648 §4), accepting only its canonical spelling."""
-    if not _B64_STD_RE.fullmatch(text):
-        raise ValueError("not standard padded base64")
-    try:
-        data = base64.b64decode(text, validate=True)
-    except binascii.Error as exc:
-        raise ValueError("not standard padded base64") from exc
-    if base64.b64encode(data).decode("ascii") != text:
-        raise ValueError("non-canonical base64 (trailing bits set)")
-    return data
-
-
-def b64_decoded_size(text: str) -> int:
-    """Bytes encoded by well-formed padded base64, computed without decoding."""
-    return len(text) // 4 * 3 - (len(text) - len(text.rstrip("=")))
-
-
-def b64_max_chars(max_bytes: int) -> int:
-    """Length of padded base64 holding `max_bytes` bytes."""
-    return -(-max_bytes // 3) * 4
 
 
 _URL_VALIDATOR = validate.URL(schemes={"http", "https"}, require_tld=False)
@@ -563,7 +518,7 @@ class StdBase64(Text):
 
     def _check(self, value: str) -> None:
         try:
-            b64decode_strict(value)
+            b64_decode(value)
         except ValueError as exc:
             raise self.make_error("base64") from exc
 

@@ -10,6 +10,7 @@ from typing import Unpack
 
 from marshmallow import fields
 
+from keys.b64 import is_canonical_b64url
 from schemas.common import (
     JWE_KEY_ALG,
     MAX_JWE_CIPHERTEXT_CHARS,
@@ -25,7 +26,6 @@ from schemas.common import (
     RecipientSchema,
     StrictSchema,
     Text,
-    is_canonical_b64url,
 )
 
 __all__ = [

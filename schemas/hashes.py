@@ -8,7 +8,8 @@ import re
 
 from marshmallow import ValidationError
 
-from schemas.common import LOWER_HEX_64_RE, b64_max_chars, b64decode_strict
+from keys.b64 import b64_decode, b64_max_chars
+from schemas.common import LOWER_HEX_64_RE
 from schemas.enums import HashAlgo
 
 LOWER_HEX_32_RE = re.compile(r"[0-9a-f]{32}", re.ASCII)
@@ -43,7 +44,7 @@ def _decoded_size(value: str, max_bytes: int) -> int | None:
     if len(value) > b64_max_chars(max_bytes):
         return None
     try:
-        size = len(b64decode_strict(value))
+        size = len(b64_decode(value))
     except ValueError:
         return None
     return size if size <= max_bytes else None

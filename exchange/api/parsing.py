@@ -8,7 +8,6 @@ elsewhere two readers could disagree on which value counts). `errors` names at m
 `MAX_REPORTED_ERRORS` fields, so that a refusal never echoes a huge input back.
 """
 
-import json
 from collections.abc import Mapping
 from typing import Any, NoReturn
 
@@ -24,6 +23,7 @@ from exchange.api.problems import (
     RequestValidationError,
     UnsupportedMediaTypeError,
 )
+from exchange.protocol import strict_json
 
 FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
 MAX_REPORTED_ERRORS = 100
@@ -50,34 +50,15 @@ def parse_json_body(request: Request, max_depth: int) -> Any:
         )
     data = request.get_data(cache=True)
     try:
-        document = json.loads(data, parse_constant=_no_constant, object_pairs_hook=_no_duplicates)
+        document = strict_json.loads(data)
     except RecursionError as exc:
         raise JSONTooDeepError(f"the JSON is nested deeper than {max_depth} levels") from exc
-    except _DuplicateKeyError as exc:
-        raise MalformedJSONError(f"the member {exc} appears twice in one object") from exc
+    except strict_json.DuplicateMemberError as exc:
+        raise MalformedJSONError(str(exc)) from exc
     except (UnicodeDecodeError, ValueError) as exc:
         raise MalformedJSONError("the body is not valid UTF-8 JSON") from exc
     if _depth(document, max_depth) > max_depth:
         raise JSONTooDeepError(f"the JSON is nested deeper than {max_depth} levels")
-    return document
-
-
-class _DuplicateKeyError(ValueError):
-    pass
-
-
-def _no_constant(name: str) -> NoReturn:
-    # Python's json takes NaN and Infinity; RFC 8259 JSON has no such numbers.
-    raise ValueError(f"{name} is not JSON")
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    # Two parsers reading {"a": 1, "a": 2} may disagree on which one counts.
-    document: dict[str, Any] = {}
-    for name, value in pairs:
-        if name in document:
-            raise _DuplicateKeyError(json.dumps(name))
-        document[name] = value
     return document
 
 

@@ -10,6 +10,7 @@ from exchange.api.blueprint import BEARER, Blueprint
 from exchange.runtime import server_keys
 from exchange.services import transparency
 from exchange.services.caller import Caller
+from keys.b64 import b64_encode
 from schemas.api import (
     ConsistencyProofSchema,
     ConsistencyQuerySchema,
@@ -76,7 +77,7 @@ def entries(query: dict[str, Any], caller: Caller) -> dict[str, Any]:
                 {
                     "index": row.index,
                     "entry": row.leaf if readable else None,
-                    "leaf_hash": transparency.b64(transparency.leaf_hash(row)),
+                    "leaf_hash": b64_encode(transparency.leaf_hash(row)),
                 }
                 for row, readable in rows
             ]
@@ -95,8 +96,8 @@ def inclusion(query: dict[str, Any], **_caller: Any) -> dict[str, Any]:
     return {
         "index": query["index"],
         "tree_size": query["tree_size"],
-        "leaf_hash": transparency.b64(leaf_hash),
-        "proof": [transparency.b64(node) for node in proof],
+        "leaf_hash": b64_encode(leaf_hash),
+        "proof": [b64_encode(node) for node in proof],
     }
 
 
@@ -112,5 +113,5 @@ def consistency(query: dict[str, Any], **_caller: Any) -> dict[str, Any]:
     return {
         "old": query["old"],
         "new": query["new"],
-        "proof": [transparency.b64(node) for node in proof],
+        "proof": [b64_encode(node) for node in proof],
     }

@@ -12,7 +12,7 @@ from typing import Any
 
 from exchange.auditor.directory import Directory
 from exchange.auditor.entries import Entry
-from exchange.auditor.errors import CaseReplayError, InvalidTransitionError
+from exchange.auditor.errors import CaseReplayError, ReplayedTransitionError
 from exchange.protocol import workflow
 from exchange.protocol.workflow import AWAITING_ACK, AWAITING_ACTION, Side, State, TransitionError
 from schemas.enums import Kind, OrgKind, Role
@@ -83,7 +83,7 @@ class CaseReplay:
                     outcome=payload["meta"].get("outcome"),
                 )
             except TransitionError as exc:
-                raise InvalidTransitionError(
+                raise ReplayedTransitionError(
                     f"a {kind} from the {side} side when the case is {case.state}: {exc}", index
                 ) from exc
         self._check_logged_state(entry, new_state)
@@ -138,13 +138,13 @@ class CaseReplay:
             role not in _SIDE_ROLES[Side.AGENCY]
             or self._directory.orgs.get(agency) != OrgKind.AGENCY
         ):
-            raise InvalidTransitionError("a case is opened by an agency's officer", index)
+            raise ReplayedTransitionError("a case is opened by an agency's officer", index)
         if len(to) != 1 or self._directory.orgs.get(to[0]) != OrgKind.PLATFORM:
             raise CaseReplayError("a case is addressed to exactly one platform", index)
         try:
             state = workflow.transition(None, Kind.CASE, Side.AGENCY)
         except TransitionError as exc:  # pragma: no cover - a case always opens
-            raise InvalidTransitionError(str(exc), index) from exc
+            raise ReplayedTransitionError(str(exc), index) from exc
         case = CaseRecord(agency, to[0], state)
         self.cases[payload["case_id"]] = case
         return case
@@ -176,7 +176,7 @@ class CaseReplay:
         meta = payload["meta"]
         if kind == Kind.RECEIPT:
             if replied.sender_org == org:
-                raise InvalidTransitionError(
+                raise ReplayedTransitionError(
                     "a receipt acknowledges the other side's handoff", index
                 )
             if meta["record_sha256"] != replied.record_sha256:
@@ -184,7 +184,7 @@ class CaseReplay:
         if kind == Kind.ASSIGNMENT:
             assignee = self._directory.officials.get(meta["assignee"])
             if role != Role.PLATFORM_LEAD:
-                raise InvalidTransitionError("only a platform lead assigns a case", index)
+                raise ReplayedTransitionError("only a platform lead assigns a case", index)
             if (
                 assignee is None
                 or not assignee.active

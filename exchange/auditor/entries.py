@@ -4,8 +4,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from exchange.auditor.canonical import parse_canonical
 from exchange.auditor.errors import EntryFormatError, EntryIndexError
+from exchange.protocol.envelope.canonical import parse_canonical
 from exchange.protocol.envelope.errors import EnvelopeError
 from exchange.protocol.events import Event
 

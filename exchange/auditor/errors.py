@@ -113,7 +113,7 @@ class CaseReplayError(AuditError):
     code = "case-replay"
 
 
-class InvalidTransitionError(CaseReplayError):
+class ReplayedTransitionError(CaseReplayError):
     """A handoff the state machine does not allow from that side in that state."""
 
     code = "invalid-transition"

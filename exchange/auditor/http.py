@@ -4,14 +4,13 @@ Entries and proofs need a bearer token: the caller passes a token provider, call
 first protected request and once more if the token expires during a long run.
 """
 
-import base64
-import binascii
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import httpx
 
 from exchange.auditor.source import LogKey, ProofUnavailableError, SourceError
+from keys.b64 import NonCanonicalBase64Error, b64_decode
 
 TokenProvider = Callable[[], str]
 
@@ -30,8 +29,8 @@ def _hashes(values: object, what: str) -> list[bytes]:
     if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
         raise SourceError(f"{what} is not a list of base64 hashes")
     try:
-        return [base64.b64decode(v, validate=True) for v in values]
-    except binascii.Error as exc:
+        return [b64_decode(v) for v in values]
+    except NonCanonicalBase64Error as exc:
         raise SourceError(f"{what} is not base64") from exc
 
 

@@ -1,7 +1,5 @@
 """What each entry means, checked in log order: statements, keys, directory and cases."""
 
-import base64
-import binascii
 import json
 from typing import Any
 
@@ -11,6 +9,7 @@ from exchange.auditor.directory import Directory
 from exchange.auditor.entries import Actor, Entry
 from exchange.auditor.errors import EntryFormatError, StatementError
 from exchange.protocol.events import HANDOFF_EVENTS, Event
+from keys.b64 import b64url_decode
 
 
 def _peek(token: str, index: int) -> dict[str, Any]:
@@ -23,8 +22,8 @@ def _peek(token: str, index: int) -> dict[str, Any]:
     parts = token.split(".")
     try:
         encoded = parts[1] if len(parts) == 3 else ""
-        payload = json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
-    except (binascii.Error, ValueError):
+        payload = json.loads(b64url_decode(encoded))
+    except ValueError:
         payload = None
     if not isinstance(payload, dict):
         raise StatementError("the statement is refused: not a compact JWS of a JSON object", index)

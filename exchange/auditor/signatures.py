@@ -13,8 +13,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from marshmallow import ValidationError
 
-from exchange.auditor.canonical import parse_canonical
 from exchange.protocol.envelope.bounds import DEFAULT_LIMITS
+from exchange.protocol.envelope.canonical import parse_canonical
 from exchange.protocol.envelope.errors import (
     BadSignatureError,
     EnvelopeError,

@@ -5,8 +5,6 @@ to the checkpoint's root, so it is as trustworthy as the checkpoint. It lets the
 say where a rewritten log parts from the one verified before, not only that it does.
 """
 
-import base64
-import binascii
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +14,7 @@ from exchange.auditor.tree import fold
 from exchange.protocol import merkle
 from exchange.protocol.checkpoint import Checkpoint
 from exchange.protocol.merkle import NodeId
+from keys.b64 import NonCanonicalBase64Error, b64_decode, b64_encode
 
 STATE_FORMAT = "hotline-audit-state/v1"
 
@@ -58,7 +57,7 @@ class AuditState:
             "origin": self.origin,
             "verifier_keys": list(self.verifier_keys),
             "checkpoint": self.checkpoint,
-            "frontier": [base64.b64encode(h).decode("ascii") for h in self.frontier],
+            "frontier": [b64_encode(h) for h in self.frontier],
         }
 
     @classmethod
@@ -77,7 +76,7 @@ class AuditState:
         ):
             raise StateError("state fields are missing or of the wrong type")
         try:
-            hashes = tuple(base64.b64decode(h, validate=True) for h in frontier)
-        except binascii.Error as exc:
+            hashes = tuple(b64_decode(h) for h in frontier)
+        except NonCanonicalBase64Error as exc:
             raise StateError("saved frontier is not base64") from exc
         return cls(origin, tuple(keys), checkpoint, hashes)

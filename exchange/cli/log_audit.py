@@ -10,7 +10,6 @@ rotated, `verify` follows the handover a trusted key signed (`exchange.protocol.
 the state remembers the new key, which later runs of every command trust too.
 """
 
-import base64
 import json
 import os
 import re
@@ -51,6 +50,7 @@ from exchange.client.authoring import client_assertion
 from exchange.client.errors import ProfileError
 from exchange.protocol import note
 from keys import KeyStoreError, load_key_dir
+from keys.b64 import b64_encode
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -330,7 +330,7 @@ def verify(
 
 
 def _b64(digest: bytes) -> str:
-    return base64.b64encode(digest).decode("ascii")
+    return b64_encode(digest)
 
 
 def _print_verified(report: AuditReport, trust: Trust) -> None:

@@ -10,7 +10,6 @@ pinned. It trusts the new key only through a handover signed by a key it already
 keeps the learned key in its state folder.
 """
 
-import base64
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from exchange.protocol.envelope.canonical import parse_canonical_object
 from exchange.protocol.handover import Handover, HandoverError, verify_handover
 from exchange.protocol.verification import VerificationError
 from keys import InvalidJWKError, load_public_jwk
+from keys.b64 import b64_decode
 from schemas.keys import EnrollmentSchema, RotationSchema
 
 _KEY_EVENTS = {"official_enrolled": EnrollmentSchema(), "key_rotated": RotationSchema()}
@@ -36,10 +36,6 @@ _JWK_MEMBERS = ("kty", "crv", "x", "kid", "use", "alg")
 class VerifiedCheckpoint:
     checkpoint: Checkpoint
     note: str
-
-
-def _b64(text: str) -> bytes:
-    return base64.b64decode(text, validate=True)
 
 
 class LogTrust:
@@ -145,7 +141,7 @@ class LogTrust:
         proof = self.transport.get("/v1/log/proof/consistency", old=old.size, new=new.size)
         try:
             merkle.verify_consistency(
-                old.size, new.size, old.root, new.root, [_b64(p) for p in proof["proof"]]
+                old.size, new.size, old.root, new.root, [b64_decode(p) for p in proof["proof"]]
             )
         except (VerificationError, ValueError) as exc:
             raise TrustError(f"the log is not consistent with what this client saw: {exc}") from exc
@@ -165,7 +161,7 @@ class LogTrust:
                 merkle.leaf_hash(text),
                 index,
                 tree.size,
-                [_b64(p) for p in proof["proof"]],
+                [b64_decode(p) for p in proof["proof"]],
                 tree.root,
             )
             entry = parse_canonical_object(text, "log entry")

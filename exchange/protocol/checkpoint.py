@@ -8,7 +8,6 @@ Parsing is strict (one spelling per checkpoint): no leading zeros or sign in the
 canonical base64, a size that fits in uint64 like every other implementation's.
 """
 
-import base64
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from exchange.protocol import note
 from exchange.protocol.merkle import HASH_SIZE, MAX_TREE_SIZE
 from exchange.protocol.verification import VerificationError
+from keys.b64 import b64_decode, b64_encode
 
 _SIZE = re.compile(r"0|[1-9][0-9]{0,19}")
 _CONTROL = re.compile("[\x00-\x1f]")
@@ -55,7 +55,7 @@ class Checkpoint:
         lines = [
             self.origin,
             str(self.size),
-            base64.b64encode(self.root).decode("ascii"),
+            b64_encode(self.root),
             *self.extensions,
         ]
         return "".join(line + "\n" for line in lines)
@@ -71,7 +71,7 @@ class Checkpoint:
         if not _SIZE.fullmatch(size):
             raise CheckpointError(f"tree size {size[:30]!r} is not a decimal without leading zeros")
         try:
-            root_hash = note.decode_base64(root)
+            root_hash = b64_decode(root)
         except ValueError as exc:
             raise CheckpointError(f"root: {exc}") from None
         return cls(origin, int(size), root_hash, tuple(extensions))

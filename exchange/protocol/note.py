@@ -16,7 +16,6 @@ one spelling and an attacker gains nothing from leniency:
 * at most MAX_SIGNATURES signature lines and MAX_NOTE_SIZE bytes.
 """
 
-import base64
 import hashlib
 import re
 from collections.abc import Sequence
@@ -25,6 +24,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from exchange.protocol.verification import VerificationError
+from keys.b64 import b64_decode, b64_encode
 
 SIGNATURE_TYPE_ED25519 = 0x01
 ED25519_SIGNATURE_SIZE = 64
@@ -44,7 +44,6 @@ _SPACES = frozenset(
     "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
     "\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 )
-_BASE64 = re.compile(r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
 _KEY_ID = re.compile(r"[0-9a-f]{8}")
 
 
@@ -68,26 +67,8 @@ class UnknownKeyError(NoteError):
     """No signature in the note is by one of the verifier keys."""
 
 
-class BadSignatureError(NoteError):
+class NoteSignatureError(NoteError):
     """A signature by one of the verifier keys does not verify."""
-
-
-def decode_base64(text: str) -> bytes:
-    """Decode standard padded base64 (RFC 4648 §4), refusing all but the canonical spelling.
-
-    Raises ValueError. Canonical means correct padding and zero unused bits, so that two
-    different strings never decode to the same bytes.
-    """
-    if not _BASE64.fullmatch(text):
-        raise ValueError("not standard padded base64")
-    data = base64.b64decode(text)
-    if base64.b64encode(data).decode("ascii") != text:
-        raise ValueError("non-canonical base64 (unused bits set)")
-    return data
-
-
-def _encode_base64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
 
 
 def _quote(untrusted: str) -> str:
@@ -131,7 +112,7 @@ def verifier_key(name: str, public_key: Ed25519PublicKey) -> str:
     """The "<name>+<key id>+<base64 key>" string a verifier is configured with."""
     _check_name(name)
     raw = public_key.public_bytes_raw()
-    encoded = _encode_base64(bytes([SIGNATURE_TYPE_ED25519]) + raw)
+    encoded = b64_encode(bytes([SIGNATURE_TYPE_ED25519]) + raw)
     return f"{name}+{_key_id(name, raw).hex()}+{encoded}"
 
 
@@ -146,7 +127,7 @@ def parse_verifier_key(vkey: str) -> tuple[str, bytes, Ed25519PublicKey]:
     if not _KEY_ID.fullmatch(key_id_hex):
         raise MalformedKeyError(f"key id {_quote(key_id_hex)} is not 8 lowercase hex digits")
     try:
-        key = decode_base64(key_b64)
+        key = b64_decode(key_b64)
     except ValueError as exc:
         raise MalformedKeyError(f"verifier key for {name}: {exc}") from None
     if not key or key[0] != SIGNATURE_TYPE_ED25519:
@@ -179,7 +160,7 @@ def sign(text: str, name: str, private_key: Ed25519PrivateKey) -> str:
     _check_text(text)
     message = text.encode("utf-8")
     key_id = _key_id(name, private_key.public_key().public_bytes_raw())
-    signature = _encode_base64(key_id + private_key.sign(message))
+    signature = b64_encode(key_id + private_key.sign(message))
     note = f"{text}\n{_SIGNATURE_PREFIX}{name} {signature}\n"
     if len(note.encode("utf-8")) > MAX_NOTE_SIZE:
         raise MalformedNoteError(f"signed note would exceed {MAX_NOTE_SIZE} bytes")
@@ -221,7 +202,7 @@ def _parse(note: str) -> tuple[str, list[tuple[str, bytes, bytes]]]:
         if problem is not None:
             raise MalformedNoteError(f"signature line {number}: {problem}")
         try:
-            raw = decode_base64(encoded)
+            raw = b64_decode(encoded)
         except ValueError as exc:
             raise MalformedNoteError(f"signature line {number}: {exc}") from None
         if len(raw) < 5:
@@ -268,7 +249,9 @@ def verify(note: str, verifier_keys: Sequence[str]) -> str:
         if key is None or (name, key_id, signature) in verified:
             continue
         if not _ed25519_verifies(key, signature, message):
-            raise BadSignatureError(f"signature by known key {name}+{key_id.hex()} does not verify")
+            raise NoteSignatureError(
+                f"signature by known key {name}+{key_id.hex()} does not verify"
+            )
         verified.add((name, key_id, signature))
     if not verified:
         # Names in a parsed note hold no spaces or control characters: safe on one line.

@@ -1,7 +1,5 @@
 """Reading cases: the list a caller may see, and one case with its timeline."""
 
-import base64
-import binascii
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,6 +13,7 @@ from exchange.protocol.workflow import AWAITING_ACK, AWAITING_ACTION, WITHDRAWIN
 from exchange.services.caller import Caller
 from exchange.services.visibility import case_filter, visible_case
 from exchange.storage.models import Case, Handoff
+from keys.b64 import b64url_decode, b64url_encode
 from schemas.common import format_utc, parse_utc
 
 
@@ -45,14 +44,14 @@ def _overdue_clause(now: datetime) -> ColumnElement[bool]:
 
 def encode_cursor(case: Case) -> str:
     raw = json.dumps([format_utc(case.updated_at), case.id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return b64url_encode(raw)
 
 
 def _decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
-        updated, case_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        updated, case_id = json.loads(b64url_decode(cursor))
         return parse_utc(updated), str(case_id)
-    except (binascii.Error, ValueError, TypeError) as exc:
+    except (ValueError, TypeError) as exc:
         raise InvalidCursorError("pass next_cursor exactly as a previous page gave it") from exc
 
 

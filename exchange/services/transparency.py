@@ -1,6 +1,5 @@
 """Reading the log: checkpoints, entries, proofs, and the receipt of an accepted handoff."""
 
-import base64
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,11 +14,7 @@ from exchange.protocol.events import Event
 from exchange.services.caller import Caller
 from exchange.services.visibility import case_filter
 from exchange.storage.models import Case, Checkpoint, LogEntry
-
-
-def b64(data: bytes) -> str:
-    """Standard base64, as checkpoints spell hashes."""
-    return base64.b64encode(data).decode("ascii")
+from keys.b64 import b64_encode
 
 
 def latest_checkpoint(session: Session) -> Checkpoint | None:
@@ -50,10 +45,10 @@ class LogReceipt:
     def to_json(self) -> dict[str, object]:
         return {
             "index": self.index,
-            "leaf_hash": b64(self.leaf_hash),
+            "leaf_hash": b64_encode(self.leaf_hash),
             "tree_size": self.tree_size,
             "checkpoint": self.checkpoint,
-            "inclusion_proof": [b64(node) for node in self.inclusion_proof],
+            "inclusion_proof": [b64_encode(node) for node in self.inclusion_proof],
         }
 
 

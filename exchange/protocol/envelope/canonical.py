@@ -1,4 +1,8 @@
-"""RFC 8785 canonical JSON, and the strict parse that insists a signed payload is canonical."""
+"""RFC 8785 canonical JSON, and the strict parses that insist a signed payload is canonical.
+
+`parse_canonical_object` is the reference check; `parse_canonical` is the same check made
+fast for the auditor, which parses two canonical documents per log entry.
+"""
 
 import hashlib
 import json
@@ -7,6 +11,8 @@ from typing import Any
 import rfc8785
 
 from exchange.protocol.envelope.errors import MalformedEnvelopeError, NonCanonicalJSONError
+from exchange.protocol.strict_json import DuplicateMemberError
+from exchange.protocol.strict_json import loads as strict_json_loads
 from keys.b64 import b64url_encode
 
 
@@ -18,20 +24,13 @@ def sha256_b64url(data: bytes) -> str:
     return b64url_encode(hashlib.sha256(data).digest())
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result = dict(pairs)
-    if len(result) != len(pairs):
-        raise MalformedEnvelopeError("duplicate member name in a JSON object")
-    return result
-
-
 def strict_json(data: bytes, what: str) -> Any:
-    """Parse JSON, refusing duplicate member names (two parsers could pick different ones)."""
+    """Parse JSON with `strict_json.loads`; refusals are envelope errors naming `what`."""
     try:
-        return json.loads(data, object_pairs_hook=_no_duplicates)
-    except (UnicodeDecodeError, ValueError) as exc:
-        if isinstance(exc, MalformedEnvelopeError):
-            raise
+        return strict_json_loads(data)
+    except DuplicateMemberError as exc:
+        raise MalformedEnvelopeError(f"{what}: duplicate member name in a JSON object") from exc
+    except (ValueError, RecursionError) as exc:
         raise MalformedEnvelopeError(f"{what} is not valid JSON") from exc
 
 
@@ -47,3 +46,65 @@ def parse_canonical_object(data: bytes, what: str) -> dict[str, Any]:
     if canonical(value) != data:
         raise NonCanonicalJSONError(f"{what} is not RFC 8785 canonical JSON")
     return value
+
+
+# --- the auditor's fast path ---------------------------------------------------------------
+# Parse RFC 8785 canonical JSON objects fast, with the reference check as the fallback.
+#
+# The auditor parses two canonical documents per entry (the entry and its statement's
+# payload); `parse_canonical_object` re-serialises each with the pure-Python `rfc8785`,
+# which would cost more than the signature check. The fast path here uses the C json
+# codec and is exact for the inputs it accepts:
+#
+# * the text is ASCII, so every string in it is ASCII once re-encoded without escaping
+#   (a non-ASCII character would appear raw and the comparison would fail): key order by
+#   UTF-16 code units, RFC 8785's rule, is then code point order, `sort_keys`' rule;
+# * `json` escapes exactly the characters `rfc8785` escapes, with the same spellings
+#   (short forms for \b \t \n \f \r, lowercase \u00xx for the other controls);
+# * no floats, NaN or infinities reach it and integers stay within ±(2**53 - 1), where
+#   both print integers alike;
+# * a duplicate member collapses in the parse and the re-serialisation comes out shorter.
+#
+# Anything else (non-ASCII text, floats, a mismatch) goes to the reference path, which
+# either accepts it or raises the envelope module's error.
+
+_SAFE_INTEGER = 2**53 - 1
+
+
+class _SlowPathError(Exception):
+    """The input needs the reference path."""
+
+
+def _integer(text: str) -> int:
+    value = int(text)
+    if -_SAFE_INTEGER <= value <= _SAFE_INTEGER:
+        return value
+    raise _SlowPathError
+
+
+def _refuse(_text: str) -> Any:
+    raise _SlowPathError
+
+
+_decoder = json.JSONDecoder(parse_int=_integer, parse_float=_refuse, parse_constant=_refuse)
+_encoder = json.JSONEncoder(
+    ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
+)
+
+
+def parse_canonical(data: bytes, what: str) -> dict[str, Any]:
+    """The object `data` is the canonical JSON of, or an EnvelopeError saying why not."""
+    if data.isascii():
+        text = data.decode("ascii")
+        try:
+            value = _decoder.decode(text)
+        except (_SlowPathError, ValueError):
+            value = None
+        if isinstance(value, dict) and _encoder.encode(value) == text:
+            return value
+    try:
+        return parse_canonical_object(data, what)
+    except ValueError as exc:
+        # rfc8785 refuses what JSON allows but JCS cannot express (NaN, huge integers,
+        # lone surrogates): not canonical either.
+        raise NonCanonicalJSONError(f"{what} is not RFC 8785 canonical JSON: {exc}") from exc

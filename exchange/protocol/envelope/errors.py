@@ -25,7 +25,7 @@ class MalformedEnvelopeError(EnvelopeError):
     title = "The envelope is not well-formed"
 
 
-class NonCanonicalBase64Error(MalformedEnvelopeError):
+class EnvelopeBase64Error(MalformedEnvelopeError):
     code = "non-canonical-base64"
     title = "A base64url value is not in its one canonical form"
 
@@ -141,7 +141,7 @@ class RecordMismatchError(EnvelopeError):
     title = "The record and the statement disagree"
 
 
-class CaseMismatchError(RecordMismatchError):
+class RecordCaseMismatchError(RecordMismatchError):
     code = "case-mismatch"
     title = "The record belongs to another case"
 

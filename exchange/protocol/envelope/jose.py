@@ -27,10 +27,10 @@ from exchange.protocol.envelope.errors import (
     AlgNoneError,
     BadSignatureError,
     DecryptionFailedError,
+    EnvelopeBase64Error,
     ForbiddenHeaderError,
     LowOrderPointError,
     MalformedEnvelopeError,
-    NonCanonicalBase64Error,
     SignatureCountError,
     SymmetricAlgorithmError,
     UnknownRecipientError,
@@ -79,7 +79,7 @@ def decode_b64(value: object, what: str) -> bytes:
     try:
         return b64.b64url_decode(value)
     except b64.NonCanonicalBase64Error as exc:
-        raise NonCanonicalBase64Error(f"{what}: {exc}") from exc
+        raise EnvelopeBase64Error(f"{what}: {exc}") from exc
 
 
 def _check_header_names(header: Mapping[str, Any], allowed: frozenset[str], what: str) -> None:

@@ -11,13 +11,13 @@ from exchange.protocol.envelope.bounds import DEFAULT_LIMITS, Limits
 from exchange.protocol.envelope.canonical import parse_canonical_object, sha256_b64url
 from exchange.protocol.envelope.errors import (
     BadInnerSignatureError,
-    CaseMismatchError,
     DigestMismatchError,
     InvalidRecordError,
     MalformedEnvelopeError,
     NoRecordError,
     NotAddressedError,
     OversizeError,
+    RecordCaseMismatchError,
     RecordMismatchError,
     SignerMismatchError,
 )
@@ -74,7 +74,7 @@ def open(
 def _check_agreement(record: Mapping[str, Any], statement: VerifiedStatement) -> None:
     outer = statement.payload
     if record["case_id"] != outer["case_id"]:
-        raise CaseMismatchError(
+        raise RecordCaseMismatchError(
             f"the record belongs to case {record['case_id']}, the statement to {outer['case_id']}"
         )
     for name in _AGREEING_FIELDS:

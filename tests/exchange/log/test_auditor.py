@@ -17,12 +17,11 @@ from exchange.auditor import (
     verify_log,
 )
 from exchange.auditor.bundle import Bundle, BundleFormatError, read_bundle, write_bundle
-from exchange.auditor.canonical import parse_canonical
 from exchange.auditor.errors import AuditError, TreeMismatchError
 from exchange.auditor.tree import CompactRange
 from exchange.protocol import merkle
 from exchange.protocol.envelope import jose
-from exchange.protocol.envelope.canonical import parse_canonical_object
+from exchange.protocol.envelope.canonical import parse_canonical, parse_canonical_object
 from exchange.protocol.envelope.errors import BadSignatureError as EnvelopeBadSignature
 from exchange.protocol.envelope.errors import EnvelopeError, UnknownSignerKeyError
 from keys import b64url_decode

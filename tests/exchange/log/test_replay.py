@@ -15,8 +15,8 @@ import pytest
 from exchange import log, runtime
 from exchange.auditor import (
     CaseReplayError,
-    InvalidTransitionError,
     KeyEventError,
+    ReplayedTransitionError,
     SignerKeyError,
     verify_log,
 )
@@ -107,7 +107,7 @@ def test_a_response_to_a_closed_case_is_an_invalid_transition(exchange, live):
         reviewer.identity.signing_kid,
         {"to": ["metro-police"], "state": "actioned"},
     )
-    with pytest.raises(InvalidTransitionError) as caught:
+    with pytest.raises(ReplayedTransitionError) as caught:
         audit_log(exchange, path)
     assert caught.value.index == index
     assert "the case is closed" in caught.value.reason
@@ -134,7 +134,7 @@ def test_a_response_before_the_receipt_is_an_invalid_transition(exchange, live):
         reviewer.identity.signing_kid,
         {"to": ["metro-police"], "state": "actioned"},
     )
-    with pytest.raises(InvalidTransitionError) as caught:
+    with pytest.raises(ReplayedTransitionError) as caught:
         audit_log(exchange, path)
     assert caught.value.index == index
     assert "needs an acknowledged case" in caught.value.reason

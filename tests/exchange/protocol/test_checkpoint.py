@@ -15,7 +15,7 @@ from exchange.protocol.checkpoint import (
     verify_checkpoint,
 )
 from exchange.protocol.merkle import leaf_hash
-from exchange.protocol.note import BadSignatureError, UnknownKeyError, sign, verifier_key
+from exchange.protocol.note import NoteSignatureError, UnknownKeyError, sign, verifier_key
 from exchange.protocol.verification import VerificationError
 
 ROOT = bytes(range(32))
@@ -163,7 +163,7 @@ def test_sign_and_verify() -> None:
         verify_checkpoint(signed, [vkey], "example.com/other")
     with pytest.raises(UnknownKeyError):
         verify_checkpoint(signed, [old_vkey], "example.com/log")
-    with pytest.raises(BadSignatureError):
+    with pytest.raises(NoteSignatureError):
         verify_checkpoint(signed.replace("\n42\n", "\n43\n"), [vkey], "example.com/log")
 
 

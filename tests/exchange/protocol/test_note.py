@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 from exchange.protocol import note
 from exchange.protocol.note import (
     AmbiguousKeyError,
-    BadSignatureError,
     MalformedKeyError,
     MalformedNoteError,
     NoteError,
+    NoteSignatureError,
     UnknownKeyError,
     parse_verifier_key,
     sign,
@@ -138,7 +138,7 @@ def test_go_open_cases() -> None:
         verify(TEXT + "\n" + PETER_SIG * 101, [PETER_VKEY])
     with pytest.raises(MalformedNoteError, match="more than 100 signatures"):
         verify(TEXT + "\n" + PETER_SIG * 101, [])
-    with pytest.raises(BadSignatureError, match="PeterNeumann\\+c74f20a3 does not verify"):
+    with pytest.raises(NoteSignatureError, match="PeterNeumann\\+c74f20a3 does not verify"):
         verify(TEXT + "\n" + PETER_SIG[:60] + "ABCD" + PETER_SIG[60:], [PETER_VKEY])
 
     # Repeated and unknown signatures, one of them damaged, by keys we do not hold.
@@ -224,10 +224,10 @@ def test_tampered_text_refused() -> None:
     for i in range(len(TEXT)):
         changed = TEXT[:i] + chr(ord(TEXT[i]) ^ 1) + TEXT[i + 1 :]
         # A newline turns into U+000B, a control character.
-        error = MalformedNoteError if TEXT[i] == "\n" else BadSignatureError
+        error = MalformedNoteError if TEXT[i] == "\n" else NoteSignatureError
         with pytest.raises(error):
             verify(changed + "\n" + PETER_SIG, [PETER_VKEY])
-    with pytest.raises(BadSignatureError):
+    with pytest.raises(NoteSignatureError):
         verify(TEXT + "extra line\n" + "\n" + PETER_SIG, [PETER_VKEY])
 
 
@@ -239,23 +239,23 @@ def test_tampered_signature_refused() -> None:
         damaged[i] ^= 0x40
         line = prefix + base64.b64encode(bytes(damaged)).decode() + "\n"
         # The first four bytes are the key id: changing them makes it someone else's key.
-        error = UnknownKeyError if i < 4 else BadSignatureError
+        error = UnknownKeyError if i < 4 else NoteSignatureError
         with pytest.raises(error):
             verify(TEXT + "\n" + line, [PETER_VKEY])
     short = prefix + base64.b64encode(raw[:-1]).decode() + "\n"
-    with pytest.raises(BadSignatureError):
+    with pytest.raises(NoteSignatureError):
         verify(TEXT + "\n" + short, [PETER_VKEY])
 
 
 def test_one_failing_known_key_refuses_the_note() -> None:
     enoch_bad = ENOCH_SIG[:60] + "ABCD" + ENOCH_SIG[60:]
-    with pytest.raises(BadSignatureError, match="EnochRoot"):
+    with pytest.raises(NoteSignatureError, match="EnochRoot"):
         verify(TEXT + "\n" + PETER_SIG + enoch_bad, [PETER_VKEY, ENOCH_VKEY])
-    with pytest.raises(BadSignatureError, match="EnochRoot"):
+    with pytest.raises(NoteSignatureError, match="EnochRoot"):
         verify(TEXT + "\n" + enoch_bad + PETER_SIG, [ENOCH_VKEY, PETER_VKEY])
     # Stricter than Go, which checks only a key's first signature: every one must verify.
     peter_bad = PETER_SIG[:60] + "ABCD" + PETER_SIG[60:]
-    with pytest.raises(BadSignatureError):
+    with pytest.raises(NoteSignatureError):
         verify(TEXT + "\n" + PETER_SIG + peter_bad, [PETER_VKEY])
 
 
@@ -336,6 +336,6 @@ def test_colliding_key_ids_are_ambiguous(monkeypatch: pytest.MonkeyPatch) -> Non
 
 def test_error_hierarchy() -> None:
     for error in (MalformedNoteError, MalformedKeyError, AmbiguousKeyError, UnknownKeyError,
-                  BadSignatureError):  # fmt: skip
+                  NoteSignatureError):  # fmt: skip
         assert issubclass(error, NoteError)
     assert issubclass(NoteError, VerificationError)

@@ -135,14 +135,14 @@ def test_compact_with_more_parts_is_refused(sealed, agency):
 def test_non_canonical_base64_in_the_statement(sealed, agency):
     header, payload, signature = sealed.statement.split(".")
     for spelling in (f"{header}=.{payload}.{signature}", f"{header}.{payload}.{signature}=="):
-        with pytest.raises(errors.NonCanonicalBase64Error):
+        with pytest.raises(errors.EnvelopeBase64Error):
             env.verify_statement(env.Envelope(spelling, sealed.jwe), agency.signing_keys)
 
 
 def test_non_canonical_base64_in_the_jwe(sealed, agency):
     jwe = copy.deepcopy(sealed.jwe)
     jwe["iv"] = jwe["iv"].replace("-", "+") if "-" in jwe["iv"] else jwe["iv"] + "="
-    with pytest.raises(errors.NonCanonicalBase64Error, match="jwe iv"):
+    with pytest.raises(errors.EnvelopeBase64Error, match="jwe iv"):
         env.verify_statement(env.Envelope(sealed.statement, jwe), agency.signing_keys)
 
 
@@ -376,7 +376,7 @@ def test_inner_record_from_another_case(sealed, platform, agency, case_record):
     other = {**case_record, "typ": "hotline.record/v1", "case_id": examples.NCII_CASE_ID}
     inner = forge.sign_record(other, agency.identity.signing_key)
     tampered = forge.reseal_record(sealed, agency.identity, inner, _recipients(platform, agency))
-    with pytest.raises(errors.CaseMismatchError, match="belongs to case"):
+    with pytest.raises(errors.RecordCaseMismatchError, match="belongs to case"):
         _open(tampered, platform, agency)
 
 
