@@ -180,3 +180,20 @@ class Role(StrEnum):
     PLATFORM_OFFICIAL = "platform_official"
     PLATFORM_LEAD = "platform_lead"
     AUDITOR = "auditor"
+
+
+class KeyUse(StrEnum):
+    """What an official's key is for (the JWK `use`)."""
+
+    SIGNING = "sig"
+    ENCRYPTION = "enc"
+
+
+class KeyStatus(StrEnum):
+    """Where a registered key is in its life. Keys are never deleted."""
+
+    ACTIVE = "active"
+    # Replaced by a rotation: verifies what it signed while active, does nothing new.
+    RETIRED = "retired"
+    # Withdrawn by its owner or the operator: trusted for nothing from then on.
+    REVOKED = "revoked"

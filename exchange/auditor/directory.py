@@ -19,11 +19,11 @@ from exchange.protocol import key_management
 from exchange.protocol.envelope.errors import EnvelopeError
 from exchange.protocol.events import Event
 from exchange.protocol.handover import Handover, HandoverError, verify_handover
+from exchange.protocol.key_usage import KeyPurpose, usable
 from keys import InvalidJWKError, load_public_jwk
-from schemas.enums import OrgKind
+from schemas.enums import KeyStatus, OrgKind
 from schemas.keys import EnrollmentSchema, RevocationSchema, RotationSchema
 
-ACTIVE, RETIRED, REVOKED = "active", "retired", "revoked"
 _ENROLLMENT, _ROTATION, _REVOCATION = EnrollmentSchema(), RotationSchema(), RevocationSchema()
 
 
@@ -33,7 +33,7 @@ class KeyRecord:
     official: str
     use: str
     public: Ed25519PublicKey | None  # signing keys only
-    status: str = ACTIVE
+    status: KeyStatus = KeyStatus.ACTIVE
     since: int = 0
     until: int | None = None
 
@@ -126,7 +126,7 @@ class Directory:
         key = self.keys.get(kid) if kid is not None else None
         if key is None or key.official != actor.official:
             raise SignerKeyError(f"key {kid} was never registered to {actor.official}", index)
-        if key.status != ACTIVE:
+        if key.status != KeyStatus.ACTIVE:
             raise SignerKeyError(
                 f"key {kid} of {actor.official} was {key.status} at entry {key.until}", index
             )
@@ -139,7 +139,8 @@ class Directory:
         return {
             kid: key.public
             for kid in record.kids
-            if (key := self.keys[kid]).status == ACTIVE and key.public is not None
+            if usable((key := self.keys[kid]).use, key.status, KeyPurpose.SIGN)
+            and key.public is not None
         }
 
     # --- the operator's events ----------------------------------------------------------
@@ -241,7 +242,7 @@ class Directory:
     def _replace_keys(self, official: str, jwks: list[dict[str, Any]], entry: Entry) -> None:
         """Retire the official's active keys, as the log says, and register the new ones."""
         record = self.officials[official]
-        active = sorted(kid for kid in record.kids if self.keys[kid].status == ACTIVE)
+        active = sorted(kid for kid in record.kids if self.keys[kid].status == KeyStatus.ACTIVE)
         if entry.details.get("retired") != active:
             raise KeyEventError(
                 f"the entry retires {entry.details.get('retired')},"
@@ -249,7 +250,7 @@ class Directory:
                 entry.index,
             )
         for old in active:
-            self.keys[old].status, self.keys[old].until = RETIRED, entry.index
+            self.keys[old].status, self.keys[old].until = KeyStatus.RETIRED, entry.index
         for jwk in jwks:
             kid = jwk.get("kid")
             try:
@@ -317,7 +318,7 @@ class Directory:
             or record.org != _text(entry, "org")
         ):
             raise KeyEventError(f"{kid} is not a key of {official}", entry.index)
-        if key.status == REVOKED:
+        if key.status == KeyStatus.REVOKED:
             raise KeyEventError(f"key {kid} was already revoked at entry {key.until}", entry.index)
         if entry.actor is not None:  # else the operator revoked it, on the log's authority
             actor = self._key_event_actor(entry)
@@ -343,4 +344,4 @@ class Directory:
                 raise KeyEventError("the statement revokes another key than the entry", entry.index)
         elif entry.statement is not None:
             raise KeyEventError("an operator's revocation carries no statement", entry.index)
-        key.status, key.until = REVOKED, entry.index
+        key.status, key.until = KeyStatus.REVOKED, entry.index

@@ -29,10 +29,11 @@ from exchange.client.transport import Transport
 from exchange.client.trust import LogTrust
 from exchange.protocol import envelope as env
 from exchange.protocol.envelope.errors import EnvelopeError
+from exchange.protocol.key_usage import KeyPurpose, usable
 from exchange.protocol.verification import VerificationError
 from keys import Identity, load_key_dir, load_public_jwk
 from schemas.common import format_utc
-from schemas.enums import Kind
+from schemas.enums import KeyUse, Kind
 
 KEY_CACHE_SECONDS = 60.0
 # Who handles cases in each kind of organisation: the readers a sealed record needs.
@@ -153,8 +154,7 @@ class Client:
         for org in orgs:
             for key in self.keys(org):
                 if (
-                    key["use"] == "enc"
-                    and key["status"] == "active"
+                    usable(key["use"], key["status"], KeyPurpose.RECEIVE)
                     and key["role"] in _HANDLER_ROLES
                 ):
                     public = _jwk(key)
@@ -166,7 +166,7 @@ class Client:
         keys = {}
         for key in self.keys(org):
             public = _jwk(key)
-            if key["use"] == "sig" and isinstance(public, Ed25519PublicKey):
+            if key["use"] == KeyUse.SIGNING and isinstance(public, Ed25519PublicKey):
                 keys[key["kid"]] = public
         return keys
 

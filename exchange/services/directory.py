@@ -3,14 +3,15 @@
 from collections.abc import Iterable, Sequence
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import Session
 
 from exchange.errors import NotFoundError
+from exchange.protocol.key_usage import LISTED_STATUSES, KeyPurpose, rule, usable
 from exchange.services.caller import Caller
 from exchange.storage.models import Official, OfficialKey, Organisation
 from keys import load_public_jwk
-from schemas.enums import OrgKind, Role
+from schemas.enums import KeyStatus, OrgKind, Role
 
 # Whose keys a sealed record must be encrypted to, by the kind of organisation.
 CASE_HANDLING_ROLES: dict[str, tuple[str, ...]] = {
@@ -18,6 +19,12 @@ CASE_HANDLING_ROLES: dict[str, tuple[str, ...]] = {
     OrgKind.PLATFORM: (Role.PLATFORM_OFFICIAL, Role.PLATFORM_LEAD),
     OrgKind.AUDITOR: (),
 }
+
+
+def _usable(purpose: KeyPurpose) -> ColumnElement[bool]:
+    """`key_usage.usable` as a query condition on official_keys."""
+    accepted = rule(purpose)
+    return and_(OfficialKey.use == accepted.use, OfficialKey.status.in_(sorted(accepted.statuses)))
 
 
 def active_caller(session: Session, official_id: str, kid: str | None) -> Caller | None:
@@ -33,7 +40,11 @@ def active_caller(session: Session, official_id: str, kid: str | None) -> Caller
     if not (official.active and org.active and kid):
         return None
     key = session.get(OfficialKey, kid)
-    if key is None or key.official_id != official_id or key.status != "active":
+    if (
+        key is None
+        or key.official_id != official_id
+        or not usable(key.use, key.status, KeyPurpose.SIGN)
+    ):
         return None
     return Caller(official.id, org.id, org.kind, official.role, kid)
 
@@ -69,14 +80,14 @@ def active_keys(
     `with_retired` adds keys replaced by a rotation: they no longer sign or receive, but
     still verify what they signed while active. Revoked keys are never listed.
     """
-    statuses = ["active", "retired"] if with_retired else ["active"]
+    statuses = LISTED_STATUSES if with_retired else {KeyStatus.ACTIVE}
     query = (
         select(OfficialKey, Official)
         .join(Official, Official.id == OfficialKey.official_id)
         .where(
             Official.org_id == org_id,
             Official.active.is_(True),
-            OfficialKey.status.in_(statuses),
+            OfficialKey.status.in_(sorted(statuses)),
         )
         .order_by(Official.id, OfficialKey.registered_log_index, OfficialKey.use)
     )
@@ -99,8 +110,7 @@ def case_handling_encryption_kids(session: Session, *org_ids: str) -> dict[str, 
             Official.org_id.in_(org_ids),
             Official.active.is_(True),
             Official.role.in_(handlers),
-            OfficialKey.status == "active",
-            OfficialKey.use == "enc",
+            _usable(KeyPurpose.RECEIVE),
         )
     )
     found: dict[str, set[str]] = {org_id: set() for org_id in org_ids}
@@ -112,11 +122,7 @@ def case_handling_encryption_kids(session: Session, *org_ids: str) -> dict[str, 
 def signing_keys(session: Session, official_id: str) -> dict[str, Ed25519PublicKey]:
     """An official's active signing keys, by kid."""
     rows = session.scalars(
-        select(OfficialKey).where(
-            OfficialKey.official_id == official_id,
-            OfficialKey.use == "sig",
-            OfficialKey.status == "active",
-        )
+        select(OfficialKey).where(OfficialKey.official_id == official_id, _usable(KeyPurpose.SIGN))
     )
     keys: dict[str, Ed25519PublicKey] = {}
     for row in rows:

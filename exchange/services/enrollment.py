@@ -33,6 +33,7 @@ from exchange.services.caller import Caller
 from exchange.services.clock import check_issued_at
 from exchange.storage.models import EnrollmentCode, Official, OfficialKey, Organisation
 from keys import InvalidJWKError, load_public_jwk
+from schemas.enums import KeyStatus
 from schemas.keys import KEYS_STATEMENT_TYP, EnrollmentSchema, RevocationSchema, RotationSchema
 
 _ENROLLMENT = EnrollmentSchema()
@@ -83,7 +84,7 @@ def _register(
             official_id=official.id,
             use=jwk["use"],
             jwk=dict(jwk),
-            status="active",
+            status=KeyStatus.ACTIVE,
             registered_at=now,
             registered_log_index=index,
             retired_at=None,
@@ -98,10 +99,10 @@ def _retire_active(session: Session, official_id: str, now: datetime) -> list[st
     retired = []
     for key in session.scalars(
         select(OfficialKey).where(
-            OfficialKey.official_id == official_id, OfficialKey.status == "active"
+            OfficialKey.official_id == official_id, OfficialKey.status == KeyStatus.ACTIVE
         )
     ):
-        key.status = "retired"
+        key.status = KeyStatus.RETIRED
         key.retired_at = now
         retired.append(key.kid)
     return sorted(retired)
@@ -249,12 +250,12 @@ def _revoke(
     actor: Actor | None,
     statement: str | None,
 ) -> KeyChange:
-    if key.status == "revoked":
+    if key.status == KeyStatus.REVOKED:
         raise KeyRegistrationError(f"key {key.kid} is already revoked")
     official = session.get(Official, key.official_id)
     if official is None:
         raise NotFoundError(f"no official for key {key.kid}")
-    key.status = "revoked"
+    key.status = KeyStatus.REVOKED
     key.retired_at = now
     appended = log.append(
         session,

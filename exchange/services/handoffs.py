@@ -39,6 +39,7 @@ from exchange.protocol.envelope import Envelope, Limits, VerifiedStatement, veri
 from exchange.protocol.envelope.canonical import canonical
 from exchange.protocol.envelope.errors import UnknownSignerKeyError
 from exchange.protocol.events import Event
+from exchange.protocol.key_usage import KeyPurpose, usable
 from exchange.protocol.workflow import Side, State, TransitionError
 from exchange.services import directory, inbox
 from exchange.services.caller import Caller
@@ -124,7 +125,11 @@ def accept(
     if statement is None:
         raise ValueError("a checked handoff has a statement or is a re-post")
     key = session.get(OfficialKey, statement.kid)
-    if key is None or key.status != "active" or key.official_id != caller.official_id:
+    if (
+        key is None
+        or not usable(key.use, key.status, KeyPurpose.SIGN)
+        or key.official_id != caller.official_id
+    ):
         # Retired between the check and now (a rotation raced this request).
         raise UnknownSignerKeyError(f"statement is signed by key {statement.kid}, no longer active")
     # A case the caller may not see is missing, whatever else is wrong with the handoff.

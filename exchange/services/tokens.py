@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from exchange.errors import AssertionReplayError, InvalidClientAssertionError
 from exchange.protocol.envelope.errors import EnvelopeError
 from exchange.protocol.envelope.jose import decode_b64
+from exchange.protocol.key_usage import KeyPurpose, usable
 from exchange.services import directory
 from exchange.services.caller import Caller
 from exchange.storage.models import OfficialKey, UsedAssertion
@@ -86,7 +87,7 @@ def authenticate(
     header_text, header, payload, signature = _decode(assertion)
     key = session.get(OfficialKey, header["kid"])
     caller = directory.active_caller(session, key.official_id, key.kid) if key else None
-    if key is None or key.use != "sig" or caller is None:
+    if key is None or not usable(key.use, key.status, KeyPurpose.SIGN) or caller is None:
         raise _refuse("the assertion's key is not an active signing key of an active official")
     try:
         JWSCore(header["alg"], JWK(**key.jwk), header_text, payload, list(_ALGS)).verify(signature)

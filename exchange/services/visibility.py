@@ -1,4 +1,13 @@
-"""Who may see which case. A case the caller may not see does not exist for them (404)."""
+"""Who may see which case. A case the caller may not see does not exist for them (404).
+
+The rule is written once, as data (`_RULES`): which column of the case must name the
+caller's organisation, and whether the case must also be assigned to them. Both the SQL
+condition for listings and the check of a loaded case are derived from it, so the two can
+never disagree.
+"""
+
+from dataclasses import dataclass
+from typing import Literal
 
 from sqlalchemy import ColumnElement, and_, false, true
 from sqlalchemy.orm import Session
@@ -10,29 +19,45 @@ from exchange.storage.models import Case
 from schemas.enums import Role
 
 
+@dataclass(frozen=True)
+class _Rule:
+    # The case column that must equal the caller's organisation; None: every case.
+    org_column: Literal["issuer_org", "platform_org"] | None
+    assigned_only: bool = False
+
+
+_RULES: dict[str, _Rule] = {
+    Role.AUDITOR: _Rule(None),
+    Role.AGENCY_OFFICER: _Rule("issuer_org"),
+    Role.PLATFORM_LEAD: _Rule("platform_org"),
+    Role.PLATFORM_OFFICIAL: _Rule("platform_org", assigned_only=True),
+}
+
+
 def case_filter(caller: Caller) -> ColumnElement[bool]:
     """The SQL condition for the cases `caller` may see."""
-    if caller.role == Role.AUDITOR:
+    rule = _RULES.get(caller.role)
+    if rule is None:
+        return false()
+    if rule.org_column is None:
         return true()
-    if caller.role == Role.AGENCY_OFFICER:
-        return Case.issuer_org == caller.org_id
-    if caller.role == Role.PLATFORM_LEAD:
-        return Case.platform_org == caller.org_id
-    if caller.role == Role.PLATFORM_OFFICIAL:
-        return and_(Case.platform_org == caller.org_id, Case.assignee_id == caller.official_id)
-    return false()
+    column: ColumnElement[str] = getattr(Case, rule.org_column)
+    condition = column == caller.org_id
+    if rule.assigned_only:
+        return and_(condition, Case.assignee_id == caller.official_id)
+    return condition
 
 
 def can_see(caller: Caller, case: Case) -> bool:
-    if caller.role == Role.AUDITOR:
+    """The same rule as `case_filter`, for a case already loaded."""
+    rule = _RULES.get(caller.role)
+    if rule is None:
+        return False
+    if rule.org_column is None:
         return True
-    if caller.role == Role.AGENCY_OFFICER:
-        return case.issuer_org == caller.org_id
-    if caller.role == Role.PLATFORM_LEAD:
-        return case.platform_org == caller.org_id
-    if caller.role == Role.PLATFORM_OFFICIAL:
-        return case.platform_org == caller.org_id and case.assignee_id == caller.official_id
-    return False
+    if getattr(case, rule.org_column) != caller.org_id:
+        return False
+    return not rule.assigned_only or case.assignee_id == caller.official_id
 
 
 def visible_case(session: Session, caller: Caller, case_id: str) -> Case:

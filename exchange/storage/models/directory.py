@@ -7,6 +7,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from exchange.storage.models.base import Base
+from schemas.enums import KeyStatus
 
 
 class Organisation(Base):
@@ -56,7 +57,7 @@ class OfficialKey(Base):
     official_id: Mapped[str] = mapped_column(ForeignKey("officials.id"))
     use: Mapped[str] = mapped_column(String(3))
     jwk: Mapped[dict[str, str]] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(16), default="active")
+    status: Mapped[str] = mapped_column(String(16), default=KeyStatus.ACTIVE.value)
     registered_at: Mapped[datetime]
     registered_log_index: Mapped[int]
     retired_at: Mapped[datetime | None]
