@@ -88,7 +88,7 @@ def test_the_filter_selects_exactly_what_can_see_allows(stored, caller):
             if case.id in allowed:
                 assert visible_case(session, caller, case.id).id == case.id
             else:
-                with pytest.raises(NotFoundError, match="^no such case$"):
+                with pytest.raises(NotFoundError, match=r"^no such case$"):
                     visible_case(session, caller, case.id)
 
 
