@@ -185,8 +185,8 @@ class Role(StrEnum):
 class KeyUse(StrEnum):
     """What an official's key is for (the JWK `use`)."""
 
-    SIGNING = "sig"
-    ENCRYPTION = "enc"
+    SIG = "sig"
+    ENC = "enc"
 
 
 class KeyStatus(StrEnum):

@@ -7,8 +7,10 @@ and of the signed record inside it.
 """
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 from marshmallow import Schema, ValidationError, validates_schema
 
@@ -22,6 +24,7 @@ from schemas.common import (
     IssuerCaseRef,
     Sha256B64Url,
     StrictSchema,
+    parse_utc,
 )
 from schemas.enums import (
     SEALED_KINDS,
@@ -118,3 +121,129 @@ def meta_for(record: Mapping[str, Any]) -> dict[str, Any]:
     if kind in SEALED_KINDS:
         return {}
     raise ValueError(f"kind {kind!r} has no record to derive a meta from")
+
+
+# --- Typed statements ------------------------------------------------------------------------
+# `StatementSchema.load` returns the plain JSON that was signed (it is what gets
+# canonicalised and logged); `load_statement` validates once with it and returns the same
+# statement as typed, immutable objects, which services, the auditor and the client read.
+
+
+@dataclass(frozen=True, slots=True)
+class Sender:
+    org: str
+    official: str
+    kid: str
+
+
+@dataclass(frozen=True, slots=True)
+class CaseMeta:
+    category: Category
+    priority: Priority
+    minor_involved: MinorInvolved
+    request_type: RequestType
+    item_count: int
+    issuer_case_ref: str
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseMeta:
+    outcome: Outcome
+    reason_code: ReasonCode | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptMeta:
+    handoff_id: str
+    record_sha256: str
+    received_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AssignmentMeta:
+    assignee: str
+
+
+@dataclass(frozen=True, slots=True)
+class NoMeta:
+    """The meta of the kinds whose meaning lies entirely in their sealed record."""
+
+
+Meta = CaseMeta | ResponseMeta | ReceiptMeta | AssignmentMeta | NoMeta
+M = TypeVar("M", CaseMeta, ResponseMeta, ReceiptMeta, AssignmentMeta, NoMeta)
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """A validated statement, typed. `document` is the JSON exactly as it was signed."""
+
+    handoff_id: str
+    case_id: str
+    kind: Kind
+    issued_at: datetime
+    sender: Sender
+    to: tuple[str, ...]
+    in_reply_to: str | None
+    meta: Meta
+    jwe_sha256: str | None
+    record_sha256: str | None
+    document: Mapping[str, Any] = field(compare=False, repr=False)
+
+    def meta_as(self, kind: type[M]) -> M:
+        """The meta, which must be of `kind` (a CaseMeta for a case, and so on)."""
+        if not isinstance(self.meta, kind):
+            raise TypeError(f"a {self.kind} statement has no {kind.__name__}")
+        return self.meta
+
+
+def _meta(kind: Kind, meta: Mapping[str, Any]) -> Meta:
+    if kind == Kind.CASE:
+        return CaseMeta(
+            Category(meta["category"]),
+            Priority(meta["priority"]),
+            MinorInvolved(meta["minor_involved"]),
+            RequestType(meta["request_type"]),
+            meta["item_count"],
+            meta["issuer_case_ref"],
+        )
+    if kind == Kind.RESPONSE:
+        reason = meta["reason_code"]
+        return ResponseMeta(Outcome(meta["outcome"]), ReasonCode(reason) if reason else None)
+    if kind == Kind.RECEIPT:
+        return ReceiptMeta(
+            meta["handoff_id"], meta["record_sha256"], parse_utc(meta["received_at"])
+        )
+    if kind == Kind.ASSIGNMENT:
+        return AssignmentMeta(meta["assignee"])
+    return NoMeta()
+
+
+def typed_statement(document: Mapping[str, Any]) -> Statement:
+    """The typed form of a statement that `StatementSchema` has validated.
+
+    Raises KeyError, TypeError or ValueError on a document it did not validate.
+    """
+    kind = Kind(document["kind"])
+    sender = document["sender"]
+    return Statement(
+        handoff_id=document["handoff_id"],
+        case_id=document["case_id"],
+        kind=kind,
+        issued_at=parse_utc(document["issued_at"]),
+        sender=Sender(sender["org"], sender["official"], sender["kid"]),
+        to=tuple(document["to"]),
+        in_reply_to=document["in_reply_to"],
+        meta=_meta(kind, document["meta"]),
+        jwe_sha256=document["jwe_sha256"],
+        record_sha256=document["record_sha256"],
+        document=document,
+    )
+
+
+_STATEMENT = StatementSchema()
+
+
+def load_statement(document: object) -> Statement:
+    """Validate a statement payload once and return it typed; marshmallow's
+    ValidationError says what is wrong otherwise."""
+    return typed_statement(_STATEMENT.load(document))  # type: ignore[arg-type]

@@ -6,6 +6,8 @@ from exchange import runtime
 from exchange.api import views
 from exchange.api.auth import authenticated
 from exchange.api.blueprint import BEARER, Blueprint
+from exchange.api.documents import EnvelopeDocument
+from exchange.protocol.envelope import Envelope
 from exchange.runtime import handoff_policy, now
 from exchange.services import cases, deliveries, handoffs, transparency
 from exchange.services.caller import Caller
@@ -18,7 +20,6 @@ from schemas.api import (
 )
 from schemas.common import parse_utc
 from schemas.enums import Role
-from schemas.envelope import EnvelopeSchema
 
 blp = Blueprint("cases", __name__, url_prefix="/v1", description="Cases and their handoffs")
 
@@ -39,11 +40,11 @@ def _accepted(result: handoffs.Accepted) -> dict[str, Any]:
 
 @blp.route("/cases", methods=["POST"])
 @authenticated(Role.AGENCY_OFFICER)
-@blp.arguments(EnvelopeSchema)
+@blp.arguments(EnvelopeDocument)
 @blp.response(201, AcceptedHandoffSchema)
 @blp.problems(400, 401, 403, 409, 413, 415, 422)
 @blp.doc(security=BEARER)
-def submit_case(envelope: dict[str, Any], caller: Caller) -> dict[str, Any]:
+def submit_case(envelope: Envelope, caller: Caller) -> dict[str, Any]:
     """Submit a new case: an envelope of kind `case`, sealed to the platform's officials.
 
     Re-posting the same bytes returns the original answer; other content under the same
@@ -59,11 +60,11 @@ def submit_case(envelope: dict[str, Any], caller: Caller) -> dict[str, Any]:
 
 @blp.route("/cases/<string:case_id>/handoffs", methods=["POST"])
 @authenticated(*_HANDLERS)
-@blp.arguments(EnvelopeSchema)
+@blp.arguments(EnvelopeDocument)
 @blp.response(201, AcceptedHandoffSchema)
 @blp.problems(400, 401, 403, 404, 409, 413, 415, 422)
 @blp.doc(security=BEARER)
-def post_handoff(envelope: dict[str, Any], case_id: str, caller: Caller) -> dict[str, Any]:
+def post_handoff(envelope: Envelope, case_id: str, caller: Caller) -> dict[str, Any]:
     """Continue a case: receipt, response, question, supplement, withdrawal, closure,
     assignment."""
     policy = handoff_policy()

@@ -8,7 +8,6 @@ at its index.
 """
 
 from dataclasses import dataclass
-from typing import Any
 
 from exchange.auditor.directory import Directory
 from exchange.auditor.entries import Entry
@@ -16,6 +15,7 @@ from exchange.auditor.errors import CaseReplayError, ReplayedTransitionError
 from exchange.protocol import workflow
 from exchange.protocol.workflow import AWAITING_ACK, AWAITING_ACTION, Side, State, TransitionError
 from schemas.enums import Kind, OrgKind, Role
+from schemas.statement import AssignmentMeta, ReceiptMeta, ResponseMeta, Statement
 
 _SIDE_ROLES = {
     Side.AGENCY: frozenset({Role.AGENCY_OFFICER}),
@@ -46,33 +46,33 @@ class CaseReplay:
         self.handoffs: dict[str, HandoffRecord] = {}
         self._breaches: set[tuple[str, str]] = set()
 
-    def handoff(self, entry: Entry, payload: dict[str, Any], role: str) -> None:
-        """Replay a verified statement of `kind`, sent by the entry's actor (of `role`)."""
+    def handoff(self, entry: Entry, statement: Statement, role: str) -> None:
+        """Replay a statement sent by the entry's actor (of `role`)."""
         assert entry.actor is not None  # handoff entries are checked to carry their actor
         index, org = entry.index, entry.actor.org
-        kind, case_id, handoff_id = payload["kind"], payload["case_id"], payload["handoff_id"]
+        kind, case_id, handoff_id = statement.kind, statement.case_id, statement.handoff_id
         if handoff_id in self.handoffs:
             raise CaseReplayError(f"handoff {handoff_id} is logged twice", index)
         if kind == Kind.CASE:
             if case_id in self.cases:
                 raise CaseReplayError(f"case {case_id} is opened twice", index)
-            case = self._open(entry, payload, role)
+            case = self._open(entry, statement, role)
             new_state = case.state
         else:
             case = self._case(case_id, index)
             side = self._side(case, org, role, index)
-            replied = self.handoffs.get(payload["in_reply_to"])
+            replied = self.handoffs.get(statement.in_reply_to or "")
             if replied is None or replied.case_id != case_id:
                 raise CaseReplayError(
                     f"in_reply_to names no earlier handoff of case {case_id}", index
                 )
-            self._check_kind_rules(kind, payload, replied, case, org, role, index)
+            self._check_kind_rules(statement, replied, case, org, role, index)
             expected_to = (
                 [case.platform]
                 if kind == Kind.ASSIGNMENT
                 else [case.platform if side == Side.AGENCY else case.agency]
             )
-            if payload["to"] != expected_to:
+            if list(statement.to) != expected_to:
                 raise CaseReplayError(f"a {kind} of this case is addressed to {expected_to}", index)
             try:
                 new_state = workflow.transition(
@@ -80,7 +80,9 @@ class CaseReplay:
                     kind,
                     side,
                     acknowledged_kind=replied.kind,
-                    outcome=payload["meta"].get("outcome"),
+                    outcome=(
+                        statement.meta.outcome if isinstance(statement.meta, ResponseMeta) else None
+                    ),
                 )
             except TransitionError as exc:
                 raise ReplayedTransitionError(
@@ -88,7 +90,7 @@ class CaseReplay:
                 ) from exc
         self._check_logged_state(entry, new_state)
         case.state = new_state
-        self.handoffs[handoff_id] = HandoffRecord(case_id, kind, org, payload["record_sha256"])
+        self.handoffs[handoff_id] = HandoffRecord(case_id, kind, org, statement.record_sha256)
 
     def delivered(self, entry: Entry) -> None:
         """A fetch on record: the platform's first fetch of the case moves it to delivered."""
@@ -131,9 +133,9 @@ class CaseReplay:
         self._check_logged_state(entry, case.state)
         self._breaches.add((entry.case_id, deadline))
 
-    def _open(self, entry: Entry, payload: dict[str, Any], role: str) -> CaseRecord:
+    def _open(self, entry: Entry, statement: Statement, role: str) -> CaseRecord:
         assert entry.actor is not None
-        index, agency, to = entry.index, entry.actor.org, payload["to"]
+        index, agency, to = entry.index, entry.actor.org, statement.to
         if (
             role not in _SIDE_ROLES[Side.AGENCY]
             or self._directory.orgs.get(agency) != OrgKind.AGENCY
@@ -146,7 +148,7 @@ class CaseReplay:
         except TransitionError as exc:  # pragma: no cover - a case always opens
             raise ReplayedTransitionError(str(exc), index) from exc
         case = CaseRecord(agency, to[0], state)
-        self.cases[payload["case_id"]] = case
+        self.cases[statement.case_id] = case
         return case
 
     def _case(self, case_id: str, index: int) -> CaseRecord:
@@ -165,24 +167,23 @@ class CaseReplay:
 
     def _check_kind_rules(
         self,
-        kind: str,
-        payload: dict[str, Any],
+        statement: Statement,
         replied: HandoffRecord,
         case: CaseRecord,
         org: str,
         role: str,
         index: int,
     ) -> None:
-        meta = payload["meta"]
-        if kind == Kind.RECEIPT:
+        meta = statement.meta
+        if isinstance(meta, ReceiptMeta):
             if replied.sender_org == org:
                 raise ReplayedTransitionError(
                     "a receipt acknowledges the other side's handoff", index
                 )
-            if meta["record_sha256"] != replied.record_sha256:
+            if meta.record_sha256 != replied.record_sha256:
                 raise CaseReplayError("the receipt names another record than the one sent", index)
-        if kind == Kind.ASSIGNMENT:
-            assignee = self._directory.officials.get(meta["assignee"])
+        if isinstance(meta, AssignmentMeta):
+            assignee = self._directory.officials.get(meta.assignee)
             if role != Role.PLATFORM_LEAD:
                 raise ReplayedTransitionError("only a platform lead assigns a case", index)
             if (
@@ -192,7 +193,7 @@ class CaseReplay:
                 or assignee.role not in _SIDE_ROLES[Side.PLATFORM]
             ):
                 raise CaseReplayError(
-                    f"{meta['assignee']} is not an official of {case.platform}", index
+                    f"{meta.assignee} is not an official of {case.platform}", index
                 )
 
     @staticmethod

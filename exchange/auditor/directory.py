@@ -6,12 +6,11 @@ enrollment, rotation and revocation statements, each verified as the server veri
 the keys valid for its actor at that index, never against today's directory.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from marshmallow import Schema
 
 from exchange.auditor.entries import Actor, Entry
 from exchange.auditor.errors import DirectoryEventError, KeyEventError, SignerKeyError
@@ -22,9 +21,15 @@ from exchange.protocol.handover import Handover, HandoverError, verify_handover
 from exchange.protocol.key_usage import KeyPurpose, usable
 from keys import InvalidJWKError, load_public_jwk
 from schemas.enums import KeyStatus, OrgKind
-from schemas.keys import EnrollmentSchema, RevocationSchema, RotationSchema
+from schemas.keys import (
+    Enrollment,
+    Rotation,
+    load_enrollment,
+    load_revocation,
+    load_rotation,
+)
 
-_ENROLLMENT, _ROTATION, _REVOCATION = EnrollmentSchema(), RotationSchema(), RevocationSchema()
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -208,10 +213,15 @@ class Directory:
         return jwks
 
     def _proven(
-        self, token: str, keys: dict[str, Ed25519PublicKey], schema: Schema, entry: Entry, what: str
-    ) -> dict[str, Any]:
+        self,
+        token: str,
+        keys: dict[str, Ed25519PublicKey],
+        load: Callable[[Mapping[str, Any]], T],
+        entry: Entry,
+        what: str,
+    ) -> T:
         try:
-            return key_management.verify(token, keys, schema)
+            return key_management.verify(token, keys, load)
         except EnvelopeError as exc:
             raise KeyEventError(f"the {what} does not verify: {exc}", entry.index) from exc
 
@@ -227,14 +237,14 @@ class Directory:
         return {str(jwks[0].get("kid")): key}
 
     def _check_names(
-        self, payload: dict[str, Any], actor: Actor, jwks: list[dict[str, Any]], entry: Entry
+        self, signed: Enrollment | Rotation, actor: Actor, jwks: list[dict[str, Any]], entry: Entry
     ) -> None:
-        if (payload["org"], payload["official"]) != (actor.org, actor.official):
+        if (signed.org, signed.official) != (actor.org, actor.official):
             raise KeyEventError(
-                f"the statement is for {payload['official']}, the entry for {actor.official}",
+                f"the statement is for {signed.official}, the entry for {actor.official}",
                 entry.index,
             )
-        if payload["jwks"]["keys"] != jwks:
+        if signed.jwks.documents != jwks:
             raise KeyEventError(
                 "the logged keys are not the keys the statement registers", entry.index
             )
@@ -274,8 +284,10 @@ class Directory:
                 "an enrollment is signed by the new signing key itself", entry.index
             )
         assert entry.statement is not None  # checked by _key_event_actor
-        payload = self._proven(entry.statement, new_key, _ENROLLMENT, entry, "enrollment statement")
-        self._check_names(payload, actor, jwks, entry)
+        enrollment = self._proven(
+            entry.statement, new_key, load_enrollment, entry, "enrollment statement"
+        )
+        self._check_names(enrollment, actor, jwks, entry)
         if entry.details.get("role") != self.officials[actor.official].role:
             raise KeyEventError(
                 "the enrollment names another role than the invitation", entry.index
@@ -291,20 +303,28 @@ class Directory:
                 f"key {actor.kid} was not an active key of {actor.official}", entry.index
             )
         assert entry.statement is not None
-        payload = self._proven(
-            entry.statement, {actor.kid: current[actor.kid]}, _ROTATION, entry, "rotation statement"
+        rotation = self._proven(
+            entry.statement,
+            {actor.kid: current[actor.kid]},
+            load_rotation,
+            entry,
+            "rotation statement",
         )
         proof = entry.details.get("proof")
         if not isinstance(proof, str):
             raise KeyEventError("a rotation carries the new key's proof", entry.index)
         if (
             self._proven(
-                proof, self._new_signing_key(jwks, entry), _ROTATION, entry, "proof of the new key"
+                proof,
+                self._new_signing_key(jwks, entry),
+                load_rotation,
+                entry,
+                "proof of the new key",
             )
-            != payload
+            != rotation
         ):
             raise KeyEventError("the proof signs another rotation than the statement", entry.index)
-        self._check_names(payload, actor, jwks, entry)
+        self._check_names(rotation, actor, jwks, entry)
         self._replace_keys(actor.official, jwks, entry)
 
     def _key_revoked(self, entry: Entry) -> None:
@@ -328,14 +348,15 @@ class Directory:
                     f"key {actor.kid} was not an active key of {official}", entry.index
                 )
             assert entry.statement is not None
-            payload = self._proven(
+            revocation = self._proven(
                 entry.statement,
                 {actor.kid: current[actor.kid]},
-                _REVOCATION,
+                load_revocation,
                 entry,
                 "revocation statement",
             )
-            if (payload["org"], payload["official"], payload["kid"], payload["reason"]) != (
+            revoked = (revocation.org, revocation.official, revocation.kid, revocation.reason)
+            if revoked != (
                 record.org,
                 official,
                 kid,

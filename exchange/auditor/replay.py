@@ -10,6 +10,7 @@ from exchange.auditor.entries import Actor, Entry
 from exchange.auditor.errors import EntryFormatError, StatementError
 from exchange.protocol.events import HANDOFF_EVENTS, Event
 from keys.b64 import b64url_decode
+from schemas.statement import Statement, typed_statement
 
 
 def _peek(token: str, index: int) -> dict[str, Any]:
@@ -64,29 +65,25 @@ class Replay:
         self.checks.add(index, token, actor.kid, key)
         payload = _peek(token, index)
         try:
-            self._replay(entry, actor, payload)
+            self._replay(entry, actor, typed_statement(payload))
         except (KeyError, TypeError, AttributeError, ValueError) as exc:
             # The schema check may still be running on a worker; a payload whose shape
             # breaks the replay fails it at this same index, and that reason is reported.
             raise StatementError("the statement does not have a statement's shape", index) from exc
 
-    def _replay(self, entry: Entry, actor: Actor, payload: dict[str, Any]) -> None:
-        index, sender = entry.index, payload["sender"]
-        if (sender["org"], sender["official"], sender["kid"]) != (
-            actor.org,
-            actor.official,
-            actor.kid,
-        ):
+    def _replay(self, entry: Entry, actor: Actor, statement: Statement) -> None:
+        index, sender = entry.index, statement.sender
+        if (sender.org, sender.official, sender.kid) != (actor.org, actor.official, actor.kid):
             raise StatementError("the statement's sender is not the entry's actor", index)
-        if (payload["kind"], payload["case_id"], payload["handoff_id"]) != (
+        if (statement.kind, statement.case_id, statement.handoff_id) != (
             entry.event,
             entry.case_id,
             entry.handoff_id,
         ):
             raise StatementError("the statement's kind, case or handoff is not the entry's", index)
-        if payload["jwe_sha256"] != entry.jwe_sha256:
+        if statement.jwe_sha256 != entry.jwe_sha256:
             raise StatementError("the statement's jwe_sha256 is not the entry's", index)
-        self.cases.handoff(entry, payload, self.directory.officials[actor.official].role)
+        self.cases.handoff(entry, statement, self.directory.officials[actor.official].role)
 
     def _delivered(self, entry: Entry) -> None:
         if entry.actor is None or entry.statement is not None or entry.jwe_sha256 is not None:

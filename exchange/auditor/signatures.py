@@ -7,7 +7,6 @@ payload, the statement schema, the sender's kid, and then the signature.
 """
 
 from dataclasses import dataclass
-from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -24,9 +23,7 @@ from exchange.protocol.envelope.errors import (
 )
 from exchange.protocol.envelope.jose import STATEMENT_TYP, parse_compact_jws
 from exchange.protocol.envelope.model import VerifiedStatement
-from schemas.statement import StatementSchema
-
-_SCHEMA = StatementSchema()
+from schemas.statement import Statement, load_statement
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +36,7 @@ class CheckedStatement:
     """
 
     token: str
-    payload: dict[str, Any]
+    statement: Statement
     kid: str
     signature: bytes
     signing_input: bytes
@@ -52,13 +49,13 @@ def check_statement(token: str) -> CheckedStatement:
     jws = parse_compact_jws(token, STATEMENT_TYP, "statement")
     payload = parse_canonical(jws.payload, "statement payload")
     try:
-        _SCHEMA.load(payload)
+        statement = load_statement(payload)
     except ValidationError as exc:
         raise InvalidStatementError.from_validation("statement", exc) from exc
-    if payload["sender"]["kid"] != jws.kid:
+    if statement.sender.kid != jws.kid:
         raise InvalidStatementError("statement sender.kid is not the key that signed it")
     signing_input = token[: token.rindex(".")].encode("ascii")
-    return CheckedStatement(token, payload, jws.kid, jws.signature, signing_input)
+    return CheckedStatement(token, statement, jws.kid, jws.signature, signing_input)
 
 
 def statement_problem(token: str, kid: str, key: Ed25519PublicKey) -> str | None:
@@ -99,4 +96,4 @@ def verify_bare_statement(
         key.verify(checked.signature, checked.signing_input)
     except InvalidSignature as exc:
         raise BadSignatureError("statement signature does not verify") from exc
-    return VerifiedStatement(token, checked.payload, checked.kid)
+    return VerifiedStatement(token, checked.statement, checked.kid)

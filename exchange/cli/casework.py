@@ -148,8 +148,8 @@ def _show_text(opened: OpenedCase) -> None:
         if handoff.record is not None:
             for line in _summary(handoff.kind, handoff.record["body"]):
                 click.echo(f"      {line}")
-        elif handoff.statement.get("meta"):
-            meta = handoff.statement["meta"]
+        elif handoff.statement.document.get("meta"):
+            meta = handoff.statement.document["meta"]
             click.echo("      " + ", ".join(f"{name} {value}" for name, value in meta.items()))
 
 
@@ -195,7 +195,7 @@ def show(case_id: str, out: Path | None, as_json: bool) -> None:
                 "sender": h.sender,
                 "log_index": h.log_index,
                 "received_at": h.received_at,
-                "statement": h.statement,
+                "statement": dict(h.statement.document),
                 "record": h.record,
                 "record_sha256": h.record_sha256,
             }

@@ -34,6 +34,7 @@ from exchange.protocol.verification import VerificationError
 from keys import Identity, load_key_dir, load_public_jwk
 from schemas.common import format_utc
 from schemas.enums import KeyUse, Kind
+from schemas.statement import Statement
 
 KEY_CACHE_SECONDS = 60.0
 # Who handles cases in each kind of organisation: the readers a sealed record needs.
@@ -59,7 +60,7 @@ class OpenedHandoff:
     handoff_id: str
     kind: str
     sender: dict[str, str]
-    statement: dict[str, Any]
+    statement: Statement
     record: dict[str, Any] | None
     record_sha256: str | None
     log_index: int
@@ -166,7 +167,7 @@ class Client:
         keys = {}
         for key in self.keys(org):
             public = _jwk(key)
-            if key["use"] == KeyUse.SIGNING and isinstance(public, Ed25519PublicKey):
+            if key["use"] == KeyUse.SIG and isinstance(public, Ed25519PublicKey):
                 keys[key["kid"]] = public
         return keys
 
@@ -323,7 +324,7 @@ class Client:
             handoff["handoff_id"],
             handoff["kind"],
             dict(sender),
-            statement.payload,
+            statement.statement,
             record,
             digest,
             handoff["log_index"],

@@ -10,6 +10,7 @@ pinned. It trusts the new key only through a handover signed by a key it already
 keeps the learned key in its state folder.
 """
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,9 +27,12 @@ from exchange.protocol.handover import Handover, HandoverError, verify_handover
 from exchange.protocol.verification import VerificationError
 from keys import InvalidJWKError, load_public_jwk
 from keys.b64 import b64_decode
-from schemas.keys import EnrollmentSchema, RotationSchema
+from schemas.keys import Enrollment, Rotation, load_enrollment, load_rotation
 
-_KEY_EVENTS = {"official_enrolled": EnrollmentSchema(), "key_rotated": RotationSchema()}
+_KEY_EVENTS: dict[str, Callable[[Mapping[str, Any]], Enrollment | Rotation]] = {
+    "official_enrolled": load_enrollment,
+    "key_rotated": load_rotation,
+}
 _JWK_MEMBERS = ("kty", "crv", "x", "kid", "use", "alg")
 
 
@@ -175,9 +179,9 @@ class LogTrust:
         """The directory's key was registered for its official by a signed log entry."""
         index = key["registered_log_index"]
         entry = self.entry(index)
-        schema = _KEY_EVENTS.get(entry.get("event", ""))
+        load = _KEY_EVENTS.get(entry.get("event", ""))
         actor = entry.get("actor") or {}
-        if schema is None or actor.get("official") != key["official"]:
+        if load is None or actor.get("official") != key["official"]:
             raise TrustError(f"log entry {index} does not register a key of {key['official']}")
         wanted = {name: key[name] for name in _JWK_MEMBERS}
         registered = entry["details"].get("keys", [])
@@ -192,7 +196,7 @@ class LogTrust:
             public = load_public_jwk(sig_jwk or {}, use="sig")
             if not isinstance(public, Ed25519PublicKey) or not isinstance(token, str):
                 raise TrustError(f"log entry {index} has no proof of possession")
-            key_management.verify(token, {str(sig_jwk and sig_jwk["kid"]): public}, schema)
+            key_management.verify(token, {str(sig_jwk and sig_jwk["kid"]): public}, load)
         except (VerificationError, InvalidJWKError) as exc:
             raise TrustError(
                 f"the registration at log index {index} is not validly signed"

@@ -6,11 +6,11 @@ The same strict JOSE policy as handoff statements (exchange.protocol.envelope.jo
 
 import hashlib
 import re
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from marshmallow import Schema, ValidationError
+from marshmallow import ValidationError
 
 from exchange.protocol.envelope.canonical import canonical, parse_canonical_object
 from exchange.protocol.envelope.errors import InvalidContentError, OversizeError
@@ -18,6 +18,7 @@ from exchange.protocol.envelope.jose import parse_compact_jws, sign_compact, ver
 from schemas.keys import KEYS_STATEMENT_TYP
 
 MAX_KEY_STATEMENT_CHARS = 8192
+T = TypeVar("T")
 
 
 def sign(payload: Mapping[str, Any], key: Ed25519PrivateKey) -> str:
@@ -31,18 +32,20 @@ def signer_kid(token: str) -> str:
     return parse_compact_jws(token, KEYS_STATEMENT_TYP, "key statement").kid
 
 
-def verify(token: str, keys: Mapping[str, Ed25519PublicKey], schema: Schema) -> dict[str, Any]:
-    """Verify the signature by one of `keys` and the payload against `schema`."""
+def verify(
+    token: str, keys: Mapping[str, Ed25519PublicKey], load: Callable[[Mapping[str, Any]], T]
+) -> T:
+    """Verify the signature by one of `keys`; return the payload as `load` validates and
+    types it (`schemas.keys.load_enrollment`, `load_rotation`, `load_revocation`)."""
     if len(token) > MAX_KEY_STATEMENT_CHARS:
         raise OversizeError(f"key statement exceeds {MAX_KEY_STATEMENT_CHARS} characters")
     jws = parse_compact_jws(token, KEYS_STATEMENT_TYP, "key statement")
     verify_compact(jws, keys, "key statement")
     payload = parse_canonical_object(jws.payload, "key statement payload")
     try:
-        schema.load(payload)
+        return load(payload)
     except ValidationError as exc:
         raise InvalidContentError.from_validation("key statement", exc) from exc
-    return payload
 
 
 def normalise_code(code: str) -> str:

@@ -27,11 +27,9 @@ class KeyRule:
 
 
 _RULES = {
-    KeyPurpose.SIGN: KeyRule(KeyUse.SIGNING, frozenset({KeyStatus.ACTIVE})),
-    KeyPurpose.RECEIVE: KeyRule(KeyUse.ENCRYPTION, frozenset({KeyStatus.ACTIVE})),
-    KeyPurpose.VERIFY_PAST: KeyRule(
-        KeyUse.SIGNING, frozenset({KeyStatus.ACTIVE, KeyStatus.RETIRED})
-    ),
+    KeyPurpose.SIGN: KeyRule(KeyUse.SIG, frozenset({KeyStatus.ACTIVE})),
+    KeyPurpose.RECEIVE: KeyRule(KeyUse.ENC, frozenset({KeyStatus.ACTIVE})),
+    KeyPurpose.VERIFY_PAST: KeyRule(KeyUse.SIG, frozenset({KeyStatus.ACTIVE, KeyStatus.RETIRED})),
 }
 
 

@@ -315,9 +315,9 @@ def _figures(
     priorities = Counter(c.priority for c in cohort)
     outcomes = Counter(_disposition(c) for c in cohort)
     reasons = Counter(
-        str(response.meta["reason_code"])
+        response.reason_code
         for c in cohort
-        if (response := c.latest_response) is not None and response.meta.get("reason_code")
+        if (response := c.latest_response) is not None and response.reason_code
     )
     return Figures(
         cases_received=len(cohort),
@@ -338,7 +338,7 @@ def _figures(
 def _disposition(case: CaseHistory) -> str:
     response = case.latest_response
     if response is not None:
-        return str(response.meta["outcome"])
+        return str(response.outcome)
     stopped = case.stopped
     if stopped is not None:
         return "withdrawn" if stopped.kind == Kind.WITHDRAWAL else "closed_unanswered"
@@ -413,7 +413,7 @@ def _withdrawals(cohort: Sequence[CaseHistory]) -> WithdrawalFigures:
             (
                 h
                 for h in case.handoffs
-                if h.kind == Kind.RECEIPT and h.meta.get("handoff_id") == withdrawal.handoff_id
+                if h.kind == Kind.RECEIPT and h.acknowledged == withdrawal.handoff_id
             ),
             None,
         )

@@ -17,6 +17,7 @@ from exchange.protocol.events import HANDOFF_EVENTS, Event
 from keys import b64url_decode
 from schemas.common import parse_utc
 from schemas.enums import Kind
+from schemas.statement import CaseMeta, Meta, ReceiptMeta, ResponseMeta, Statement, typed_statement
 
 AGENCY, PLATFORM = "agency", "platform"
 ACK, ACTION = "ack", "action"
@@ -39,7 +40,20 @@ class Handoff:
     org: str
     at: datetime
     in_reply_to: str | None
-    meta: Mapping[str, Any]
+    meta: Meta
+
+    @property
+    def acknowledged(self) -> str | None:
+        """The handoff a receipt acknowledges."""
+        return self.meta.handoff_id if isinstance(self.meta, ReceiptMeta) else None
+
+    @property
+    def outcome(self) -> str | None:
+        return self.meta.outcome if isinstance(self.meta, ResponseMeta) else None
+
+    @property
+    def reason_code(self) -> str | None:
+        return self.meta.reason_code if isinstance(self.meta, ResponseMeta) else None
 
 
 @dataclass(frozen=True)
@@ -75,7 +89,7 @@ class CaseHistory:
         first response (action)."""
         for handoff in self.handoffs:
             if deadline == ACK and handoff.kind == Kind.RECEIPT:
-                if handoff.meta.get("handoff_id") == self.handoff_id:
+                if handoff.acknowledged == self.handoff_id:
                     return handoff
             elif deadline == ACTION and handoff.kind == Kind.RESPONSE:
                 return handoff
@@ -119,10 +133,9 @@ class History:
         return sorted(org.id for org in self.orgs.values() if org.kind == kind)
 
 
-def statement_payload(token: str) -> dict[str, Any]:
-    """The payload of a compact JWS the auditor verified (its middle part)."""
-    payload: dict[str, Any] = json.loads(b64url_decode(token.split(".")[1]))
-    return payload
+def verified_statement(token: str) -> Statement:
+    """The statement of a compact JWS the auditor verified (its middle part), typed."""
+    return typed_statement(json.loads(b64url_decode(token.split(".")[1])))
 
 
 def fold(entries: Iterable[Mapping[str, Any]], until: datetime) -> History:
@@ -154,17 +167,17 @@ def fold(entries: Iterable[Mapping[str, Any]], until: datetime) -> History:
 
 
 def _open(history: History, entry: Mapping[str, Any], at: datetime) -> None:
-    payload = statement_payload(entry["statement"])
-    meta, details = payload["meta"], entry["details"]
-    history.cases[payload["case_id"]] = CaseHistory(
-        case_id=payload["case_id"],
-        handoff_id=payload["handoff_id"],
-        agency=payload["sender"]["org"],
-        platform=payload["to"][0],
+    statement = verified_statement(entry["statement"])
+    meta, details = statement.meta_as(CaseMeta), entry["details"]
+    history.cases[statement.case_id] = CaseHistory(
+        case_id=statement.case_id,
+        handoff_id=statement.handoff_id,
+        agency=statement.sender.org,
+        platform=statement.to[0],
         submitted_at=at,
-        category=meta["category"],
-        priority=meta["priority"],
-        request_type=meta["request_type"],
+        category=meta.category,
+        priority=meta.priority,
+        request_type=meta.request_type,
         ack_due_at=parse_utc(details["ack_due_at"]),
         action_due_at=parse_utc(details["action_due_at"]),
         state=str(details["state"]),
@@ -175,17 +188,17 @@ def _continue(history: History, entry: Mapping[str, Any], at: datetime) -> None:
     case = history.cases.get(entry["case_id"])
     if case is None:  # its case was logged after `until`: so was this
         return
-    payload = statement_payload(entry["statement"])
-    org = payload["sender"]["org"]
+    statement = verified_statement(entry["statement"])
+    org = statement.sender.org
     case.handoffs.append(
         Handoff(
-            handoff_id=payload["handoff_id"],
-            kind=payload["kind"],
+            handoff_id=statement.handoff_id,
+            kind=statement.kind,
             side=AGENCY if org == case.agency else PLATFORM,
             org=org,
             at=at,
-            in_reply_to=payload["in_reply_to"],
-            meta=payload["meta"],
+            in_reply_to=statement.in_reply_to,
+            meta=statement.meta,
         )
     )
     case.state = str(entry["details"]["state"])

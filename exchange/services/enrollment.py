@@ -5,10 +5,10 @@ known so that the statements they signed while valid still verify, and the log r
 each change so an auditor can replay who held which key at every index.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import select
@@ -33,12 +33,16 @@ from exchange.services.caller import Caller
 from exchange.services.clock import check_issued_at
 from exchange.storage.models import EnrollmentCode, Official, OfficialKey, Organisation
 from keys import InvalidJWKError, load_public_jwk
-from schemas.enums import KeyStatus
-from schemas.keys import KEYS_STATEMENT_TYP, EnrollmentSchema, RevocationSchema, RotationSchema
+from schemas.enums import KeyStatus, KeyUse
+from schemas.keys import (
+    KEYS_STATEMENT_TYP,
+    IdentityJwks,
+    load_enrollment,
+    load_revocation,
+    load_rotation,
+)
 
-_ENROLLMENT = EnrollmentSchema()
-_ROTATION = RotationSchema()
-_REVOCATION = RevocationSchema()
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -48,15 +52,16 @@ class KeyChange:
     log_index: int
 
 
-def _parse_jwks(jwks: dict[str, Any]) -> dict[str, Any]:
-    """The new keys by use, each checked to be a well-formed key with its thumbprint kid."""
+def _check_jwks(jwks: IdentityJwks) -> None:
+    """Each new key must be a well-formed key with its thumbprint as kid."""
     try:
-        return {jwk["use"]: load_public_jwk(jwk, use=jwk["use"]) for jwk in jwks["keys"]}
+        for jwk in jwks.documents:
+            load_public_jwk(jwk, use="sig" if jwk["use"] == KeyUse.SIG else "enc")
     except InvalidJWKError as exc:
         raise KeyRegistrationError(str(exc)) from exc
 
 
-def _proven(token: str, schema: Any, sig_jwk: dict[str, Any]) -> dict[str, Any]:
+def _proven(token: str, load: Callable[[Mapping[str, Any]], T], sig_jwk: Mapping[str, Any]) -> T:
     """Verify a statement signed by the new signing key itself: proof of possession."""
     try:
         key = load_public_jwk(sig_jwk, use="sig")
@@ -65,17 +70,15 @@ def _proven(token: str, schema: Any, sig_jwk: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(key, Ed25519PublicKey):
         raise KeyRegistrationError("the signing key must be Ed25519")
     try:
-        return key_management.verify(token, {sig_jwk["kid"]: key}, schema)
+        return key_management.verify(token, {sig_jwk["kid"]: key}, load)
     except EnvelopeError as exc:
         raise KeyRegistrationError(f"proof of possession failed: {exc}") from exc
 
 
 def _register(
-    session: Session, official: Official, jwks: Sequence[dict[str, Any]], now: datetime, index: int
+    session: Session, official: Official, jwks: IdentityJwks, now: datetime, index: int
 ) -> list[OfficialKey]:
-    known = session.scalars(
-        select(OfficialKey.kid).where(OfficialKey.kid.in_([jwk["kid"] for jwk in jwks]))
-    ).all()
+    known = session.scalars(select(OfficialKey.kid).where(OfficialKey.kid.in_(jwks.kids))).all()
     if known:
         raise KeyRegistrationError(f"key {known[0]} is already registered")
     rows = [
@@ -89,7 +92,7 @@ def _register(
             registered_log_index=index,
             retired_at=None,
         )
-        for jwk in jwks
+        for jwk in jwks.documents
     ]
     session.add_all(rows)
     return rows
@@ -136,24 +139,23 @@ def enroll(
     sig_jwk = unverified["jwks"]["keys"][0]
     if claimed != sig_jwk.get("kid"):
         raise KeyRegistrationError("the statement must be signed by the new signing key")
-    payload = _proven(statement, _ENROLLMENT, sig_jwk)
-    if (payload["org"], payload["official"]) != (org.id, official.id):
+    enrollment = _proven(statement, load_enrollment, sig_jwk)
+    if (enrollment.org, enrollment.official) != (org.id, official.id):
         raise KeyRegistrationError(f"this code enrolls {official.id} of {org.id}")
-    if payload["code_sha256"] != row.code_sha256:
+    if enrollment.code_sha256 != row.code_sha256:
         raise KeyRegistrationError("the statement names another enrollment code")
-    check_issued_at(payload["issued_at"], now, skew)
-    _parse_jwks(payload["jwks"])
+    check_issued_at(enrollment.issued_at, now, skew)
+    _check_jwks(enrollment.jwks)
     retired = _retire_active(session, official.id, now)
-    jwks = payload["jwks"]["keys"]
     appended = log.append(
         session,
         Event.OFFICIAL_ENROLLED,
         now,
         actor=Actor(org.id, official.id, sig_jwk["kid"]),
         statement=statement,
-        details={"keys": jwks, "retired": retired, "role": official.role},
+        details={"keys": enrollment.jwks.documents, "retired": retired, "role": official.role},
     )
-    keys = _register(session, official, jwks, now, appended.index)
+    keys = _register(session, official, enrollment.jwks, now, appended.index)
     row.used_at = now
     official.enrolled = True
     return KeyChange(official, keys, appended.index)
@@ -181,30 +183,28 @@ def rotate(
     """Replace the caller's keys: authorised by a current key, proven by the new one."""
     official = _own_official(session, caller)
     try:
-        payload = key_management.verify(
-            statement, directory.signing_keys(session, official.id), _ROTATION
+        rotation = key_management.verify(
+            statement, directory.signing_keys(session, official.id), load_rotation
         )
     except EnvelopeError as exc:
         raise KeyRegistrationError(f"the rotation statement is not acceptable: {exc}") from exc
-    sig_jwk = payload["jwks"]["keys"][0]
-    if _proven(proof, _ROTATION, sig_jwk) != payload:
+    if _proven(proof, load_rotation, rotation.jwks.signing) != rotation:
         raise KeyRegistrationError("the proof must sign the same rotation statement")
-    if (payload["org"], payload["official"]) != (caller.org_id, caller.official_id):
+    if (rotation.org, rotation.official) != (caller.org_id, caller.official_id):
         raise ForbiddenError("a rotation statement must name its own signer")
-    check_issued_at(payload["issued_at"], now, skew)
-    _parse_jwks(payload["jwks"])
+    check_issued_at(rotation.issued_at, now, skew)
+    _check_jwks(rotation.jwks)
     signer = key_management.signer_kid(statement)
     retired = _retire_active(session, official.id, now)
-    jwks = payload["jwks"]["keys"]
     appended = log.append(
         session,
         Event.KEY_ROTATED,
         now,
         actor=Actor(caller.org_id, caller.official_id, signer),
         statement=statement,
-        details={"keys": jwks, "retired": retired, "proof": proof},
+        details={"keys": rotation.jwks.documents, "retired": retired, "proof": proof},
     )
-    keys = _register(session, official, jwks, now, appended.index)
+    keys = _register(session, official, rotation.jwks, now, appended.index)
     return KeyChange(official, keys, appended.index)
 
 
@@ -217,19 +217,20 @@ def revoke(
     if key is None or key.official_id != official.id:
         raise NotFoundError(f"no key {kid} of yours")
     try:
-        payload = key_management.verify(
-            statement, directory.signing_keys(session, official.id), _REVOCATION
+        revocation = key_management.verify(
+            statement, directory.signing_keys(session, official.id), load_revocation
         )
     except EnvelopeError as exc:
         raise KeyRegistrationError(f"the revocation statement is not acceptable: {exc}") from exc
-    if (payload["org"], payload["official"], payload["kid"]) != (caller.org_id, official.id, kid):
+    named = (revocation.org, revocation.official, revocation.kid)
+    if named != (caller.org_id, official.id, kid):
         raise KeyRegistrationError("the revocation statement names another key or official")
-    check_issued_at(payload["issued_at"], now, skew)
+    check_issued_at(revocation.issued_at, now, skew)
     return _revoke(
         session,
         now,
         key,
-        payload["reason"],
+        revocation.reason,
         Actor(caller.org_id, official.id, key_management.signer_kid(statement)),
         statement,
     )

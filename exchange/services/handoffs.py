@@ -8,7 +8,7 @@ clock, the state), so a client's retry always gets the original answer.
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -47,8 +47,9 @@ from exchange.services.clock import check_issued_at
 from exchange.services.visibility import can_see, side_of, visible_case
 from exchange.storage.models import Case, Handoff, Official, OfficialKey, Organisation, Route
 from keys.b64 import b64url_decode, b64url_encode
-from schemas.common import format_utc, parse_utc
+from schemas.common import format_utc
 from schemas.enums import Kind, OrgKind, Role
+from schemas.statement import AssignmentMeta, CaseMeta, ReceiptMeta, ResponseMeta, Statement
 
 
 @dataclass(frozen=True)
@@ -85,14 +86,13 @@ class Checked:
 
 
 def check(
-    session: Session, policy: Policy, caller: Caller, document: object, case_id: str | None
+    session: Session, policy: Policy, caller: Caller, envelope: Envelope, case_id: str | None
 ) -> Checked:
-    """Parse and verify the envelope with the caller's active keys, in a read transaction.
+    """Verify the envelope with the caller's active keys, in a read transaction.
 
     This is most of a handoff's work, and none of it needs the write lock: concurrent
     requests verify in parallel, and only `accept` is serialised.
     """
-    envelope = Envelope.from_json(document)
     digest = envelope_digest(envelope)
     repost = _identical_repost(session, caller, envelope, digest)
     if repost is not None:
@@ -100,8 +100,8 @@ def check(
     statement = verify_statement(
         envelope, directory.signing_keys(session, caller.official_id), policy.limits
     )
-    sender = statement.payload["sender"]
-    if (sender["org"], sender["official"]) != (caller.org_id, caller.official_id):
+    sender = statement.statement.sender
+    if (sender.org, sender.official) != (caller.org_id, caller.official_id):
         raise SenderMismatchError("the statement's sender must be the authenticated official")
     if (statement.kind == Kind.CASE) != (case_id is None):
         where = "POST /v1/cases" if statement.kind == Kind.CASE else "POST /v1/cases/{id}/handoffs"
@@ -137,7 +137,7 @@ def accept(
     existing = session.get(Handoff, statement.handoff_id)
     if existing is not None:
         return _repeated(session, caller, existing, checked.digest)
-    check_issued_at(statement.payload["issued_at"], now, policy.skew)
+    check_issued_at(statement.statement.issued_at, now, policy.skew)
     if case is None:
         return _open_case(session, now, policy, caller, checked.envelope, statement, checked.digest)
     return _continue_case(session, now, caller, case, checked.envelope, statement, checked.digest)
@@ -188,34 +188,35 @@ def _open_case(
     statement: VerifiedStatement,
     digest: str,
 ) -> Accepted:
-    payload, meta = statement.payload, statement.payload["meta"]
+    signed = statement.statement
+    meta = signed.meta_as(CaseMeta)
     if session.get(Case, statement.case_id) is not None:
         raise CaseExistsError(f"case {statement.case_id} exists", case_id=statement.case_id)
     same_ref = session.scalars(
         select(Case).where(
-            Case.issuer_org == caller.org_id, Case.issuer_case_ref == meta["issuer_case_ref"]
+            Case.issuer_org == caller.org_id, Case.issuer_case_ref == meta.issuer_case_ref
         )
     ).first()
     if same_ref is not None:
         raise CaseExistsError(
-            f"your organisation's case {meta['issuer_case_ref']} is case {same_ref.id}",
+            f"your organisation's case {meta.issuer_case_ref} is case {same_ref.id}",
             case_id=same_ref.id,
         )
-    platform = _addressed_platform(session, payload["to"])
+    platform = _addressed_platform(session, signed.to)
     _check_recipients(session, envelope, recipient=platform, sender_org_id=caller.org_id)
-    route = session.get(Route, (platform.id, meta["category"]))
-    ack_within, act_within = policy.deadlines[meta["priority"]]
+    route = session.get(Route, (platform.id, meta.category))
+    ack_within, act_within = policy.deadlines[meta.priority]
     case = Case(
         id=statement.case_id,
         issuer_org=caller.org_id,
         issuer_official=caller.official_id,
-        issuer_case_ref=meta["issuer_case_ref"],
+        issuer_case_ref=meta.issuer_case_ref,
         platform_org=platform.id,
-        category=meta["category"],
-        priority=meta["priority"],
-        minor_involved=meta["minor_involved"],
-        request_type=meta["request_type"],
-        item_count=meta["item_count"],
+        category=meta.category,
+        priority=meta.priority,
+        minor_involved=meta.minor_involved,
+        request_type=meta.request_type,
+        item_count=meta.item_count,
         state=State.SUBMITTED,
         outcome=None,
         assignee_id=route.official_id if route else None,
@@ -230,7 +231,7 @@ def _open_case(
     )
     session.add(case)
     details = {
-        "to": payload["to"],
+        "to": list(signed.to),
         "state": str(State.SUBMITTED),
         "assignee": case.assignee_id,
         "ack_due_at": format_utc(case.ack_due_at),
@@ -240,7 +241,7 @@ def _open_case(
     return Accepted(handoff, case, replayed=False)
 
 
-def _addressed_platform(session: Session, to: list[str]) -> Organisation:
+def _addressed_platform(session: Session, to: Sequence[str]) -> Organisation:
     platform = session.get(Organisation, to[0]) if len(to) == 1 else None
     if platform is None or platform.kind != OrgKind.PLATFORM or not platform.active:
         raise WrongAddresseeError("a case is addressed to exactly one active platform")
@@ -281,7 +282,7 @@ def _continue_case(
     statement: VerifiedStatement,
     digest: str,
 ) -> Accepted:
-    payload, kind = statement.payload, statement.kind
+    signed, kind = statement.statement, statement.kind
     side = side_of(caller, case)
     if side is None:
         raise ForbiddenError("only the case's agency and platform officials send handoffs")
@@ -289,44 +290,43 @@ def _continue_case(
         raise ForbiddenError("only a platform lead assigns cases")
     counterpart = case.platform_org if side == Side.AGENCY else case.issuer_org
     expected_to = [case.platform_org] if kind == Kind.ASSIGNMENT else [counterpart]
-    if payload["to"] != expected_to:
+    if list(signed.to) != expected_to:
         raise WrongAddresseeError(f"a {kind} of this case is addressed to {expected_to}")
-    replied = session.get(Handoff, payload["in_reply_to"])
+    replied = session.get(Handoff, signed.in_reply_to) if signed.in_reply_to else None
     if replied is None or replied.case_id != case.id:
         raise UnknownHandoffError(f"in_reply_to names no handoff of case {case.id}")
     if kind == Kind.RECEIPT:
-        _check_receipt(payload["meta"], replied, caller, case)
+        _check_receipt(signed.meta_as(ReceiptMeta), replied, caller, case)
     if kind == Kind.ASSIGNMENT:
-        _check_assignee(session, case, payload["meta"]["assignee"])
+        _check_assignee(session, case, signed.meta_as(AssignmentMeta).assignee)
+    outcome = signed.meta.outcome if isinstance(signed.meta, ResponseMeta) else None
     try:
         new_state = workflow.transition(
             State(case.state),
             kind,
             side,
             acknowledged_kind=replied.kind,
-            outcome=payload["meta"].get("outcome"),
+            outcome=outcome,
         )
     except TransitionError as exc:
         raise InvalidTransitionError(str(exc), state=case.state) from exc
     recipient = session.get(Organisation, counterpart)
     if recipient is not None:
         _check_recipients(session, envelope, recipient=recipient, sender_org_id=caller.org_id)
-    _apply(case, kind, new_state, payload, replied, now)
-    details: dict[str, Any] = {"to": payload["to"], "state": str(new_state)}
+    _apply(case, new_state, signed, replied, now)
+    details: dict[str, Any] = {"to": list(signed.to), "state": str(new_state)}
     if kind == Kind.ASSIGNMENT:
         details["assignee"] = case.assignee_id
     handoff = _record(session, now, caller, case, envelope, statement, digest, details)
     return Accepted(handoff, case, replayed=False)
 
 
-def _check_receipt(
-    meta: Mapping[str, Any], acknowledged: Handoff, caller: Caller, case: Case
-) -> None:
+def _check_receipt(meta: ReceiptMeta, acknowledged: Handoff, caller: Caller, case: Case) -> None:
     if acknowledged.sender_org == caller.org_id:
         raise InvalidTransitionError(
             "a receipt acknowledges the other side's handoff", state=case.state
         )
-    if meta["record_sha256"] != acknowledged.record_sha256:
+    if meta.record_sha256 != acknowledged.record_sha256:
         raise ReceiptMismatchError(
             "the record you decrypted is not the one the sender signed for",
             expected=acknowledged.record_sha256,
@@ -347,24 +347,20 @@ def _check_assignee(session: Session, case: Case, assignee_id: str) -> None:
 
 
 def _apply(
-    case: Case,
-    kind: str,
-    new_state: State,
-    payload: Mapping[str, Any],
-    replied: Handoff,
-    now: datetime,
+    case: Case, new_state: State, signed: Statement, replied: Handoff, now: datetime
 ) -> None:
+    kind, meta = signed.kind, signed.meta
     if kind == Kind.RECEIPT and replied.kind == Kind.CASE:
         case.acknowledged_at = now
-    elif kind == Kind.RESPONSE:
+    elif isinstance(meta, ResponseMeta):
         case.responded_at = case.responded_at or now
-        case.outcome = payload["meta"]["outcome"]
+        case.outcome = meta.outcome
     elif kind == Kind.WITHDRAWAL:
         case.withdrawn_at = now
     elif kind == Kind.CLOSURE:
         case.closed_at = now
-    elif kind == Kind.ASSIGNMENT:
-        case.assignee_id = payload["meta"]["assignee"]
+    elif isinstance(meta, AssignmentMeta):
+        case.assignee_id = meta.assignee
     case.state = new_state
     case.updated_at = now
 
@@ -379,7 +375,7 @@ def _record(
     digest: str,
     details: dict[str, Any],
 ) -> Handoff:
-    payload = statement.payload
+    signed = statement.statement
     appended = log.append(
         session,
         Event(statement.kind),
@@ -388,7 +384,7 @@ def _record(
         case_id=case.id,
         handoff_id=statement.handoff_id,
         statement=statement.token,
-        jwe_sha256=payload["jwe_sha256"],
+        jwe_sha256=signed.jwe_sha256,
         details=details,
     )
     handoff = Handoff(
@@ -398,13 +394,13 @@ def _record(
         sender_org=caller.org_id,
         sender_official=caller.official_id,
         kid=statement.kid,
-        in_reply_to=payload["in_reply_to"],
-        issued_at=parse_utc(payload["issued_at"]),
+        in_reply_to=signed.in_reply_to,
+        issued_at=signed.issued_at,
         received_at=now,
         statement=statement.token,
         jwe=canonical(envelope.jwe).decode() if envelope.jwe is not None else None,
-        jwe_sha256=payload["jwe_sha256"],
-        record_sha256=payload["record_sha256"],
+        jwe_sha256=signed.jwe_sha256,
+        record_sha256=signed.record_sha256,
         envelope_sha256=digest,
         state_after=details["state"],
         log_index=appended.index,

@@ -45,4 +45,6 @@ def test_the_vocabularies_other_code_imports() -> None:
         "ClosureReason",
         "OrgKind",
         "Role",
+        "KeyUse",
+        "KeyStatus",
     }

@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from exchange.protocol.envelope.errors import MalformedEnvelopeError, SignatureCountError
+from schemas.enums import Kind
+from schemas.statement import Statement
 
 STATEMENT_TYPE = "hotline.handoff/v1"
 RECORD_TYPE = "hotline.record/v1"
@@ -43,23 +45,28 @@ class VerifiedStatement:
     """A statement whose signature, schema and `jwe_sha256` verified.
 
     `token` is the compact JWS exactly as received: it is what the log stores, verbatim.
+    `statement` is its payload, typed; `payload` the same payload as the JSON signed.
     """
 
     token: str
-    payload: dict[str, Any]
+    statement: Statement
     kid: str
 
     @property
-    def kind(self) -> str:
-        return str(self.payload["kind"])
+    def payload(self) -> Mapping[str, Any]:
+        return self.statement.document
+
+    @property
+    def kind(self) -> Kind:
+        return self.statement.kind
 
     @property
     def handoff_id(self) -> str:
-        return str(self.payload["handoff_id"])
+        return self.statement.handoff_id
 
     @property
     def case_id(self) -> str:
-        return str(self.payload["case_id"])
+        return self.statement.case_id
 
 
 @dataclass(frozen=True)

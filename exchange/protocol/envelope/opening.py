@@ -45,12 +45,13 @@ def open(
     the sender's own. None skips that check, for offline format tests only.
     """
     statement, jwe = verify_with_jwe(envelope, sender_keys, limits)
-    if statement.kind not in SEALED_KINDS or jwe is None:
+    record_sha256 = statement.statement.record_sha256
+    if statement.kind not in SEALED_KINDS or jwe is None or record_sha256 is None:
         raise NoRecordError(f"a {statement.kind} statement carries no record")
     plaintext = decrypt(jwe, recipient_key)
     if len(plaintext) > limits.max_record_bytes:
         raise OversizeError(f"the record exceeds {limits.max_record_bytes} bytes")
-    if sha256_b64url(plaintext) != statement.payload["record_sha256"]:
+    if sha256_b64url(plaintext) != record_sha256:
         raise DigestMismatchError("record_sha256 does not match the decrypted record")
     if not plaintext.isascii():
         raise MalformedEnvelopeError("the decrypted record is not a compact JWS")
@@ -68,7 +69,7 @@ def open(
     _check_agreement(record, statement)
     if opener_org is not None and opener_org not in {*record["to"], record["sender"]["org"]}:
         raise NotAddressedError(f"the record is addressed to {record['to']}, not {opener_org}")
-    return OpenedRecord(statement, record, inner.token, statement.payload["record_sha256"])
+    return OpenedRecord(statement, record, inner.token, record_sha256)
 
 
 def _check_agreement(record: Mapping[str, Any], statement: VerifiedStatement) -> None:

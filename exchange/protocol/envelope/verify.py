@@ -22,9 +22,7 @@ from exchange.protocol.envelope.jose import (
 )
 from exchange.protocol.envelope.model import Envelope, VerifiedStatement
 from schemas.enums import SEALED_KINDS
-from schemas.statement import StatementSchema
-
-_STATEMENT_SCHEMA = StatementSchema()
+from schemas.statement import load_statement
 
 
 def verify_statement(
@@ -56,16 +54,16 @@ def verify_with_jwe(
     verify_compact(jws, sender_keys, "statement")
     payload = parse_canonical_object(jws.payload, "statement payload")
     try:
-        _STATEMENT_SCHEMA.load(payload)
+        statement = load_statement(payload)
     except ValidationError as exc:
         raise InvalidStatementError.from_validation("statement", exc) from exc
-    if payload["sender"]["kid"] != jws.kid:
+    if statement.sender.kid != jws.kid:
         raise InvalidStatementError("statement sender.kid is not the key that signed it")
-    sealed = payload["kind"] in SEALED_KINDS
+    sealed = statement.kind in SEALED_KINDS
     if sealed and jwe_bytes is None:
-        raise MalformedEnvelopeError(f"a {payload['kind']} statement needs its jwe")
+        raise MalformedEnvelopeError(f"a {statement.kind} statement needs its jwe")
     if not sealed and jwe_bytes is not None:
-        raise MalformedEnvelopeError(f"a {payload['kind']} statement carries no jwe")
-    if jwe_bytes is not None and sha256_b64url(jwe_bytes) != payload["jwe_sha256"]:
+        raise MalformedEnvelopeError(f"a {statement.kind} statement carries no jwe")
+    if jwe_bytes is not None and sha256_b64url(jwe_bytes) != statement.jwe_sha256:
         raise DigestMismatchError("jwe_sha256 does not match the jwe")
-    return VerifiedStatement(envelope.statement, payload, jws.kid), jwe
+    return VerifiedStatement(envelope.statement, statement, jws.kid), jwe

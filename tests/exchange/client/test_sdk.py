@@ -19,6 +19,7 @@ from exchange.ops.devserver import LiveServer
 from exchange.protocol import note
 from exchange.protocol.key_management import code_sha256
 from keys import Identity
+from schemas.statement import ReceiptMeta
 from tests.schemas import examples
 
 
@@ -68,7 +69,9 @@ def test_submit_open_acknowledge_respond(live):
     receipt = lead.acknowledge(sent.case_id)
     assert receipt.state == "acknowledged"
     acknowledged = officer.open_case(sent.case_id).timeline[1]
-    assert acknowledged.statement["meta"]["record_sha256"] == opened.timeline[0].record_sha256
+    meta = acknowledged.statement.meta_as(ReceiptMeta)
+    assert meta.record_sha256 == opened.timeline[0].record_sha256
+    assert meta.handoff_id == opened.timeline[0].handoff_id
     assert lead.respond(sent.case_id, examples.response_body()).state == "actioned"
 
 
