@@ -49,7 +49,7 @@ from exchange.protocol.events import HANDOFF_EVENTS, Event
 from exchange.protocol.key_management import code_sha256
 from exchange.runtime import server_keys
 from exchange.services import operator
-from exchange.storage import database, schema
+from exchange.storage import database, migrate
 from keys import Identity, load_public_jwk
 from schemas.common import format_utc
 from schemas.enums import Kind
@@ -72,7 +72,7 @@ class GrowingLog:
     def __init__(self, directory: Path) -> None:
         self.path = directory / "log.db"
         self.database = database.make_database(f"sqlite:///{self.path}")
-        schema.upgrade(self.database.engine)
+        migrate.upgrade(self.database.engine)
         self.signer = LogSigner(ORIGIN, Ed25519PrivateKey.generate())
         self.size = 0
 
@@ -235,7 +235,7 @@ class Exchange:
             }
         )
         with self.app.app_context():
-            schema.upgrade(runtime.get_database().engine)
+            migrate.upgrade(runtime.get_database().engine)
             self.verifier_key = server_keys().log.verifier_key
         self.client = self.app.test_client()
 

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from exchange.protocol import envelope as env
 from exchange.protocol.envelope.canonical import canonical, sha256_b64url
-from exchange.protocol.envelope.model import RECORD_TYPE
+from exchange.protocol.envelope.structures import RECORD_TYPE
 from exchange.protocol.envelope.templates import EXAMPLE_AGENCY, EXAMPLE_PLATFORM, template
 from keys import b64url_decode, b64url_encode, public_jwk
 from schemas.enums import Kind

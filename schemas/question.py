@@ -1,6 +1,6 @@
 """A question: either side asks the other for clarification, optionally about some items."""
 
-from schemas.case import MAX_ITEMS
+from schemas.case_body import MAX_ITEMS
 from schemas.common import BoundedList, ItemId, StrictSchema, Text, UtcTimestamp
 
 MAX_QUESTIONS = 20

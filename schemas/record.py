@@ -8,7 +8,7 @@ from types import MappingProxyType
 
 from marshmallow import Schema
 
-from schemas.case import CaseSchema
+from schemas.case_body import CaseSchema
 from schemas.closure import ClosureSchema
 from schemas.common import Choice, Const, Dispatch
 from schemas.enums import SEALED_KINDS, Kind

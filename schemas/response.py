@@ -9,7 +9,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validates_schema
 
-from schemas.case import MAX_ITEMS
+from schemas.case_body import MAX_ITEMS
 from schemas.common import (
     Bool,
     BoundedList,

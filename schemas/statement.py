@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from marshmallow import Schema, ValidationError, validates_schema
 
 from schemas.assignment import AssignmentSchema
-from schemas.case import MAX_ITEMS
+from schemas.case_body import MAX_ITEMS
 from schemas.common import (
     BoundedInt,
     Choice,

@@ -4,7 +4,7 @@ from typing import Any
 
 from marshmallow import ValidationError, validates_schema
 
-from schemas.case import AttachmentList, ItemList
+from schemas.case_body import AttachmentList, ItemList
 from schemas.common import StrictSchema, Text
 
 

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy.exc import SQLAlchemyError
 
 from exchange import create_app, runtime
-from exchange.storage import database, schema
+from exchange.storage import database, migrate
 from tests.helpers import databases
 from tests.helpers.databases import PostgresServer
 from tests.helpers.gunicorn import GunicornServer
@@ -79,7 +79,7 @@ def database_url(request, tmp_path) -> Iterator[str]:
         url = f"sqlite:///{tmp_path / 'exchange.storage.database'}"
         engine = database.make_database(url).engine
         try:
-            schema.upgrade(engine)
+            migrate.upgrade(engine)
         finally:
             engine.dispose()
         yield url

@@ -10,7 +10,7 @@ from exchange import runtime
 from exchange.api.problems import problem
 from exchange.runtime import server_keys
 from exchange.services import transparency
-from exchange.storage import database, schema
+from exchange.storage import database, migrate
 from exchange.storage.database import Database
 
 blp = Blueprint("meta", __name__)
@@ -34,11 +34,11 @@ def readyz() -> Response | dict[str, Any]:
     keys = server_keys()
     try:
         database.ping(db)
-        current = schema.current_revision(db.engine)
+        current = migrate.current_revision(db.engine)
         signer = _newest_checkpoint_key(db) if current else None
     except SQLAlchemyError:
         return _not_ready("the database is unreachable", retry_after=5)
-    head = schema.head_revision(db.engine)
+    head = migrate.head_revision(db.engine)
     if current != head:
         return _not_ready(f"schema at {current}, code needs {head}", retry_after=30)
     if signer is not None and signer not in keys.log_verifier_keys:

@@ -22,7 +22,7 @@ from exchange.protocol.envelope.errors import (
     UnknownSignerKeyError,
 )
 from exchange.protocol.envelope.jose import STATEMENT_TYP, parse_compact_jws
-from exchange.protocol.envelope.model import VerifiedStatement
+from exchange.protocol.envelope.structures import VerifiedStatement
 from schemas.statement import Statement, load_statement
 
 

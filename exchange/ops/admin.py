@@ -22,7 +22,7 @@ from exchange.log import rotation
 from exchange.ops import backup
 from exchange.runtime import now, server_keys
 from exchange.services import deadlines, enrollment, operator
-from exchange.storage import schema
+from exchange.storage import migrate
 from schemas.enums import Category, OrgKind, Role
 
 admin = AppGroup("admin", help="Operate the exchange: organisations, officials, routing.")
@@ -62,9 +62,9 @@ _JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def init_command() -> None:
     """Create or upgrade the database schema; the server keys exist once the app starts."""
     engine = runtime.get_database().engine
-    schema.upgrade(engine)
+    migrate.upgrade(engine)
     keys_now = server_keys()
-    click.echo(f"Database at revision {schema.current_revision(engine)}")
+    click.echo(f"Database at revision {migrate.current_revision(engine)}")
     click.echo(f"Log origin      {keys_now.log.name}")
     click.echo(f"Log verifier key {keys_now.log.verifier_key}")
     click.echo(

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from exchange import create_app, runtime
 from exchange.runtime import server_keys
-from exchange.storage import database, schema
+from exchange.storage import database, migrate
 from exchange.storage.models import (
     Case,
     Checkpoint,
@@ -51,7 +51,7 @@ def sqlite_url(tmp_path) -> str:
     url = f"sqlite:///{tmp_path / 'exchange.storage.database'}"
     engine = database.make_database(url).engine
     try:
-        schema.upgrade(engine)
+        migrate.upgrade(engine)
     finally:
         engine.dispose()
     return url

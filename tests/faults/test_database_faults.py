@@ -24,7 +24,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 
 from exchange import runtime
-from exchange.storage import schema
+from exchange.storage import migrate
 from tests.exchange.api.support import assert_problem
 from tests.faults.conftest import snapshot, verifier_key
 from tests.helpers import databases
@@ -324,7 +324,7 @@ def test_a_full_disk_refuses_writes_and_leaves_the_log_whole(make_app, tmp_path,
         url = f"sqlite:///{disk / 'exchange.storage.database'}"
         app = make_app(url)
         with app.app_context():
-            schema.upgrade(runtime.get_database().engine)
+            migrate.upgrade(runtime.get_database().engine)
         world = standard_world(app, app.test_client(), clock)
         officer, lead = world.officials["officer-1"], world.officials["cs-lead"]
         officer.headers(), lead.headers()
@@ -361,7 +361,7 @@ def test_a_database_at_its_size_limit_refuses_writes(make_app, tmp_path, clock):
     engine = None
     with app.app_context():
         engine = runtime.get_database().engine
-        schema.upgrade(engine)
+        migrate.upgrade(engine)
     world = standard_world(app, app.test_client(), clock)
     officer = world.officials["officer-1"]
     officer.headers()

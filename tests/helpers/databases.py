@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
-from exchange.storage import schema
+from exchange.storage import migrate
 
 BACKENDS = ("sqlite", "postgresql")
 BACKEND = os.environ.get("HOTLINE_TEST_DB", "sqlite").strip().lower() or "sqlite"
@@ -115,7 +115,7 @@ class PostgresServer:
         name = self.create_database()
         engine = create_engine(self.url_for(name), poolclass=NullPool)
         try:
-            schema.upgrade(engine)
+            migrate.upgrade(engine)
         finally:
             engine.dispose()
         self.template = name

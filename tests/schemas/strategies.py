@@ -12,7 +12,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from schemas.case import MEDIA_TYPE_RE, VICTIM_REF_RE
+from schemas.case_body import MEDIA_TYPE_RE, VICTIM_REF_RE
 from schemas.common import (
     E164_RE,
     ISSUER_CASE_REF_RE,

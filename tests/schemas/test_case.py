@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from schemas.case import (
+from schemas.case_body import (
     MAX_ATTACHMENTS_BYTES,
     AttachmentSchema,
     CaseSchema,

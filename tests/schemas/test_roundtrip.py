@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from marshmallow import Schema
 
 from schemas.assignment import AssignmentSchema
-from schemas.case import (
+from schemas.case_body import (
     AttachmentSchema,
     CaseSchema,
     ContactSchema,

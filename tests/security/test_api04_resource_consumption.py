@@ -26,7 +26,7 @@ from exchange.protocol import envelope as env
 from exchange.protocol.envelope.canonical import canonical
 from exchange.protocol.envelope.jose import STATEMENT_TYP, sign_compact
 from keys import Identity
-from schemas.case import MAX_ITEMS
+from schemas.case_body import MAX_ITEMS
 from schemas.common import MAX_JWE_RECIPIENTS
 from schemas.envelope import MAX_STATEMENT_CHARS
 from tests.conftest import app_config

@@ -8,9 +8,9 @@ a subclass of `errors.EnvelopeError`.
 from exchange.protocol.envelope import errors
 from exchange.protocol.envelope.bounds import DEFAULT_LIMITS, Limits
 from exchange.protocol.envelope.errors import EnvelopeError, SealError
-from exchange.protocol.envelope.model import Envelope, OpenedRecord, VerifiedStatement
 from exchange.protocol.envelope.opening import open
 from exchange.protocol.envelope.seal import seal, sign_statement
+from exchange.protocol.envelope.structures import Envelope, OpenedRecord, VerifiedStatement
 from exchange.protocol.envelope.verify import verify_statement
 
 __all__ = [

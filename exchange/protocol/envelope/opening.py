@@ -22,7 +22,7 @@ from exchange.protocol.envelope.errors import (
     SignerMismatchError,
 )
 from exchange.protocol.envelope.jose import RECORD_TYP, decrypt, parse_compact_jws, verify_compact
-from exchange.protocol.envelope.model import Envelope, OpenedRecord, VerifiedStatement
+from exchange.protocol.envelope.structures import Envelope, OpenedRecord, VerifiedStatement
 from exchange.protocol.envelope.verify import verify_with_jwe
 from schemas.enums import SEALED_KINDS
 from schemas.record import RecordSchema

@@ -11,7 +11,7 @@ from exchange.protocol.envelope.bounds import DEFAULT_LIMITS, Limits
 from exchange.protocol.envelope.canonical import canonical, sha256_b64url
 from exchange.protocol.envelope.errors import SealError
 from exchange.protocol.envelope.jose import RECORD_TYP, STATEMENT_TYP, encrypt, sign_compact
-from exchange.protocol.envelope.model import RECORD_TYPE, STATEMENT_TYPE, Envelope
+from exchange.protocol.envelope.structures import RECORD_TYPE, STATEMENT_TYPE, Envelope
 from keys.jwk import kid_of
 from schemas.enums import SEALED_KINDS, SIGNED_ONLY_KINDS
 from schemas.record import RecordSchema

@@ -20,7 +20,7 @@ from exchange.protocol.envelope.jose import (
     parse_jwe,
     verify_compact,
 )
-from exchange.protocol.envelope.model import Envelope, VerifiedStatement
+from exchange.protocol.envelope.structures import Envelope, VerifiedStatement
 from schemas.enums import SEALED_KINDS
 from schemas.statement import load_statement
 

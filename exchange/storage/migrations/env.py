@@ -1,4 +1,4 @@
-"""Alembic environment: the connection comes from exchange.storage.schema, never an ini file."""
+"""Alembic environment: the connection comes from exchange.storage.migrate, never an ini file."""
 
 from alembic import context
 

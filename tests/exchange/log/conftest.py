@@ -21,7 +21,7 @@ from sqlalchemy.pool import NullPool
 from exchange import create_app, runtime
 from exchange.log.keyring import LogSigner
 from exchange.runtime import server_keys
-from exchange.storage import database, schema
+from exchange.storage import database, migrate
 from tests.conftest import PUBLIC_URL, FakeClock
 from tests.exchange.log.scenario import busy
 from tests.helpers.world import Official, World, standard_world
@@ -87,7 +87,7 @@ def exchange(tmp_path_factory):
     clock = FakeClock(START)
     app = make_app(root / "instance", f"sqlite:///{path}", clock)
     with app.app_context():
-        schema.upgrade(runtime.get_database().engine)
+        migrate.upgrade(runtime.get_database().engine)
         verifier_key = server_keys().log.verifier_key
     world = standard_world(app, app.test_client(), clock)
     busy(world)
@@ -120,7 +120,7 @@ def postgres_url():
         _postgres_unavailable(str(exc.orig).strip()[:200])
     url = f"{POSTGRES}/{name}"
     engine = create_engine(url, poolclass=NullPool)
-    schema.upgrade(engine)
+    migrate.upgrade(engine)
     engine.dispose()
     try:
         yield url
@@ -134,7 +134,7 @@ def postgres_url():
 def sqlite_url(tmp_path):
     url = f"sqlite:///{tmp_path / 'log.db'}"
     db = database.make_database(url)
-    schema.upgrade(db.engine)
+    migrate.upgrade(db.engine)
     db.engine.dispose()
     return url
 

@@ -26,7 +26,7 @@ from exchange.log.keyring import LogSigner
 from exchange.protocol import merkle
 from exchange.protocol.checkpoint import verify_checkpoint
 from exchange.protocol.events import Event
-from exchange.storage import database, schema
+from exchange.storage import database, migrate
 from exchange.storage.models import Checkpoint, LogEntry, LogNode
 
 ORIGIN = "store.test/log"
@@ -59,7 +59,7 @@ def build(url: str, batches: list[int]) -> list[bytes]:
 def template(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("template") / "empty.db"
     db = database.make_database(f"sqlite:///{path}")
-    schema.upgrade(db.engine)
+    migrate.upgrade(db.engine)
     db.engine.dispose()
     return path
 
@@ -181,10 +181,10 @@ def test_committed_nodes_are_remembered_only_after_commit(tmp_path):
 
     from exchange.log.keyring import LogSigner
     from exchange.protocol.events import Event
-    from exchange.storage import database, schema
+    from exchange.storage import database, migrate
 
     db = database.make_database(f"sqlite:///{tmp_path / 'log.db'}")
-    schema.upgrade(db.engine)
+    migrate.upgrade(db.engine)
     signer = LogSigner("test/log", Ed25519PrivateKey.generate())
     now = datetime.now(UTC)
     with database.read(db) as session:

@@ -28,11 +28,11 @@ def test_ready_when_the_schema_is_current_and_the_log_key_is_ours(app, client):
     body = client.get("/readyz").get_json()
     with app.app_context():
         from exchange.runtime import server_keys
-        from exchange.storage import schema
+        from exchange.storage import migrate
 
         assert body == {
             "status": "ready",
-            "schema": schema.head_revision(runtime.get_database().engine),
+            "schema": migrate.head_revision(runtime.get_database().engine),
             "log_key": server_keys().log.verifier_key,
         }
     assert client.get("/healthz").get_json() == {"status": "ok"}

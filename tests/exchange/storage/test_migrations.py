@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError
 
-from exchange.storage import database, schema
+from exchange.storage import database, migrate
 from exchange.storage.models import APPEND_ONLY_TABLES, Base
 
 EXPECTED_TABLES = set(Base.metadata.tables) | {"alembic_version"}
@@ -43,7 +43,7 @@ def expected_triggers(dialect):
 
 
 def assert_at_head(engine):
-    assert schema.current_revision(engine) == schema.head_revision(engine)
+    assert migrate.current_revision(engine) == migrate.head_revision(engine)
     assert tables(engine) == EXPECTED_TABLES
     assert triggers(engine) == expected_triggers(engine.dialect.name)
     with engine.connect() as connection:
@@ -51,7 +51,7 @@ def assert_at_head(engine):
 
 
 def assert_empty(engine):
-    assert schema.current_revision(engine) is None
+    assert migrate.current_revision(engine) is None
     assert tables(engine) <= {"alembic_version"}
     assert triggers(engine) == set()
 
@@ -59,10 +59,10 @@ def assert_empty(engine):
 def test_upgrade_downgrade_and_upgrade_again(engine):
     assert_empty(engine)
 
-    schema.upgrade(engine)
+    migrate.upgrade(engine)
     assert_at_head(engine)
 
-    schema.downgrade(engine, "base")
+    migrate.downgrade(engine, "base")
     assert_empty(engine)
     if engine.dialect.name == "postgresql":
         with engine.connect() as connection:
@@ -71,13 +71,13 @@ def test_upgrade_downgrade_and_upgrade_again(engine):
             ).all()
         assert functions == []
 
-    schema.upgrade(engine)
+    migrate.upgrade(engine)
     assert_at_head(engine)
 
 
 def test_upgrading_twice_changes_nothing(engine):
-    schema.upgrade(engine)
-    schema.upgrade(engine)
+    migrate.upgrade(engine)
+    migrate.upgrade(engine)
     assert_at_head(engine)
 
 
@@ -101,7 +101,7 @@ ROWS = {
 
 @pytest.mark.parametrize("table", APPEND_ONLY_TABLES)
 def test_the_triggers_refuse_changes_to_log_tables_even_in_raw_sql(engine, table):
-    schema.upgrade(engine)
+    migrate.upgrade(engine)
     insert, update = ROWS[table]
     values = {"digest": bytes(32), "moment": datetime(2026, 1, 1, tzinfo=UTC)}
     with engine.begin() as connection:
