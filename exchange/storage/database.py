@@ -107,7 +107,11 @@ def make_database(url: str, busy_timeout_ms: int = 5000) -> Database:
     if url.startswith("postgresql"):
         # A writer waits this long for a lock, then gets database-busy (503), rather than
         # waiting until gunicorn kills its worker.
-        options["connect_args"] = {"options": f"-c lock_timeout={int(busy_timeout_ms)}"}
+        # synchronous_commit=on whatever the server's or database's default: a 201 means
+        # the entry and its checkpoint are on disk (see _configure_sqlite).
+        options["connect_args"] = {
+            "options": f"-c lock_timeout={int(busy_timeout_ms)} -c synchronous_commit=on"
+        }
     engine = create_engine(url, pool_pre_ping=True, hide_parameters=True, **options)
     event.listen(engine, "handle_error", _drop_read_only_connections)
     if engine.dialect.name == "sqlite":
@@ -154,7 +158,10 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        # FULL, not WAL's usual NORMAL: NORMAL may lose the last commits on power failure,
+        # and a client may already hold a signed checkpoint for them; the next entry at
+        # that index would make the log sign two trees of one size (a fork).
+        cursor.execute("PRAGMA synchronous=FULL")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -90,8 +90,6 @@ class PostgresServer:
         name = f"{_PREFIX}{os.getpid()}_{uuid.uuid4().hex[:16]}"
         source = template or "template0"
         self._execute(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
-        # A throw-away database need not wait for the disk at each commit.
-        self._execute(f'ALTER DATABASE "{name}" SET synchronous_commit TO off')
         return name
 
     def drop_database(self, name: str) -> None:
