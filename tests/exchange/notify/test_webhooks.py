@@ -22,7 +22,8 @@ def test_a_submitted_case_reaches_the_receiver_once_signed_and_without_content(
     hook = receiver()
     reviewer = world.officials["cs-reviewer"]
     created = subscribe(reviewer, hook.url, events=("case",), priorities=("urgent",))
-    assert created["secret"].startswith("whsec_") and created["channel"] == "webhook"
+    assert created["secret"].startswith("whsec_")
+    assert created["channel"] == "webhook"
     worker()
     time.sleep(1)  # the worker is up and polling before the case arrives
     sealed, response = world.submit(world.officials["officer-1"], "clipshare")
