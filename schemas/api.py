@@ -397,6 +397,10 @@ class SubscriptionsSchema(ResponseSchema):
     subscriptions = fields.List(fields.Nested(SubscriptionViewSchema), required=True)
 
 
+class SubscriptionTestRequestSchema(StrictSchema):
+    """An empty object: the test message's content is the server's."""
+
+
 class NotificationQueuedSchema(ResponseSchema):
     id = fields.String(required=True)
     status = fields.String(required=True)

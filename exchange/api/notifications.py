@@ -17,6 +17,7 @@ from schemas.api import (
     SubscriptionRemovalRequestSchema,
     SubscriptionRequestSchema,
     SubscriptionsSchema,
+    SubscriptionTestRequestSchema,
     SubscriptionViewSchema,
 )
 from schemas.common import format_utc
@@ -101,10 +102,11 @@ def remove(body: dict[str, Any], subscription_id: str, caller: Caller) -> dict[s
 
 @blp.route("/subscriptions/<string:subscription_id>/test", methods=["POST"])
 @authenticated(*_OFFICIALS)
+@blp.arguments(SubscriptionTestRequestSchema)
 @blp.response(202, NotificationQueuedSchema)
-@blp.problems(401, 403, 404)
+@blp.problems(400, 401, 403, 404, 413, 415, 422)
 @blp.doc(security=BEARER)
-def test(subscription_id: str, caller: Caller) -> dict[str, Any]:
+def test(body: dict[str, Any], subscription_id: str, caller: Caller) -> dict[str, Any]:
     """Queue a test message to one of your targets; follow it in /v1/notifications."""
     with runtime.write() as session:
         subscription = subscriptions.own(session, caller, subscription_id)

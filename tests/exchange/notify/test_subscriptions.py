@@ -221,10 +221,10 @@ def test_an_email_arrives_at_the_smtp_server_with_no_case_content(app, world):
 def test_a_test_message_is_queued_for_its_owner_only(world):
     reviewer, lead = world.officials["cs-reviewer"], world.officials["cs-lead"]
     created = subscribe(reviewer, HOOK)
-    response = reviewer.post(f"/v1/subscriptions/{created['id']}/test", None)
+    response = reviewer.post(f"/v1/subscriptions/{created['id']}/test", {})
     assert response.status_code == 202
     assert response.get_json()["status"] == "pending"
-    other = lead.post(f"/v1/subscriptions/{created['id']}/test", None)
+    other = lead.post(f"/v1/subscriptions/{created['id']}/test", {})
     assert (other.status_code, other.get_json()["type"]) == (404, PROBLEM + "not-found")
-    unknown = reviewer.post(f"/v1/subscriptions/{uuid.uuid4()}/test", None)
+    unknown = reviewer.post(f"/v1/subscriptions/{uuid.uuid4()}/test", {})
     assert unknown.status_code == 404
