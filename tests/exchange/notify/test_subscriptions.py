@@ -3,6 +3,7 @@ the outbox written in the handoff's own transaction, SSRF refusals, e-mail."""
 
 import email
 import email.policy
+import json
 import re
 import socket
 import uuid
@@ -12,6 +13,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
 from exchange import runtime
+from exchange.auditor import verify_log
 from exchange.notify.worker import Worker
 from exchange.protocol import key_management
 from exchange.services import destinations, handoffs
@@ -20,6 +22,7 @@ from exchange.services.destinations import DestinationPolicy
 from exchange.storage.models import InboxItem, Notification
 from schemas.common import format_utc
 from schemas.subscriptions import SUBSCRIPTION_REMOVAL_TYP
+from tests.exchange.log.helpers import bundle_from_database
 from tests.exchange.notify.conftest import subscribe, subscription_statement
 from tests.helpers.world import statement_of
 from tests.schemas import examples
@@ -228,3 +231,71 @@ def test_a_test_message_is_queued_for_its_owner_only(world):
     assert (other.status_code, other.get_json()["type"]) == (404, PROBLEM + "not-found")
     unknown = reviewer.post(f"/v1/subscriptions/{uuid.uuid4()}/test", {})
     assert unknown.status_code == 404
+
+
+def test_the_auditor_verifies_subscription_statements_in_the_log(app, world, database_url):
+    reviewer = world.officials["cs-reviewer"]
+    created = subscribe(reviewer, HOOK)
+    removal = key_management.sign(
+        {
+            "typ": SUBSCRIPTION_REMOVAL_TYP,
+            "org": "clipshare",
+            "official": "cs-reviewer",
+            "subscription_id": created["id"],
+            "issued_at": format_utc(world.clock()),
+        },
+        reviewer.identity.signing_key,
+    )
+    assert reviewer.post(f"/v1/subscriptions/{created['id']}/remove", {"statement": removal})
+    with app.app_context():
+        verifier = runtime.server_keys().log.verifier_key
+    bundle = bundle_from_database(database_url)
+    report = verify_log(
+        bundle.entries, bundle.checkpoint, [verifier], bundle.origin, witnesses=bundle.checkpoints
+    )
+    assert report.entries == world.log_size()
+    events = [json.loads(leaf)["event"] for leaf in bundle.entries]
+    assert events[-2:] == ["subscription_added", "subscription_removed"]
+
+
+def test_the_scheduler_warns_before_a_deadline_and_escalates_a_breach_to_the_leads(app, world):
+    reviewer, lead = world.officials["cs-reviewer"], world.officials["cs-lead"]
+    subscribe(reviewer, HOOK, events=("deadline_approaching", "deadline_breached"))
+    subscribe(lead, HOOK + "/lead", events=("deadline_breached",))
+    sealed, response = world.submit(world.officials["officer-1"], "clipshare")
+    assert response.status_code == 201
+    case_id = statement_of(sealed)["case_id"]
+
+    def scheduled():
+        with app.app_context():
+            worker = Worker(app)
+            try:
+                worker.schedule()
+            finally:
+                worker.close()
+
+    def events(official):
+        listed = official.get("/v1/notifications").get_json()["notifications"]
+        return sorted((n["event"], n["case_id"]) for n in listed)
+
+    scheduled()  # the ack deadline (1 h for urgent) is exactly one lead time away
+    assert events(reviewer) == [("deadline_approaching", case_id)]
+    world.clock.advance(minutes=51)  # 9 minutes left: the 10-minute warning
+    scheduled()
+    scheduled()  # a second run queues nothing new
+    assert events(reviewer) == [("deadline_approaching", case_id)] * 2
+    assert events(lead) == []
+    size = world.log_size()
+    world.clock.advance(minutes=10)  # the acknowledgement deadline has passed
+    scheduled()
+    [breach] = world.log_entries(size)
+    assert (breach["event"], breach["case_id"], breach["details"]["deadline"]) == (
+        "deadline_breached",
+        case_id,
+        "ack",
+    )
+    assert events(lead) == [("deadline_breached", case_id)]  # escalated to the lead
+    assert events(reviewer)[-1] == ("deadline_breached", case_id)
+    scheduled()
+    assert world.log_size() == size + 1
+    assert len(events(lead)) == 1
