@@ -174,3 +174,42 @@ def depth(session: Session) -> Sequence[tuple[str, int]]:
             select(Notification.status, func.count()).group_by(Notification.status)
         )
     ]
+
+
+@dataclass(frozen=True)
+class Stats:
+    by_status: dict[str, int]
+    oldest_pending_seconds: float
+    attempts_last_hour: dict[str, int]  # by outcome: delivered, retry, failed
+    latency_last_hour: list[float]  # seconds from queued to delivered, sorted
+
+
+def stats(session: Session, now: datetime) -> Stats:
+    """The queue as /metrics shows it: depth, age, recent failures and latency."""
+    hour_ago = now - timedelta(hours=1)
+    oldest = session.scalar(
+        select(func.min(Notification.created_at)).where(Notification.status == PENDING)
+    )
+    attempts = {
+        outcome: int(count)
+        for outcome, count in session.execute(
+            select(DeliveryAttempt.outcome, func.count())
+            .where(DeliveryAttempt.started_at >= hour_ago)
+            .group_by(DeliveryAttempt.outcome)
+        )
+    }
+    latency = sorted(
+        (delivered - created).total_seconds()
+        for created, delivered in session.execute(
+            select(Notification.created_at, Notification.delivered_at)
+            .where(Notification.status == DELIVERED, Notification.delivered_at >= hour_ago)
+            .limit(10_000)
+        )
+        if delivered is not None
+    )
+    return Stats(
+        dict(depth(session)),
+        (now - oldest).total_seconds() if oldest is not None else 0.0,
+        attempts,
+        latency,
+    )

@@ -111,6 +111,15 @@ def test_a_receiver_that_fails_three_times_gets_it_on_the_fourth_try(world, rece
         (4, "delivered", 204),
     ]
     assert entry["attempts"][0]["error"] == "the receiver answered 500"
+    metrics = world.client.get("/metrics").get_data(as_text=True).splitlines()
+    for line in (
+        'hotline_notifications{status="delivered"} 1.0',
+        'hotline_notifications{status="pending"} 0.0',
+        'hotline_notification_attempts_last_hour{outcome="retry"} 3.0',
+        'hotline_notification_attempts_last_hour{outcome="delivered"} 1.0',
+        "hotline_notification_oldest_pending_seconds 0.0",
+    ):
+        assert line in metrics
 
 
 @pytest.mark.slow
