@@ -137,6 +137,7 @@ def receiver(tmp_path):
 
 class WorkerProcess:
     def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.path = log
         self.log = log.open("ab")
         self.process = subprocess.Popen(
             [str(BIN / "flask"), "--app", "wsgi", "worker"],
@@ -145,6 +146,14 @@ class WorkerProcess:
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
+
+    def wait_started(self, timeout: float = 20) -> None:
+        """Until the worker logged that its loop runs (its app and keys are loaded)."""
+        deadline = time.monotonic() + timeout
+        while b"notification worker started" not in self.path.read_bytes():
+            assert self.process.poll() is None, self.path.read_text()
+            assert time.monotonic() < deadline, self.path.read_text()
+            time.sleep(0.02)
 
     def kill(self) -> None:
         self.process.send_signal(signal.SIGKILL)

@@ -24,8 +24,7 @@ def test_a_submitted_case_reaches_the_receiver_once_signed_and_without_content(
     created = subscribe(reviewer, hook.url, events=("case",), priorities=("urgent",))
     assert created["secret"].startswith("whsec_")
     assert created["channel"] == "webhook"
-    worker()
-    time.sleep(1)  # the worker is up and polling before the case arrives
+    worker().wait_started()  # polling before the case arrives
     sealed, response = world.submit(world.officials["officer-1"], "clipshare")
     accepted_at = time.time()
     assert response.status_code == 201, response.get_json()
@@ -146,3 +145,22 @@ def test_a_worker_killed_mid_delivery_loses_nothing(world, receiver, worker):
         verified(request, created["secret"])
     statuses = [n["status"] for n in reviewer.get("/v1/notifications").get_json()["notifications"]]
     assert statuses == ["delivered"] * 3
+
+
+@pytest.mark.slow
+def test_two_workers_share_the_queue_without_sending_twice(world, receiver, worker):
+    hook = receiver()
+    reviewer = world.officials["cs-reviewer"]
+    created = subscribe(reviewer, hook.url, events=("case",))
+    for _ in range(12):
+        _, response = world.submit(world.officials["officer-1"], "clipshare")
+        assert response.status_code == 201
+    worker(NOTIFY_BATCH=2, NOTIFY_CONCURRENCY=2)
+    worker(NOTIFY_BATCH=2, NOTIFY_CONCURRENCY=2)
+    hook.wait_for(12, "answers", timeout=30)
+    time.sleep(1)  # anything sent twice would arrive by now
+    ids = [r["headers"]["webhook-id"] for r in hook.requests()]
+    assert len(ids) == 12
+    assert len(set(ids)) == 12
+    for request in hook.requests():
+        verified(request, created["secret"])
