@@ -59,7 +59,11 @@ run: dev-instance
 # EXCHANGE_DATABASE_URL names (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/hotline).
 # Rate limits are per process unless EXCHANGE_REDIS_URL is set (redis://127.0.0.1:6379/0).
 GUNICORN_WORKERS ?= 4
+# Beside it, one notification worker (webhooks, e-mail, the deadline scheduler), stopped
+# with the server.
 serve: dev-instance
+	$(DEV_ENV) $(BIN)/flask --app wsgi worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(DEV_ENV) GUNICORN_WORKERS=$(GUNICORN_WORKERS) $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
 demo: install

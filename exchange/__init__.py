@@ -11,6 +11,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from exchange import config, observability, runtime
     from exchange.api import init_app as init_api
     from exchange.api import proxies, rate_limits
+    from exchange.notify import init_app as init_notify
     from exchange.ops import admin
 
     overrides = dict(test_config or {})
@@ -24,4 +25,5 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     init_api(app)
     rate_limits.init_app(app)  # after the API: a refusal already has its request id
     admin.init_app(app)
+    init_notify(app)  # `flask worker`: notifications and the deadline scheduler
     return app

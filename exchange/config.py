@@ -57,6 +57,31 @@ DEFAULTS: Mapping[str, Any] = {
     # A compliance report verifies the whole log first; past this it answers 503 instead of
     # running into the server's own request timeout (gunicorn's default is 30 s).
     "REPORT_TIME_LIMIT_SECONDS": 20,
+    # Notifications (exchange.notify, `flask --app wsgi worker`). Webhook targets must be
+    # https and public; NOTIFY_ALLOWED_NETWORKS lists networks allowed anyway (CIDR), and
+    # NOTIFY_ALLOW_HTTP allows plain http: development and tests only.
+    "NOTIFY_ALLOW_HTTP": False,
+    "NOTIFY_ALLOWED_NETWORKS": [],
+    "NOTIFY_TIMEOUT_SECONDS": 10,  # per delivery attempt (connect, send, answer)
+    "NOTIFY_BACKOFF_SECONDS": 5,  # first retry after 2.5-5 s, doubling, with jitter
+    "NOTIFY_BACKOFF_CAP_SECONDS": 3600,
+    "NOTIFY_GIVE_UP_SECONDS": 24 * 3600,  # then the notification is marked failed
+    "NOTIFY_POLL_SECONDS": 0.5,  # how often an idle worker looks for due notifications
+    "NOTIFY_BATCH": 20,
+    # A claimed notification is another worker's to retry after this (a killed worker's
+    # claim lapses); longer than NOTIFY_TIMEOUT_SECONDS, so a slow send is not doubled.
+    "NOTIFY_LEASE_SECONDS": 60,
+    "NOTIFY_CONCURRENCY": 8,  # deliveries in flight per worker process
+    "SWEEP_INTERVAL_SECONDS": 30,  # the worker's deadline sweep and warnings
+    "DEADLINE_WARNINGS_SECONDS": [3600, 600],  # "deadline approaching" lead times
+    # E-mail through an SMTP relay, with STARTTLS unless SMTP_STARTTLS is false.
+    "SMTP_HOST": None,
+    "SMTP_PORT": 587,
+    "SMTP_STARTTLS": True,
+    "SMTP_USERNAME": None,
+    "SMTP_PASSWORD": None,
+    "SMTP_FROM": "Hotline Exchange <notifications@hotline-exchange.local>",
+    "SMTP_CA_FILE": None,  # a private CA for the relay's certificate (default: system CAs)
 }
 
 _INTEGERS = (
@@ -72,7 +97,19 @@ _INTEGERS = (
 )
 
 
-_NUMBERS = ("REPORT_TIME_LIMIT_SECONDS",)
+_NUMBERS = (
+    "REPORT_TIME_LIMIT_SECONDS",
+    "NOTIFY_TIMEOUT_SECONDS",
+    "NOTIFY_BACKOFF_SECONDS",
+    "NOTIFY_BACKOFF_CAP_SECONDS",
+    "NOTIFY_GIVE_UP_SECONDS",
+    "NOTIFY_POLL_SECONDS",
+    "NOTIFY_BATCH",
+    "NOTIFY_LEASE_SECONDS",
+    "NOTIFY_CONCURRENCY",
+    "SWEEP_INTERVAL_SECONDS",
+    "SMTP_PORT",
+)
 _RATE_LIMITS = ("RATE_LIMIT_API", "RATE_LIMIT_TOKEN", "RATE_LIMIT_ENROLL")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -113,6 +150,7 @@ def _check(config: Mapping[str, Any]) -> None:
     if not str(config["PUBLIC_URL"]).startswith(("http://", "https://")):
         raise ConfigError(f"{ENV_PREFIX}_PUBLIC_URL must be an http(s) URL")
     _check_operations(config)
+    _check_notifications(config)
     deadlines = config["DEADLINES"]
     if not isinstance(deadlines, Mapping) or set(deadlines) != set(DEFAULT_DEADLINES):
         raise ConfigError(f"{ENV_PREFIX}_DEADLINES must name exactly urgent, high and normal")
@@ -154,6 +192,33 @@ def _check_operations(config: Mapping[str, Any]) -> None:
         raise ConfigError(f"{ENV_PREFIX}_TRUSTED_PROXIES must be 0 or more, got {proxies!r}")
     if str(config["LOG_LEVEL"]).upper() not in _LOG_LEVELS:
         raise ConfigError(f"{ENV_PREFIX}_LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}")
+
+
+def _check_notifications(config: Mapping[str, Any]) -> None:
+    import ipaddress
+
+    networks = config["NOTIFY_ALLOWED_NETWORKS"]
+    try:
+        if not isinstance(networks, list):
+            raise ValueError("not a list")
+        for network in networks:
+            ipaddress.ip_network(str(network), strict=False)
+    except ValueError as exc:
+        raise ConfigError(
+            f"{ENV_PREFIX}_NOTIFY_ALLOWED_NETWORKS must be a JSON list of CIDR networks: {exc}"
+        ) from exc
+    for name in ("NOTIFY_ALLOW_HTTP", "SMTP_STARTTLS"):
+        if not isinstance(config[name], bool):
+            raise ConfigError(f"{ENV_PREFIX}_{name} must be true or false")
+    if config["NOTIFY_LEASE_SECONDS"] <= config["NOTIFY_TIMEOUT_SECONDS"]:
+        raise ConfigError(
+            f"{ENV_PREFIX}_NOTIFY_LEASE_SECONDS must exceed {ENV_PREFIX}_NOTIFY_TIMEOUT_SECONDS"
+        )
+    warnings = config["DEADLINE_WARNINGS_SECONDS"]
+    if not isinstance(warnings, list) or not all(
+        isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in warnings
+    ):
+        raise ConfigError(f"{ENV_PREFIX}_DEADLINE_WARNINGS_SECONDS must list positive seconds")
 
 
 def deadline_table(config: Mapping[str, Any]) -> dict[str, tuple[timedelta, timedelta]]:

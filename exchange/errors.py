@@ -181,3 +181,13 @@ class LogKeyRetiredError(ExchangeError):
     slug = "log-key-retired"
     title = "This instance's log key was rotated out"
     retry_after = 5
+
+
+class UnsafeDestinationError(UnprocessableError):
+    slug = "unsafe-destination"
+    title = "The notification target is not an address the exchange may send to"
+
+
+class SubscriptionStatementError(UnprocessableError):
+    slug = "subscription-statement-invalid"
+    title = "The subscription statement does not verify or does not match the request"

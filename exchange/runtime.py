@@ -20,6 +20,8 @@ from exchange.log import keyring, transaction
 from exchange.log.keyring import ServerKeys
 from exchange.log.rotation import KeyDirectory
 from exchange.protocol.envelope import Limits
+from exchange.services import webhook_secrets
+from exchange.services.destinations import DestinationPolicy
 from exchange.services.handoffs import Policy
 from exchange.storage import database
 from exchange.storage.database import Database
@@ -119,3 +121,16 @@ def handoff_policy() -> Policy:
 
 def token_endpoint() -> str:
     return f"{current_app.config['PUBLIC_URL'].rstrip('/')}/v1/token"
+
+
+def destination_policy() -> DestinationPolicy:
+    """Where notifications may be sent (exchange.services.destinations)."""
+    settings = current_app.config
+    return DestinationPolicy.from_settings(
+        settings["NOTIFY_ALLOW_HTTP"], settings["NOTIFY_ALLOWED_NETWORKS"]
+    )
+
+
+def secret_sealing_key() -> bytes:
+    """The key that seals webhook secrets at rest, derived from the server's passphrase."""
+    return webhook_secrets.sealing_key(config.key_passphrase(current_app.config))

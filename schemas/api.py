@@ -357,3 +357,81 @@ class InboxItemSchema(ResponseSchema):
 class InboxPageSchema(ResponseSchema):
     items = fields.List(fields.Nested(InboxItemSchema), required=True)
     last_seq = fields.Integer(required=True, metadata={"description": "The newest seq there is."})
+
+
+# --- Notifications: subscriptions and the delivery log -----------------------------------------
+
+
+class SubscriptionRequestSchema(StrictSchema):
+    """A target and the signed statement that registers it (naming it by its SHA-256)."""
+
+    statement = CompactJws(required=True)
+    target = Text(min_length=3, max_length=2048, required=True)
+
+
+class SubscriptionRemovalRequestSchema(StrictSchema):
+    statement = CompactJws(required=True)
+
+
+class SubscriptionViewSchema(ResponseSchema):
+    id = fields.String(required=True)
+    channel = fields.String(required=True)
+    target = fields.String(required=True)
+    scope = fields.String(required=True)
+    events = fields.List(fields.String(), required=True)
+    priorities = fields.List(fields.String(), required=True)
+    created_at = fields.String(required=True)
+    removed_at = fields.String(allow_none=True)
+    log_index = fields.Integer(required=True)
+
+
+class SubscriptionCreatedSchema(SubscriptionViewSchema):
+    secret = fields.String(
+        allow_none=True,
+        metadata={"description": "The webhook's signing secret (whsec_…): shown this once."},
+    )
+    log = fields.Nested(LogReceiptSchema, required=True)
+
+
+class SubscriptionsSchema(ResponseSchema):
+    subscriptions = fields.List(fields.Nested(SubscriptionViewSchema), required=True)
+
+
+class SubscriptionTestRequestSchema(StrictSchema):
+    """An empty object: the test message's content is the server's."""
+
+
+class NotificationQueuedSchema(ResponseSchema):
+    id = fields.String(required=True)
+    status = fields.String(required=True)
+
+
+class DeliveryAttemptSchema(ResponseSchema):
+    attempt = fields.Integer(required=True)
+    started_at = fields.String(required=True)
+    duration_ms = fields.Integer(required=True)
+    outcome = fields.String(required=True)
+    status_code = fields.Integer(allow_none=True)
+    error = fields.String(allow_none=True)
+
+
+class NotificationViewSchema(ResponseSchema):
+    id = fields.String(required=True)
+    subscription_id = fields.String(required=True)
+    event = fields.String(required=True)
+    case_id = fields.String(allow_none=True)
+    status = fields.String(required=True)
+    created_at = fields.String(required=True)
+    delivered_at = fields.String(allow_none=True)
+    next_attempt_at = fields.String(allow_none=True)
+    last_error = fields.String(allow_none=True)
+    attempts = fields.List(fields.Nested(DeliveryAttemptSchema), required=True)
+
+
+class NotificationsQuerySchema(StrictSchema):
+    limit = QueryInt(min_value=1, max_value=100, load_default=50)
+    before = Text(max_length=40)
+
+
+class NotificationsSchema(ResponseSchema):
+    notifications = fields.List(fields.Nested(NotificationViewSchema), required=True)

@@ -14,6 +14,7 @@ from exchange.api import (
     enrollment,
     inbox,
     meta,
+    notifications,
     problems,
     reports,
     tokens,
@@ -101,6 +102,7 @@ def init_app(app: Flask) -> None:
         cases.blp,
         inbox.blp,
         transparency.blp,
+        notifications.blp,
     ):
         api.register_blueprint(blueprint)
     api.register_blueprint(reports.blp)

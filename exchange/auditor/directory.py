@@ -28,6 +28,12 @@ from schemas.keys import (
     load_revocation,
     load_rotation,
 )
+from schemas.subscriptions import (
+    Subscription,
+    SubscriptionRemoval,
+    load_subscription,
+    load_subscription_removal,
+)
 
 T = TypeVar("T")
 
@@ -84,6 +90,8 @@ class Directory:
             Event.KEY_REVOKED: self._key_revoked,
             Event.ROUTING_CHANGED: self._routing_changed,
             Event.LOG_KEY_ROTATED: self._log_key_rotated,
+            Event.SUBSCRIPTION_ADDED: self._subscription_changed,
+            Event.SUBSCRIPTION_REMOVED: self._subscription_changed,
         }
 
     def handles(self, event: str) -> bool:
@@ -366,3 +374,40 @@ class Directory:
         elif entry.statement is not None:
             raise KeyEventError("an operator's revocation carries no statement", entry.index)
         key.status, key.until = KeyStatus.REVOKED, entry.index
+
+    # --- the officials' notification targets ------------------------------------------------
+
+    def _subscription_changed(self, entry: Entry) -> None:
+        """Registered or removed by the official's own statement, signed with an active key."""
+        actor = self._key_event_actor(entry)
+        current = self._active_signing_keys(actor.official)
+        if actor.kid not in current:
+            raise SignerKeyError(
+                f"key {actor.kid} was not an active key of {actor.official}", entry.index
+            )
+        assert entry.statement is not None  # checked by _key_event_actor
+        signed: Subscription | SubscriptionRemoval
+        if entry.event == Event.SUBSCRIPTION_ADDED:
+            signed = self._proven(
+                entry.statement,
+                {actor.kid: current[actor.kid]},
+                load_subscription,
+                entry,
+                "subscription statement",
+            )
+        else:
+            signed = self._proven(
+                entry.statement,
+                {actor.kid: current[actor.kid]},
+                load_subscription_removal,
+                entry,
+                "subscription removal statement",
+            )
+        if (signed.org, signed.official, signed.subscription_id) != (
+            actor.org,
+            actor.official,
+            entry.details.get("subscription"),
+        ):
+            raise KeyEventError(
+                "the statement names another official or subscription than the entry", entry.index
+            )

@@ -9,6 +9,7 @@ from exchange.cli import account, casework
 from exchange.cli.envelope import envelope
 from exchange.cli.keygen import keygen
 from exchange.cli.log_audit import audit
+from exchange.cli.notifying import notify
 from exchange.cli.reporting import report
 
 
@@ -41,3 +42,4 @@ for command in (
     main.add_command(command)
 main.add_command(audit)
 main.add_command(report)
+main.add_command(notify)

@@ -1,6 +1,7 @@
 """What a client signs: client assertions and key-management statements. Pure; no HTTP."""
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,6 +14,7 @@ from exchange.protocol.envelope.canonical import canonical
 from keys import Identity
 from schemas.common import format_utc
 from schemas.keys import ENROLLMENT_TYP, REVOCATION_TYP, ROTATION_TYP
+from schemas.subscriptions import SUBSCRIPTION_REMOVAL_TYP, SUBSCRIPTION_TYP, target_sha256
 
 ASSERTION_LIFETIME = timedelta(seconds=120)
 CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -88,6 +90,52 @@ def revocation(
     )
 
 
+def subscription(
+    signer: Ed25519PrivateKey,
+    org_id: str,
+    official_id: str,
+    *,
+    subscription_id: str,
+    channel: str,
+    target: str,
+    scope: str,
+    events: Sequence[str],
+    priorities: Sequence[str],
+    now: datetime,
+) -> str:
+    """Register a notification target: the statement names it by its SHA-256 only."""
+    return key_management.sign(
+        {
+            "typ": SUBSCRIPTION_TYP,
+            "org": org_id,
+            "official": official_id,
+            "subscription_id": subscription_id,
+            "channel": channel,
+            "target_sha256": target_sha256(target),
+            "scope": scope,
+            "events": sorted(set(events)),
+            "priorities": sorted(set(priorities)),
+            "issued_at": format_utc(now),
+        },
+        signer,
+    )
+
+
+def subscription_removal(
+    signer: Ed25519PrivateKey, org_id: str, official_id: str, subscription_id: str, now: datetime
+) -> str:
+    return key_management.sign(
+        {
+            "typ": SUBSCRIPTION_REMOVAL_TYP,
+            "org": org_id,
+            "official": official_id,
+            "subscription_id": subscription_id,
+            "issued_at": format_utc(now),
+        },
+        signer,
+    )
+
+
 def new_id() -> str:
     return str(uuid.uuid4())
 
@@ -99,4 +147,6 @@ __all__ = [
     "new_id",
     "revocation",
     "rotation",
+    "subscription",
+    "subscription_removal",
 ]

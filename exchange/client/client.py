@@ -13,7 +13,7 @@ registration (see trust.py).
 import json
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +22,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
+from exchange.client import authoring
 from exchange.client import profile as profiles
 from exchange.client.errors import ClientError, TrustError
 from exchange.client.profile import Profile, write_private
@@ -104,6 +105,7 @@ class Client:
             self.transport, profile.log_origin, profile.log_verifier_keys, self.state_dir
         )
         self._keys: dict[str, tuple[float, list[dict[str, Any]]]] = {}
+        self.notifications = Notifications(self)
 
     @classmethod
     def from_profile(cls, name: str | None = None, *, passphrase: bytes) -> "Client":
@@ -360,6 +362,70 @@ class Client:
                     self.save_inbox_cursor(position)
             if not page["items"] or position >= page["last_seq"]:
                 return
+
+
+class Notifications:
+    """Your notification targets and their delivery log (`client.notifications`)."""
+
+    def __init__(self, client: "Client") -> None:
+        self.client = client
+
+    def add(
+        self,
+        channel: str,
+        target: str,
+        *,
+        events: Sequence[str],
+        priorities: Sequence[str],
+        scope: str = "own",
+    ) -> dict[str, Any]:
+        """Register a target; the answer holds a webhook's secret (shown this once), and
+        its log receipt is checked against the pinned log key before it is believed."""
+        profile, identity = self.client.profile, self.client.identity
+        statement = authoring.subscription(
+            identity.signing_key,
+            profile.org,
+            profile.official,
+            subscription_id=authoring.new_id(),
+            channel=channel,
+            target=target,
+            scope=scope,
+            events=events,
+            priorities=priorities,
+            now=self.client.clock(),
+        )
+        created: dict[str, Any] = self.client.transport.post_json(
+            "/v1/subscriptions", {"statement": statement, "target": target}
+        )
+        self.client.log.check_statement_logged(created["log"]["index"], statement)
+        return created
+
+    def targets(self) -> list[dict[str, Any]]:
+        return list(self.client.transport.get("/v1/subscriptions")["subscriptions"])
+
+    def remove(self, subscription_id: str) -> dict[str, Any]:
+        profile = self.client.profile
+        statement = authoring.subscription_removal(
+            self.client.identity.signing_key,
+            profile.org,
+            profile.official,
+            subscription_id,
+            self.client.clock(),
+        )
+        removed: dict[str, Any] = self.client.transport.post_json(
+            f"/v1/subscriptions/{subscription_id}/remove", {"statement": statement}
+        )
+        self.client.log.check_statement_logged(removed["log_index"], statement)
+        return removed
+
+    def test(self, subscription_id: str) -> dict[str, Any]:
+        queued: dict[str, Any] = self.client.transport.post_json(
+            f"/v1/subscriptions/{subscription_id}/test", {}
+        )
+        return queued
+
+    def log(self, limit: int = 50) -> list[dict[str, Any]]:
+        return list(self.client.transport.get("/v1/notifications", limit=limit)["notifications"])
 
 
 def _jwk(key: Mapping[str, Any]) -> Any:

@@ -45,6 +45,7 @@ from exchange.api.problems import problem
 from exchange.observability import timing
 from exchange.protocol.workflow import AWAITING_ACK, AWAITING_ACTION
 from exchange.runtime import now
+from exchange.services import outbox
 from exchange.storage.database import Database
 from exchange.storage.models import Case, Handoff, LogHead
 
@@ -135,6 +136,48 @@ class DatabaseCollector(Collector):
         return (head.size if head else 0), overdue
 
 
+class NotificationCollector(Collector):
+    """The notification outbox, read from the database when scraped (every process and
+    every worker share it): depth by status, the oldest pending message's age, the last
+    hour's attempts by outcome and delivery latency (queued to delivered)."""
+
+    def collect(self) -> Iterator[Metric]:
+        try:
+            with runtime.read() as session:
+                stats = outbox.stats(session, now())
+        except SQLAlchemyError:
+            return  # hotline_database_up says so
+        depth = GaugeMetricFamily(
+            "hotline_notifications", "Notifications in the outbox, by status.", labels=["status"]
+        )
+        for status in ("pending", "delivered", "failed", "cancelled"):
+            depth.add_metric([status], stats.by_status.get(status, 0))
+        yield depth
+        yield GaugeMetricFamily(
+            "hotline_notification_oldest_pending_seconds",
+            "Age of the oldest notification not yet delivered (0 if none).",
+            value=stats.oldest_pending_seconds,
+        )
+        attempts = GaugeMetricFamily(
+            "hotline_notification_attempts_last_hour",
+            "Delivery attempts in the last hour, by outcome (retry and failed are failures).",
+            labels=["outcome"],
+        )
+        for outcome in ("delivered", "retry", "failed"):
+            attempts.add_metric([outcome], stats.attempts_last_hour.get(outcome, 0))
+        yield attempts
+        latency = GaugeMetricFamily(
+            "hotline_notification_latency_seconds",
+            "Queued-to-delivered time of the last hour's deliveries, by quantile.",
+            labels=["quantile"],
+        )
+        values = stats.latency_last_hour
+        for quantile in (0.5, 0.95, 1.0):
+            index = min(len(values) - 1, int(quantile * len(values)))
+            latency.add_metric([str(quantile)], values[index] if values else 0.0)
+        yield latency
+
+
 def _count_handoffs(db: Database, counter: Counter) -> None:
     """Count handoffs when their transaction commits, not when they are flushed."""
 
@@ -194,6 +237,7 @@ def scrape() -> Response:
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         registry.register(DatabaseCollector())
+        registry.register(NotificationCollector())
     return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
 
 
@@ -205,6 +249,7 @@ def init_app(app: Flask) -> None:
         registry = CollectorRegistry()
         metrics = _create(registry)
         registry.register(DatabaseCollector())
+        registry.register(NotificationCollector())
     app.extensions[_EXTENSION] = metrics
     with app.app_context():
         _count_handoffs(runtime.get_database(), metrics.handoffs)

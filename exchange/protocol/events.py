@@ -29,6 +29,9 @@ class Event(StrEnum):
     DEADLINE_BREACHED = "deadline_breached"
     # The log's own checkpoint key changed (old checkpoints stay verifiable).
     LOG_KEY_ROTATED = "log_key_rotated"
+    # An official registered or removed a notification target (a signed statement).
+    SUBSCRIPTION_ADDED = "subscription_added"
+    SUBSCRIPTION_REMOVED = "subscription_removed"
 
 
 HANDOFF_EVENTS = frozenset(Event(kind.value) for kind in Kind)

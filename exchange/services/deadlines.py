@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from exchange import log
 from exchange.protocol.events import Event
 from exchange.protocol.workflow import AWAITING_ACK, AWAITING_ACTION
+from exchange.services import notifications
 from exchange.storage.models import Case, DeadlineBreach
 from schemas.common import format_utc
 
@@ -57,5 +58,6 @@ def sweep(session: Session, now: datetime) -> list[tuple[str, str]]:
             session.add(
                 DeadlineBreach(case_id=case.id, deadline=deadline, log_index=appended.index)
             )
+            notifications.for_breach(session, now, case, deadline, appended.index)
             breached.append((case.id, deadline))
     return breached

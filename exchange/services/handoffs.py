@@ -41,7 +41,7 @@ from exchange.protocol.envelope.errors import UnknownSignerKeyError
 from exchange.protocol.events import Event
 from exchange.protocol.key_usage import KeyPurpose, usable
 from exchange.protocol.workflow import Side, State, TransitionError
-from exchange.services import directory, inbox
+from exchange.services import directory, inbox, notifications
 from exchange.services.caller import Caller
 from exchange.services.clock import check_issued_at
 from exchange.services.visibility import can_see, side_of, visible_case
@@ -407,5 +407,7 @@ def _record(
     )
     session.add(handoff)
     session.flush()
-    inbox.deliver(session, now, handoff, inbox.recipients(session, case, handoff))
+    recipients = inbox.recipients(session, case, handoff)
+    inbox.deliver(session, now, handoff, recipients)
+    notifications.for_handoff(session, now, case, handoff, recipients)
     return handoff

@@ -19,6 +19,7 @@ from exchange.storage.models.directory import (
     Route,
 )
 from exchange.storage.models.log import APPEND_ONLY_TABLES, Checkpoint, LogEntry, LogHead, LogNode
+from exchange.storage.models.notifications import DeliveryAttempt, Notification, Subscription
 
 __all__ = [
     "APPEND_ONLY_TABLES",
@@ -27,6 +28,7 @@ __all__ = [
     "Checkpoint",
     "DeadlineBreach",
     "Delivery",
+    "DeliveryAttempt",
     "EnrollmentCode",
     "Handoff",
     "InboxHead",
@@ -34,9 +36,11 @@ __all__ = [
     "LogEntry",
     "LogHead",
     "LogNode",
+    "Notification",
     "Official",
     "OfficialKey",
     "Organisation",
     "Route",
+    "Subscription",
     "UsedAssertion",
 ]

@@ -131,6 +131,12 @@ TESTED = {
         "test_idempotency.py::test_the_same_handoff_id_with_other_content_conflicts"
     ),
     "case-exists": "test_idempotency.py::test_the_same_case_id_is_a_conflict",
+    "subscription-statement-invalid": (
+        "../notify/test_subscriptions.py::test_a_statement_signed_by_someone_else_is_refused"
+    ),
+    "unsafe-destination": (
+        "../notify/test_subscriptions.py::test_refusals_are_exact_and_change_nothing"
+    ),
     "already-exists": "test_admin_cli.py::test_refusals_exit_1_with_one_line",
     "log-key-retired": (
         "../ops/test_observability.py::test_an_instance_with_a_stale_log_key_signs_nothing"

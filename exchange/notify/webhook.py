@@ -1,0 +1,68 @@
+"""Sending one webhook in the Standard Webhooks format (standardwebhooks.com).
+
+Headers `webhook-id` (the notification's id, the same on every retry), `webhook-timestamp`
+(Unix seconds of this attempt) and `webhook-signature` (`v1,` + base64 HMAC-SHA256 of
+`id.timestamp.body` under the subscription's secret). Redirects are not followed (a
+redirect is a new destination nobody checked), the answer's body is never read, and the
+target is checked against the SSRF policy again right before the request.
+"""
+
+import base64
+import hashlib
+import hmac
+import time
+from datetime import datetime
+
+import httpx
+
+from exchange.errors import UnsafeDestinationError
+from exchange.services import destinations
+from exchange.services.destinations import DestinationPolicy
+from exchange.services.outbox import Claimed, Outcome
+
+USER_AGENT = "HotlineExchange-Webhooks/1"
+
+
+def signature(secret: bytes, message_id: str, timestamp: int, body: bytes) -> str:
+    signed = f"{message_id}.{timestamp}.".encode() + body
+    return "v1," + base64.b64encode(hmac.new(secret, signed, hashlib.sha256).digest()).decode()
+
+
+def send(
+    client: httpx.Client,
+    policy: DestinationPolicy,
+    claimed: Claimed,
+    secret: bytes,
+    now: datetime,
+) -> Outcome:
+    started = time.monotonic()
+    body = claimed.body.encode()
+    timestamp = int(now.timestamp())
+    headers = {
+        "content-type": "application/json",
+        "user-agent": USER_AGENT,
+        "webhook-id": claimed.id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": signature(secret, claimed.id, timestamp, body),
+    }
+    status: int | None = None
+    error: str | None = None
+    try:
+        destinations.check_webhook(policy, claimed.target)
+        with client.stream("POST", claimed.target, content=body, headers=headers) as response:
+            status = response.status_code
+        if not 200 <= status < 300:
+            error = f"the receiver answered {status}"
+    except UnsafeDestinationError as exc:
+        error = f"refused: {exc.detail}"
+    except httpx.TimeoutException:
+        error = "the receiver did not answer in time"
+    except httpx.HTTPError as exc:
+        error = f"{type(exc).__name__}: {exc}"
+    return Outcome(
+        delivered=error is None,
+        status_code=status,
+        error=error,
+        started_at=now,
+        duration_ms=int((time.monotonic() - started) * 1000),
+    )
