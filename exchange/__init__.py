@@ -11,7 +11,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from exchange import config, observability, runtime
     from exchange.api import init_app as init_api
     from exchange.api import proxies, rate_limits
-    from exchange.ops import admin
+    from exchange.ops import admin, cosigner
 
     overrides = dict(test_config or {})
     instance = overrides.pop("INSTANCE_PATH", None) or config.instance_path()
@@ -24,4 +24,5 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     init_api(app)
     rate_limits.init_app(app)  # after the API: a refusal already has its request id
     admin.init_app(app)
+    cosigner.start_background(app)  # witness cosignatures, if configured
     return app

@@ -57,6 +57,10 @@ DEFAULTS: Mapping[str, Any] = {
     # A compliance report verifies the whole log first; past this it answers 503 instead of
     # running into the server's own request timeout (gunicorn's default is 30 s).
     "REPORT_TIME_LIMIT_SECONDS": 20,
+    # Witnesses (docs/deployment.md): a witness policy file whose witness lines have URLs,
+    # and how often a background thread asks them to cosign (0: only `admin cosign`).
+    "WITNESS_POLICY_FILE": None,
+    "COSIGN_INTERVAL_SECONDS": 0,
 }
 
 _INTEGERS = (

@@ -18,13 +18,21 @@ from exchange.storage.models.directory import (
     Organisation,
     Route,
 )
-from exchange.storage.models.log import APPEND_ONLY_TABLES, Checkpoint, LogEntry, LogHead, LogNode
+from exchange.storage.models.log import (
+    APPEND_ONLY_TABLES,
+    Checkpoint,
+    Cosignature,
+    LogEntry,
+    LogHead,
+    LogNode,
+)
 
 __all__ = [
     "APPEND_ONLY_TABLES",
     "Base",
     "Case",
     "Checkpoint",
+    "Cosignature",
     "DeadlineBreach",
     "Delivery",
     "EnrollmentCode",
