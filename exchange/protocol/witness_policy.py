@@ -13,10 +13,11 @@ Parsing is strict: an unknown keyword, a duplicate, a threshold outside 1..membe
 missing quorum line refuses the whole file, with its line number.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from exchange.protocol import note
+from exchange.protocol.checkpoint import Checkpoint, verify_checkpoint
 from exchange.protocol.cosignature import WitnessKey, parse_witness_vkey, verify_cosignatures
 from exchange.protocol.verification import VerificationError
 
@@ -181,3 +182,23 @@ def describe_quorum(policy: WitnessPolicy) -> str:
         return f"{group.threshold} of ({members})"
 
     return "nothing" if policy.quorum == QUORUM_NONE else render(policy.quorum)
+
+
+@dataclass(frozen=True)
+class WitnessedCheckpoint:
+    checkpoint: Checkpoint
+    witnesses: list[str]  # the policy names of the witnesses that cosigned it
+
+
+def verify_witnessed(
+    signed_note: str, log_keys: Sequence[str], origin: str, policy: WitnessPolicy
+) -> WitnessedCheckpoint:
+    """A checkpoint signed by the log and cosigned by a quorum of the policy's witnesses.
+
+    The log's keys are `log_keys` and, if it names any, the policy's too: a checkpoint
+    must be signed by one of each set that is given.
+    """
+    checkpoint = verify_checkpoint(signed_note, log_keys or policy.log_keys, origin)
+    if log_keys and policy.log_keys:
+        verify_checkpoint(signed_note, policy.log_keys, origin)
+    return WitnessedCheckpoint(checkpoint, require_quorum(signed_note, policy))
