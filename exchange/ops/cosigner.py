@@ -21,6 +21,7 @@ from pathlib import Path
 import httpx
 from flask import Flask
 
+from exchange.config import ConfigError
 from exchange.protocol.cosignature import verify_cosignatures
 from exchange.protocol.verification import VerificationError
 from exchange.protocol.witness_policy import Witness, parse_policy
@@ -140,11 +141,16 @@ def start_background(app: Flask) -> threading.Thread | None:
     """A daemon thread running a round every COSIGN_INTERVAL_SECONDS, if configured."""
     from exchange import runtime
 
-    interval = float(app.config.get("COSIGN_INTERVAL_SECONDS") or 0)
+    interval = app.config.get("COSIGN_INTERVAL_SECONDS") or 0
     policy_file = app.config.get("WITNESS_POLICY_FILE")
-    if interval <= 0 or not policy_file:
+    if not isinstance(interval, int | float) or isinstance(interval, bool) or interval < 0:
+        raise ConfigError(f"EXCHANGE_COSIGN_INTERVAL_SECONDS must be >= 0, got {interval!r}")
+    if interval == 0 or not policy_file:
         return None
-    witnesses = witnesses_from_policy(Path(policy_file))
+    try:
+        witnesses = witnesses_from_policy(Path(policy_file))
+    except (OSError, VerificationError) as exc:
+        raise ConfigError(f"EXCHANGE_WITNESS_POLICY_FILE {policy_file}: {exc}") from exc
     stop = threading.Event()
     app.extensions["exchange.cosigner.stop"] = stop
 
