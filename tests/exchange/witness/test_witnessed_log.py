@@ -13,9 +13,16 @@ from pathlib import Path
 import httpx
 import pytest
 
+from exchange.client import authoring
+from exchange.client.client import Client
+from exchange.client.errors import TrustError
+from exchange.client.profile import Profile
+from exchange.client.transport import Transport
 from exchange.ops.devserver import LiveServer
 from exchange.ops.witness_process import LiveWitness
+from exchange.protocol.key_management import code_sha256
 from exchange.protocol.witness_policy import QuorumError, parse_policy, verify_witnessed
+from keys import Identity
 from tests.exchange.cli.conftest import Hotline
 
 pytestmark = pytest.mark.slow
@@ -29,6 +36,33 @@ class Setup:
     hotline: Hotline
     origin: str
     log_vkey: str
+    officer: Client
+
+
+def enroll_officer(server: LiveServer, state: Path, policy: Path) -> Client:
+    """An agency officer's SDK client that trusts only checkpoints with a witness quorum."""
+    server.admin("org", "create", "police", "--kind", "agency", "--name", "Police")
+    code = server.invite("police", "officer", "agency_officer")
+    identity = Identity.generate()
+    transport = Transport(server.url)
+    key = transport.request("GET", "/v1/log/key", auth=False)
+    statement = authoring.enrollment(
+        identity, "police", "officer", code_sha256(code), transport.clock()
+    )
+    transport.post_json("/v1/enroll", {"code": code, "statement": statement}, auth=False)
+    transport.close()
+    profile = Profile(
+        "officer",
+        server.url,
+        "unused",
+        "police",
+        "officer",
+        key["origin"],
+        (key["verifier_key"],),
+        audience=f"{server.url}/v1/token",
+    )
+    witnesses = parse_policy(policy.read_text())
+    return Client(profile, identity, state_dir=state, witness_policy=witnesses)
 
 
 def write_policy(path: Path, witnesses: list[LiveWitness]) -> None:
@@ -55,7 +89,11 @@ def setup(tmp_path_factory) -> Iterator[Setup]:
             server.admin("org", "create", "regulator", "--kind", "auditor", "--name", "Regulator")
             hotline = Hotline(server, root / "config", root / "keys")
             hotline.enroll("regulator", "auditor", "auditor")
-            yield Setup(server, witnesses, policy, hotline, key["origin"], key["verifier_key"])
+            officer = enroll_officer(server, root / "officer", policy)
+            yield Setup(
+                server, witnesses, policy, hotline, key["origin"], key["verifier_key"], officer
+            )
+            officer.close()
         finally:
             for witness in witnesses:
                 witness.stop()
@@ -68,6 +106,7 @@ def audit(setup: Setup, state: Path):
 
 
 def test_the_log_is_cosigned_2_of_2_and_the_auditor_checks_the_quorum(setup, tmp_path):
+    setup.server.admin("org", "create", "first", "--kind", "agency", "--name", "First")
     size = int(httpx.get(f"{setup.server.url}/v1/log/checkpoint").text.split("\n")[1])
     cosigned = setup.server.admin("cosign").stdout
     assert cosigned == (
@@ -86,6 +125,8 @@ def test_the_log_is_cosigned_2_of_2_and_the_auditor_checks_the_quorum(setup, tmp
     assert verified.exit_code == 0, verified.output
     assert f"Verified log {setup.origin}: {size} entries" in verified.stdout
     assert "  witnessed by w1, w2 (the policy needs 2 of (w1, w2))\n" in verified.stdout
+    assert setup.officer.log.checkpoint(refresh=True).checkpoint.size == size
+    assert setup.officer.log.witnesses == ["w1", "w2"]
 
 
 def test_a_witness_down_delays_cosigning_and_blocks_nothing(setup, tmp_path):
@@ -105,6 +146,12 @@ def test_a_witness_down_delays_cosigning_and_blocks_nothing(setup, tmp_path):
         "error: the checkpoint is not witnessed: checkpoint lacks a witness quorum:"
         " cosigned by w1; the policy needs 2 of (w1, w2)\n"
     )
+    with pytest.raises(TrustError) as distrusted:
+        setup.officer.log.checkpoint(refresh=True)
+    assert str(distrusted.value) == (
+        "the log checkpoint is not witnessed: checkpoint lacks a witness quorum:"
+        " cosigned by w1; the policy needs 2 of (w1, w2)"
+    )
     # Restarted after its kill -9, the witness catches up from the size it last cosigned.
     w2.start()
     assert setup.server.admin("cosign").stdout.splitlines() == [
@@ -112,6 +159,7 @@ def test_a_witness_down_delays_cosigning_and_blocks_nothing(setup, tmp_path):
         f"w2.test/witness size {size}: cosigned",
     ]
     assert audit(setup, tmp_path / "state.json").exit_code == 0
+    assert setup.officer.log.checkpoint(refresh=True).checkpoint.size == size
 
 
 def test_a_split_view_is_refused_by_the_witnesses(setup, tmp_path):
