@@ -12,7 +12,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from exchange.api import init_app as init_api
     from exchange.api import proxies, rate_limits
     from exchange.notify import init_app as init_notify
-    from exchange.ops import admin
+    from exchange.ops import admin, cosigner
 
     overrides = dict(test_config or {})
     instance = overrides.pop("INSTANCE_PATH", None) or config.instance_path()
@@ -26,4 +26,5 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     rate_limits.init_app(app)  # after the API: a refusal already has its request id
     admin.init_app(app)
     init_notify(app)  # `flask worker`: notifications and the deadline scheduler
+    cosigner.start_background(app)  # witness cosignatures, if configured
     return app

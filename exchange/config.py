@@ -82,6 +82,10 @@ DEFAULTS: Mapping[str, Any] = {
     "SMTP_PASSWORD": None,
     "SMTP_FROM": "Hotline Exchange <notifications@hotline-exchange.local>",
     "SMTP_CA_FILE": None,  # a private CA for the relay's certificate (default: system CAs)
+    # Witnesses (docs/deployment.md): a witness policy file whose witness lines have URLs,
+    # and how often a background thread asks them to cosign (0: only `admin cosign`).
+    "WITNESS_POLICY_FILE": None,
+    "COSIGN_INTERVAL_SECONDS": 0,
 }
 
 _INTEGERS = (

@@ -17,6 +17,7 @@ from exchange.api import (
     notifications,
     problems,
     reports,
+    tiles,
     tokens,
     transparency,
 )
@@ -106,6 +107,7 @@ def init_app(app: Flask) -> None:
     ):
         api.register_blueprint(blueprint)
     api.register_blueprint(reports.blp)
+    api.register_blueprint(tiles.blp)  # public tlog-tiles, outside /v1
     app.register_blueprint(meta.blp)
     problems.init_app(app)  # after Api(), so its handlers replace flask-smorest's
     auth.init_app(app)

@@ -89,6 +89,10 @@ class HttpSource:
     def checkpoint(self) -> str:
         return self._get("/v1/log/checkpoint").text
 
+    def witnessed_checkpoint(self) -> str:
+        """The public C2SP tlog-tiles checkpoint, with the witnesses' cosignatures."""
+        return self._get("/checkpoint").text
+
     def log_key(self) -> LogKey:
         try:
             document = self._get("/v1/log/key").json()

@@ -35,6 +35,9 @@ class LogSource(Protocol):
     def checkpoint(self) -> str:
         """The latest signed checkpoint note."""
 
+    def witnessed_checkpoint(self) -> str:
+        """The latest checkpoint with the witness cosignatures the source has for it."""
+
     def log_key(self) -> LogKey:
         """The origin and verifier keys the source advertises."""
 
@@ -65,6 +68,10 @@ class BundleSource:
         self.bundle = bundle
 
     def checkpoint(self) -> str:
+        return self.bundle.checkpoint
+
+    def witnessed_checkpoint(self) -> str:
+        # A bundle exported from /checkpoint keeps its cosignature lines.
         return self.bundle.checkpoint
 
     def log_key(self) -> LogKey:

@@ -49,6 +49,15 @@ from exchange.client import profile as profiles
 from exchange.client.authoring import client_assertion
 from exchange.client.errors import ProfileError
 from exchange.protocol import note
+from exchange.protocol.verification import VerificationError
+from exchange.protocol.witness_policy import (
+    PolicyError,
+    QuorumError,
+    WitnessPolicy,
+    describe_quorum,
+    parse_policy,
+    verify_witnessed,
+)
 from keys import KeyStoreError, load_key_dir
 from keys.b64 import b64_encode
 
@@ -300,8 +309,37 @@ def audit() -> None:
     """Verify the transparency log: entries, signatures, keys and cases, against a pinned key."""
 
 
+def _witness_policy(path: Path | None) -> WitnessPolicy | None:
+    if path is None:
+        return None
+    try:
+        return parse_policy(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageProblem(f"cannot read the witness policy {path}: {exc}") from exc
+    except PolicyError as exc:
+        raise UsageProblem(f"witness policy {path}: {exc}") from exc
+
+
+def _witnessed(source: LogSource, trust: "Trust", policy: WitnessPolicy) -> tuple[str, list[str]]:
+    """The source's cosigned checkpoint, if a quorum of the policy's witnesses cosigned it."""
+    signed = source.witnessed_checkpoint()
+    try:
+        witnessed = verify_witnessed(signed, trust.keys, trust.origin, policy)
+    except QuorumError as exc:
+        raise Refused(f"the checkpoint is not witnessed: {exc}") from exc
+    except VerificationError as exc:
+        raise Refused(f"the witnessed checkpoint does not verify: {exc}") from exc
+    return signed, witnessed.witnesses
+
+
 @audit.command()
 @_source_options
+@click.option(
+    "--witness-policy",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Verify only up to a checkpoint that a quorum of these witnesses cosigned"
+    " (a Sigsum-style policy file; its log lines pin the log's key too).",
+)
 @_reports
 def verify(
     server: str | None,
@@ -310,10 +348,18 @@ def verify(
     official: str | None,
     log_keys: tuple[str, ...],
     state_file: Path | None,
+    witness_policy: Path | None,
 ) -> None:
     """Verify the whole log and that it extends the last one verified; then remember it."""
+    policy = _witness_policy(witness_policy)
+    if policy is not None and not log_keys:
+        log_keys = policy.log_keys
+    cosigners: list[str] = []
     with _trusted(server, bundle, key_dir, official, log_keys, state_file) as (source, trust):
-        checkpoint_note = source.checkpoint()
+        if policy is None:
+            checkpoint_note = source.checkpoint()
+        else:
+            checkpoint_note, cosigners = _witnessed(source, trust, policy)
         size = checkpoint_size(checkpoint_note)
         with _progress(size, f"Verifying {size} entries") as progress:
             report = verify_log(
@@ -327,6 +373,10 @@ def verify(
             )
     _write_state(trust.state_path, report.state(trust.origin))
     _print_verified(report, trust)
+    if policy is not None:
+        click.echo(
+            f"  witnessed by {', '.join(cosigners)} (the policy needs {describe_quorum(policy)})"
+        )
 
 
 def _b64(digest: bytes) -> str:

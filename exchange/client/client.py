@@ -32,6 +32,7 @@ from exchange.protocol import envelope as env
 from exchange.protocol.envelope.errors import EnvelopeError
 from exchange.protocol.key_usage import KeyPurpose, usable
 from exchange.protocol.verification import VerificationError
+from exchange.protocol.witness_policy import WitnessPolicy
 from keys import Identity, load_key_dir, load_public_jwk
 from schemas.common import format_utc
 from schemas.enums import KeyUse, Kind
@@ -93,6 +94,7 @@ class Client:
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         state_dir: Path | None = None,
+        witness_policy: WitnessPolicy | None = None,
     ) -> None:
         self.profile = profile
         self.identity = identity
@@ -102,7 +104,11 @@ class Client:
         )
         self.state_dir = state_dir or profiles.state_dir(profile)
         self.log = LogTrust(
-            self.transport, profile.log_origin, profile.log_verifier_keys, self.state_dir
+            self.transport,
+            profile.log_origin,
+            profile.log_verifier_keys,
+            self.state_dir,
+            witness_policy,
         )
         self._keys: dict[str, tuple[float, list[dict[str, Any]]]] = {}
         self.notifications = Notifications(self)

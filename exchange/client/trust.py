@@ -25,6 +25,7 @@ from exchange.protocol.checkpoint import Checkpoint, verify_checkpoint
 from exchange.protocol.envelope.canonical import parse_canonical_object
 from exchange.protocol.handover import Handover, HandoverError, verify_handover
 from exchange.protocol.verification import VerificationError
+from exchange.protocol.witness_policy import WitnessPolicy, require_quorum
 from keys import InvalidJWKError, load_public_jwk
 from keys.b64 import b64_decode
 from schemas.keys import Enrollment, Rotation, load_enrollment, load_rotation
@@ -46,25 +47,39 @@ class LogTrust:
     """The client's view of the log, anchored in the pinned verifier key(s)."""
 
     def __init__(
-        self, transport: Transport, origin: str, verifier_keys: tuple[str, ...], state: Path
+        self,
+        transport: Transport,
+        origin: str,
+        verifier_keys: tuple[str, ...],
+        state: Path,
+        witness_policy: WitnessPolicy | None = None,
     ) -> None:
         self.transport = transport
+        # With a policy, only checkpoints a quorum of its witnesses cosigned are trusted.
+        self.witness_policy = witness_policy
         self.origin = origin
         self.state_file = state / "checkpoint"
         self.learned_keys_file = state / "log-verifier-keys"
         self.verifier_keys = tuple(dict.fromkeys((*verifier_keys, *self._learned())))
         self._current: VerifiedCheckpoint | None = None
+        self.witnesses: list[str] = []  # who cosigned the current checkpoint, with a policy
 
     def checkpoint(self, refresh: bool = False) -> VerifiedCheckpoint:
         """The server's latest checkpoint, verified and consistent with the last one seen."""
         if self._current is not None and not refresh:
             return self._current
-        note = self.transport.request("GET", "/v1/log/checkpoint", auth=False)
+        path = "/v1/log/checkpoint" if self.witness_policy is None else "/checkpoint"
+        note = self.transport.request("GET", path, auth=False)
         handed_over: list[tuple[int, str, Handover]] = []
         try:
             new = verify_checkpoint(note, list(self.verifier_keys), self.origin)
         except VerificationError as exc:
             new, handed_over = self._through_handovers(note, exc)
+        if self.witness_policy is not None:
+            try:
+                self.witnesses = require_quorum(note, self.witness_policy)
+            except VerificationError as exc:
+                raise TrustError(f"the log checkpoint is not witnessed: {exc}") from exc
         old = self._saved()
         if old is not None:
             self._check_consistent(old, new)

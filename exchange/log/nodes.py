@@ -145,3 +145,16 @@ def inclusion_proof(session: Session, index: int, size: int) -> list[bytes]:
 def consistency_proof(session: Session, old: int, new: int) -> list[bytes]:
     plan = merkle.consistency_plan(old, new)
     return merkle.assemble(plan, fetch_nodes(session, merkle.plan_nodes(plan), {}))
+
+
+def level_hashes(session: Session, level: int, first: int, count: int) -> list[bytes]:
+    """The stored hashes of nodes (level, first) .. (level, first + count - 1), in order:
+    one range read of the primary key (what a tlog-tiles tile is made of)."""
+    rows = session.execute(
+        select(LogNode.index, LogNode.hash)
+        .where(LogNode.level == level, LogNode.index >= first, LogNode.index < first + count)
+        .order_by(LogNode.index)
+    ).all()
+    if [index for index, _ in rows] != list(range(first, first + count)):
+        raise LookupError(f"log nodes of level {level} from {first} missing from the database")
+    return [digest for _, digest in rows]

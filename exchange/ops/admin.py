@@ -318,6 +318,29 @@ def restore_command(path: Path) -> None:
     click.echo("Run `flask --app wsgi admin init` to bring its schema up to date.")
 
 
+@admin.command("cosign")
+@click.option("--every", type=click.FloatRange(min=0), default=0, help="Repeat every N seconds.")
+def cosign_command(every: float) -> None:
+    """Ask the witnesses of WITNESS_POLICY_FILE to cosign the newest checkpoint."""
+    import time
+
+    import httpx
+
+    from exchange.ops import cosigner
+
+    policy_file = current_app.config.get("WITNESS_POLICY_FILE")
+    if not policy_file:
+        raise AdminRefused("EXCHANGE_WITNESS_POLICY_FILE is not set")
+    witnesses = cosigner.witnesses_from_policy(Path(policy_file))
+    with httpx.Client(timeout=cosigner.REQUEST_TIMEOUT_SECONDS) as client:
+        while True:
+            for outcome in cosigner.cosign_round(runtime.get_database(), witnesses, client, now):
+                click.echo(f"{outcome.witness} size {outcome.size}: {outcome.result}")
+            if not every:
+                return
+            time.sleep(every)
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(admin)
 

@@ -211,6 +211,14 @@ def _parse(note: str) -> tuple[str, list[tuple[str, bytes, bytes]]]:
     return text, signatures
 
 
+def split(note: str) -> tuple[str, list[tuple[str, bytes, bytes]]]:
+    """The note's text and its (name, key id, signature) lines, syntax checked, none verified.
+
+    For signature types other than 0x01 (cosignatures), whose verification is their own.
+    """
+    return _parse(note)
+
+
 def _known_keys(verifier_keys: Sequence[str]) -> dict[tuple[str, bytes], Ed25519PublicKey]:
     if isinstance(verifier_keys, str):
         # A lone string is a Sequence[str] of characters: refuse the easy mistake.

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from exchange.errors import NotFoundError, UnprocessableError
 from exchange.log import nodes
-from exchange.protocol import merkle
+from exchange.protocol import merkle, tiles
 from exchange.protocol.events import Event
 from exchange.services.caller import Caller
 from exchange.services.visibility import case_filter
@@ -148,3 +148,14 @@ def consistency(session: Session, old: int, new: int) -> list[bytes]:
         if checkpoint_at(session, each) is None:
             raise NotFoundError(f"no checkpoint of size {each}")
     return nodes.consistency_proof(session, old, new)
+
+
+def tile_hashes(session: Session, tile: tiles.Tile) -> bytes:
+    """The bytes of a C2SP tlog-tiles hash tile of the checkpointed tree: its hashes, in order.
+
+    A tile is served only if the newest checkpoint covers all of it, so a partial tile of
+    width W is the same bytes forever, like a full one.
+    """
+    if not tile.fits(_tree_size(session)):
+        raise NotFoundError(f"no {tile.path()} in the checkpointed tree")
+    return b"".join(nodes.level_hashes(session, tile.node_level, tile.first_node, tile.width))

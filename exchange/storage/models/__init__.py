@@ -18,7 +18,14 @@ from exchange.storage.models.directory import (
     Organisation,
     Route,
 )
-from exchange.storage.models.log import APPEND_ONLY_TABLES, Checkpoint, LogEntry, LogHead, LogNode
+from exchange.storage.models.log import (
+    APPEND_ONLY_TABLES,
+    Checkpoint,
+    Cosignature,
+    LogEntry,
+    LogHead,
+    LogNode,
+)
 from exchange.storage.models.notifications import DeliveryAttempt, Notification, Subscription
 
 __all__ = [
@@ -26,6 +33,7 @@ __all__ = [
     "Base",
     "Case",
     "Checkpoint",
+    "Cosignature",
     "DeadlineBreach",
     "Delivery",
     "DeliveryAttempt",

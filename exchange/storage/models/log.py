@@ -6,7 +6,7 @@ them too). `log_head` is the one mutable row: the size, and the lock writers que
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, LargeBinary, SmallInteger, String, Text
+from sqlalchemy import BigInteger, ForeignKey, LargeBinary, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from exchange.storage.models.base import Base
@@ -41,6 +41,20 @@ class Checkpoint(Base):
     note: Mapped[str] = mapped_column(Text)
     key_name: Mapped[str] = mapped_column(String(200))
     signed_at: Mapped[datetime]
+
+
+class Cosignature(Base):
+    """A witness's cosignature of the checkpoint of `size`, verified before it was stored."""
+
+    __tablename__ = "cosignatures"
+
+    size: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("checkpoints.size"), primary_key=True, autoincrement=False
+    )
+    witness: Mapped[str] = mapped_column(String(200), primary_key=True, index=True)
+    line: Mapped[str] = mapped_column(Text)  # "— <witness> <base64>\n", as the witness sent it
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+    received_at: Mapped[datetime]
 
 
 class LogHead(Base):

@@ -21,6 +21,8 @@ PUBLIC_OPERATIONS = {
     ("post", "/v1/enroll/invitation"),
     ("get", "/v1/log/checkpoint"),
     ("get", "/v1/log/key"),
+    ("get", "/checkpoint"),
+    ("get", "/tile/{level}/{index}"),
 }
 
 
