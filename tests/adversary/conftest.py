@@ -8,26 +8,30 @@ before that revocation is kept, for replaying it.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner, Result
 
+from exchange.cli import main
 from exchange.client import authoring
 from exchange.client.client import Client
 from exchange.client.profile import Profile
 from exchange.client.transport import Transport
 from exchange.ops.devserver import LiveServer
 from exchange.protocol.key_management import code_sha256
-from keys import Identity
+from keys import Identity, load_key_dir
+from tests.helpers import databases
 from tests.helpers.proxy import LyingProxy
 from tests.schemas import examples
 
 pytestmark = pytest.mark.slow
+PASSPHRASE = "adversary test passphrase"
 
 
 @dataclass
@@ -77,6 +81,11 @@ class Stage:
         self.opened.append(client)
         return client
 
+    def hotline(self, *args: str) -> Result:
+        """The `hotline` command, as the CLI-enrolled official (profile `clerk`)."""
+        env = {"HOTLINE_CONFIG": str(self.root / "config"), "HOTLINE_PASSPHRASE": PASSPHRASE}
+        return CliRunner().invoke(main, list(args), env=env)
+
     def close_clients(self) -> None:
         while self.opened:
             self.opened.pop().close()
@@ -101,6 +110,17 @@ def recipient_kids(posted: Any) -> set[str]:
     return {r["header"]["kid"] for r in posted.json()["jwe"]["recipients"]}
 
 
+def _enroll_with_the_cli(stage: Stage, org: str, official: str, role: str) -> None:
+    """An official who uses the `hotline` command, with a profile that goes through the proxy."""
+    code = stage.server.invite(org, official, role)
+    keys = stage.root / "keys" / official
+    result = stage.hotline(
+        "enroll", "--server", stage.proxy.url, "--code", code, "--key-dir", str(keys), "--yes"
+    )
+    assert result.exit_code == 0, result.output
+    stage.people[official] = Enrolled(org, official, load_key_dir(keys, PASSPHRASE.encode()))
+
+
 def _transport(stage: Stage, official: str) -> Transport:
     person = stage.people[official]
     return Transport(
@@ -121,10 +141,10 @@ def _rotate(stage: Stage, official: str) -> None:
     person.identity = new
 
 
-@pytest.fixture(scope="module")
-def stage(tmp_path_factory) -> Iterator[Stage]:
-    root = tmp_path_factory.mktemp("adversary")
-    with LiveServer(root / "instance") as server:
+@contextmanager
+def _staged(root: Path, database_url: str | None) -> Iterator[Stage]:
+    """A live server behind the proxy, with police, clipshare, othershop and their heads."""
+    with LiveServer(root / "instance", database_url=database_url) as server:
         proxy = LyingProxy(server.url).start()
         try:
             for org, kind in (
@@ -139,22 +159,53 @@ def stage(tmp_path_factory) -> Iterator[Stage]:
             stage = Stage(server, proxy, root, log_key["origin"], log_key["verifier_key"])
             stage.enroll("police", "officer", "agency_officer")
             stage.enroll("clipshare", "lead", "platform_lead")
-            stage.enroll("clipshare", "reviewer", "platform_official")
-            stage.enroll("clipshare", "second", "platform_official")
             stage.enroll("othershop", "shopper", "platform_lead")
-            _rotate(stage, "reviewer")
-            transport = _transport(stage, "officer")
-            stage.notes["before-revocation"] = transport.request(
-                "GET", "/v1/log/checkpoint", auth=False
-            )
-            stage.notes["keys-before-revocation"] = transport.get(
-                "/v1/orgs/clipshare/keys", status="all"
-            )
-            transport.close()
-            server.admin("key", "revoke", stage.kid("second", "enc"), "--reason", "compromised")
             yield stage
+            stage.close_clients()
         finally:
             proxy.stop()
+
+
+@pytest.fixture(scope="module")
+def database(request) -> Iterator[str | None]:
+    """The live server's database: its own SQLite file, or a fresh PostgreSQL database."""
+    if databases.BACKEND == "sqlite":
+        yield None
+        return
+    server = request.getfixturevalue("postgres")
+    name = server.acquire()
+    try:
+        yield server.url_for(name)
+    finally:
+        server.release(name)
+
+
+@pytest.fixture(scope="module")
+def bare_stage(tmp_path_factory, database) -> Iterator[Stage]:
+    """Only the heads of each organisation: for attacks that change the log for good."""
+    with _staged(tmp_path_factory.mktemp("adversary"), database) as stage:
+        yield stage
+
+
+@pytest.fixture(scope="module")
+def stage(tmp_path_factory, database) -> Iterator[Stage]:
+    """Plus a rotated key, a revoked key, a CLI user, and the checkpoint from before."""
+    with _staged(tmp_path_factory.mktemp("adversary"), database) as stage:
+        server = stage.server
+        stage.enroll("clipshare", "reviewer", "platform_official")
+        stage.enroll("clipshare", "second", "platform_official")
+        _enroll_with_the_cli(stage, "police", "clerk", "agency_officer")
+        _rotate(stage, "reviewer")
+        transport = _transport(stage, "officer")
+        stage.notes["before-revocation"] = transport.request(
+            "GET", "/v1/log/checkpoint", auth=False
+        )
+        stage.notes["keys-before-revocation"] = transport.get(
+            "/v1/orgs/clipshare/keys", status="all"
+        )
+        transport.close()
+        server.admin("key", "revoke", stage.kid("second", "enc"), "--reason", "compromised")
+        yield stage
 
 
 @pytest.fixture
@@ -167,8 +218,4 @@ def lies(stage: Stage) -> Iterator[LyingProxy]:
     stage.close_clients()
 
 
-def keys_answer(document: dict[str, Any]) -> list[dict[str, Any]]:
-    return list(document["keys"])
-
-
-__all__ = ["Stage", "case_body", "json", "keys_answer", "recipient_kids"]
+__all__ = ["Stage", "case_body", "recipient_kids"]

@@ -2,6 +2,7 @@
 case, told by a real proxy in front of a real server: the SDK refuses it, naming the
 discrepancy, and nothing encrypted reaches the server."""
 
+import json
 import re
 
 import pytest
@@ -34,6 +35,7 @@ def test_the_honest_answer_seals_to_exactly_the_handlers_in_the_log(stage, lies,
     (posted,) = lies.posted("/v1/cases")
     assert recipient_kids(posted) == {
         stage.kid("officer", "enc"),
+        stage.kid("clerk", "enc"),
         stage.kid("lead", "enc"),
         stage.kid("reviewer", "enc"),  # the rotated-in key; `second`'s was revoked
     }
@@ -292,3 +294,28 @@ def test_a_handoff_shown_as_sent_with_a_key_not_the_senders(stage, lies, tmp_pat
             match=f"^the sender's key {shopper_kid} is not a key of officer of police in the log$",
         ):
             lead.open_case(sent.case_id)
+
+
+def test_hotline_submit_refuses_with_one_line_and_exit_1(stage, lies, tmp_path):
+    """The CLI: the discrepancy on one line, exit 1, nothing sent."""
+    theirs = {
+        **stage.jwk("shopper", "enc"),
+        "official": "lead",
+        "role": "platform_lead",
+        "status": "active",
+        "registered_log_index": 3,
+    }
+    case_file = tmp_path / "case.json"
+    case_file.write_text(json.dumps(case_body()))
+    with lies.lying("GET", "/v1/orgs/clipshare/keys", _keys(lambda keys: keys.append(theirs))):
+        result = stage.hotline("submit", str(case_file), "--to", "clipshare")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"error: the server lists key {theirs['kid']} for clipshare,"
+        " but the log registers it to shopper of othershop\n"
+    )
+    assert lies.posted("/v1/cases") == []
+    honest = stage.hotline("submit", str(case_file), "--to", "clipshare")
+    assert honest.exit_code == 0, honest.output
+    (posted,) = lies.posted("/v1/cases")
+    assert theirs["kid"] not in recipient_kids(posted)
