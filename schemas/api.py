@@ -115,6 +115,17 @@ class LogEntriesSchema(ResponseSchema):
     entries = fields.List(fields.Nested(LogEntrySchema), required=True)
 
 
+class DirectoryEntrySchema(ResponseSchema):
+    position = fields.Integer(required=True)
+    index = fields.Integer(required=True)
+    entry = fields.String(required=True, metadata={"description": "RFC 8785 JSON; the leaf."})
+
+
+class DirectoryEntriesSchema(ResponseSchema):
+    tree_size = fields.Integer(required=True)
+    entries = fields.List(fields.Nested(DirectoryEntrySchema), required=True)
+
+
 class LogEntriesQuerySchema(StrictSchema):
     start = QueryInt(min_value=0, max_value=2**63 - 1, required=True)
     end = QueryInt(min_value=1, max_value=2**63 - 1, required=True)

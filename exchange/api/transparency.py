@@ -14,6 +14,7 @@ from keys.b64 import b64_encode
 from schemas.api import (
     ConsistencyProofSchema,
     ConsistencyQuerySchema,
+    DirectoryEntriesSchema,
     InclusionProofSchema,
     InclusionQuerySchema,
     LogEntriesQuerySchema,
@@ -81,6 +82,32 @@ def entries(query: dict[str, Any], caller: Caller) -> dict[str, Any]:
                 }
                 for row, readable in rows
             ]
+        }
+
+
+@blp.route("/directory", methods=["GET"])
+@authenticated()
+@blp.arguments(LogEntriesQuerySchema, location="query")
+@blp.response(200, DirectoryEntriesSchema)
+@blp.problems(401, 422)
+@blp.doc(security=BEARER)
+def directory(query: dict[str, Any], **_caller: Any) -> dict[str, Any]:
+    """The directory's entries at positions [start, end) of its own tree, at most 1000.
+
+    The directory is every entry about no case, in log order; each checkpoint commits to
+    its tree in a `directory <size> <root>` line. A client replicates it from here and
+    hashes it to that root, so it knows it holds every directory entry, hidden ones too.
+    """
+    with runtime.read() as session:
+        tree_size, rows = transparency.directory_entries(
+            session, query["start"], query["end"], MAX_ENTRIES_PAGE
+        )
+        return {
+            "tree_size": tree_size,
+            "entries": [
+                {"position": query["start"] + offset, "index": row.index, "entry": row.leaf}
+                for offset, row in enumerate(rows)
+            ],
         }
 
 

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from exchange.auditor.entries import Actor, Entry
 from exchange.auditor.errors import DirectoryEventError, KeyEventError, SignerKeyError
 from exchange.protocol import key_management
+from exchange.protocol.case_handlers import HANDLER_ROLES
 from exchange.protocol.envelope.errors import EnvelopeError
 from exchange.protocol.events import Event
 from exchange.protocol.handover import Handover, HandoverError, verify_handover
@@ -47,6 +48,11 @@ class KeyRecord:
     status: KeyStatus = KeyStatus.ACTIVE
     since: int = 0
     until: int | None = None
+    jwk: dict[str, Any] | None = None  # the public JWK as the log registered it
+
+    def active_at(self, index: int) -> bool:
+        """Whether the key was active when entry `index` was appended."""
+        return self.since < index and (self.until is None or index < self.until)
 
 
 @dataclass(slots=True)
@@ -57,6 +63,15 @@ class OfficialRecord:
     since: int = 0
     until: int | None = None
     kids: list[str] = field(default_factory=list)
+
+    @property
+    def receives_cases(self) -> bool:
+        """The one rule for whether this official's keys must receive the org's cases.
+
+        Mirrors `exchange.services.directory.case_handling_encryption_kids`: an active
+        official in a case-handling role.
+        """
+        return self.active and self.role in HANDLER_ROLES
 
 
 def _text(entry: Entry, name: str) -> str:
@@ -279,7 +294,7 @@ class Directory:
                 raise KeyEventError(f"key {kid} is missing or registered twice", entry.index)
             public = key if isinstance(key, Ed25519PublicKey) else None
             self.keys[kid] = KeyRecord(
-                kid, official, str(jwk.get("use")), public, since=entry.index
+                kid, official, str(jwk.get("use")), public, since=entry.index, jwk=dict(jwk)
             )
             record.kids.append(kid)
 
@@ -411,3 +426,24 @@ class Directory:
             raise KeyEventError(
                 "the statement names another official or subscription than the entry", entry.index
             )
+
+    # --- who receives a case --------------------------------------------------------------
+
+    def recipients(self, org: str) -> dict[str, list[dict[str, Any]]]:
+        """The encryption JWKs a record for `org` must reach, by official, as of now.
+
+        Who counts is `OfficialRecord.receives_cases`; which keys, `key_usage.usable`.
+        """
+        found: dict[str, list[dict[str, Any]]] = {}
+        for official, record in sorted(self.officials.items()):
+            if record.org != org or not record.receives_cases:
+                continue
+            jwks = [
+                key.jwk
+                for kid in record.kids
+                if usable((key := self.keys[kid]).use, key.status, KeyPurpose.RECEIVE)
+                and key.jwk is not None
+            ]
+            if jwks:
+                found[official] = jwks
+        return found

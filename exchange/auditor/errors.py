@@ -117,3 +117,9 @@ class ReplayedTransitionError(CaseReplayError):
     """A handoff the state machine does not allow from that side in that state."""
 
     code = "invalid-transition"
+
+
+class DirectoryCommitmentMismatchError(AuditError):
+    """The checkpoint's directory line is not the tree of the log's entries about no case."""
+
+    code = "directory-mismatch"

@@ -17,6 +17,7 @@ from exchange.auditor.entries import parse_entry
 from exchange.auditor.errors import (
     AuditError,
     CheckpointInvalidError,
+    DirectoryCommitmentMismatchError,
     DirectoryEventError,
     EntryFormatError,
     ExtraEntriesError,
@@ -28,7 +29,7 @@ from exchange.auditor.integrity import Integrity
 from exchange.auditor.replay import Replay
 from exchange.auditor.state import AuditState
 from exchange.auditor.tree import CompactRange
-from exchange.protocol import merkle
+from exchange.protocol import directory_commitment, merkle
 from exchange.protocol.checkpoint import Checkpoint
 from exchange.protocol.handover import Handover
 
@@ -149,6 +150,7 @@ def verify_log(
     )
     checks = StatementChecks(default_workers(checkpoint.size) if workers is None else workers)
     replay = Replay(checks)
+    directory_tree = CompactRange()
     first: AuditError | None = None
     extra = False
     try:
@@ -168,12 +170,16 @@ def verify_log(
                         first = EntryFormatError("the entry is not valid UTF-8", position)
             else:
                 data = raw
-            tree.append(merkle.leaf_hash(data))
+            leaf = merkle.leaf_hash(data)
+            tree.append(leaf)
             if tree.size in wanted:
                 integrity.observe(tree)
             if first is None:
                 try:
-                    replay.entry(parse_entry(data, position))
+                    entry = parse_entry(data, position)
+                    if directory_commitment.is_directory_entry(entry.case_id):
+                        directory_tree.append(leaf)
+                    replay.entry(entry)
                 except AuditError as exc:
                     first = exc
                 if checks.failure is not None:
@@ -205,6 +211,7 @@ def verify_log(
             f"the source serves entries beyond its checkpoint of size {checkpoint.size}",
             checkpoint.size,
         )
+    _check_directory_line(checkpoint, directory_tree)
     if saved is not None and saved.size < checkpoint.size:
         proof = (
             consistency_proof
@@ -224,3 +231,22 @@ def verify_log(
         trusted,
         trusted[len(verifier_keys) :],
     )
+
+
+def _check_directory_line(checkpoint: Checkpoint, directory_tree: CompactRange) -> None:
+    """The checkpoint's directory line describes exactly the log's entries about no case.
+
+    Clients trust that line to know they hold the whole directory; a log that signed a
+    directory tree other than its own entries would show a client another directory.
+    """
+    try:
+        claimed_line = directory_commitment.of_checkpoint(checkpoint)
+    except directory_commitment.DirectoryCommitmentError as exc:
+        raise CheckpointInvalidError(str(exc)) from exc
+    if claimed_line is None:  # signed before checkpoints committed to the directory
+        return
+    if (claimed_line.size, claimed_line.root) != (directory_tree.size, directory_tree.root()):
+        raise DirectoryCommitmentMismatchError(
+            f"the checkpoint commits to a directory of {claimed_line.size} entries that is not"
+            f" the log's {directory_tree.size} entries about no case"
+        )

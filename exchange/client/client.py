@@ -6,8 +6,9 @@
         opened = client.open_case(item.case_id)
 
 Every record is sealed here and opened here; the server only ever sees ciphertext and
-signed statements. Keys from the directory are trusted only once the log proves their
-registration (see trust.py).
+signed statements. Who receives a case, and whose key signed a handoff, come from the
+client's replica of the log's directory (replica.py); the server's directory answers are
+only hints, refused when they differ (hints.py).
 """
 
 import json
@@ -22,15 +23,16 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
-from exchange.client import authoring
+from exchange.auditor.directory import Directory
+from exchange.client import authoring, hints
 from exchange.client import profile as profiles
-from exchange.client.errors import ClientError, TrustError
+from exchange.client.errors import ClientError, DirectoryMismatchError, TrustError
 from exchange.client.profile import Profile, write_private
+from exchange.client.replica import DirectoryReplica
 from exchange.client.transport import Transport
 from exchange.client.trust import LogTrust
 from exchange.protocol import envelope as env
 from exchange.protocol.envelope.errors import EnvelopeError
-from exchange.protocol.key_usage import KeyPurpose, usable
 from exchange.protocol.verification import VerificationError
 from exchange.protocol.witness_policy import WitnessPolicy
 from keys import Identity, load_key_dir, load_public_jwk
@@ -39,8 +41,6 @@ from schemas.enums import KeyUse, Kind
 from schemas.statement import Statement
 
 KEY_CACHE_SECONDS = 60.0
-# Who handles cases in each kind of organisation: the readers a sealed record needs.
-_HANDLER_ROLES = {"agency_officer", "platform_official", "platform_lead"}
 
 
 @dataclass(frozen=True)
@@ -110,8 +110,9 @@ class Client:
             self.state_dir,
             witness_policy,
         )
-        self._keys: dict[str, tuple[float, list[dict[str, Any]]]] = {}
         self.notifications = Notifications(self)
+        self.replica = DirectoryReplica(self.log, self.state_dir)
+        self._keys: dict[str, tuple[float, Directory, list[dict[str, Any]]]] = {}
 
     @classmethod
     def from_profile(cls, name: str | None = None, *, passphrase: bytes) -> "Client":
@@ -147,28 +148,37 @@ class Client:
         return {**me[0], "server": self.profile.server, "kid": self.identity.signing_kid}
 
     def keys(self, org: str) -> list[dict[str, Any]]:
-        """The organisation's keys (active and retired), each proven registered in the log."""
+        """The organisation's keys (active and retired), as the client's replica of the log
+        has them: the server's answer must agree with it exactly (`hints.check_keys`)."""
+        return list(self._checked(org)[1])
+
+    def _checked(self, org: str) -> tuple[Directory, list[dict[str, Any]]]:
         cached = self._keys.get(org)
         if cached and time.monotonic() - cached[0] < KEY_CACHE_SECONDS:
-            return cached[1]
+            return cached[1], cached[2]
         keys = list(self.transport.get(f"/v1/orgs/{org}/keys", status="all")["keys"])
-        for key in keys:
-            self.log.check_key(key)
-        self._keys[org] = (time.monotonic(), keys)
-        return keys
+        replayed = self.replica.current()
+        try:
+            hints.check_keys(replayed.directory, org, keys)
+        except DirectoryMismatchError:
+            # The server may have moved on since the checkpoint this client holds: judge
+            # the answer against the latest verified one before refusing it.
+            replayed = self.replica.current(refresh=True)
+            hints.check_keys(replayed.directory, org, keys)
+        self._keys[org] = (time.monotonic(), replayed.directory, keys)
+        return replayed.directory, keys
 
     def encryption_keys(self, *orgs: str) -> list[X25519PublicKey]:
-        """The active encryption keys of the case handlers of `orgs` (self included)."""
+        """The active encryption keys of the case handlers of `orgs` (self included), from
+        the replica of the log's directory, never from the server's word."""
         found: dict[str, X25519PublicKey] = {}
         for org in orgs:
-            for key in self.keys(org):
-                if (
-                    usable(key["use"], key["status"], KeyPurpose.RECEIVE)
-                    and key["role"] in _HANDLER_ROLES
-                ):
-                    public = _jwk(key)
+            directory, _ = self._checked(org)
+            for jwks in directory.recipients(org).values():
+                for jwk in jwks:
+                    public = _jwk(jwk)
                     if isinstance(public, X25519PublicKey):
-                        found[key["kid"]] = public
+                        found[jwk["kid"]] = public
         return list(found.values())
 
     def signing_keys(self, org: str) -> dict[str, Ed25519PublicKey]:
@@ -178,6 +188,26 @@ class Client:
             if key["use"] == KeyUse.SIG and isinstance(public, Ed25519PublicKey):
                 keys[key["kid"]] = public
         return keys
+
+    def sender_key(self, sender: Mapping[str, str], log_index: int) -> dict[str, Ed25519PublicKey]:
+        """The sender's signing key, if the log shows it as theirs and active at `log_index`."""
+        replayed = self.replica.current()
+        if log_index >= replayed.checkpoint.size:
+            replayed = self.replica.current(refresh=True)
+        directory = replayed.directory
+        kid, official, org = sender.get("kid"), sender.get("official"), sender.get("org")
+        key = directory.keys.get(str(kid))
+        owner = directory.officials.get(key.official) if key is not None else None
+        if key is None or owner is None or (key.official, owner.org) != (official, org):
+            raise DirectoryMismatchError(
+                f"the sender's key {kid} is not a key of {official} of {org} in the log"
+            )
+        if key.public is None or not key.active_at(log_index):
+            raise DirectoryMismatchError(
+                f"the sender's key {kid} was not an active signing key of {official}"
+                f" at log entry {log_index}"
+            )
+        return {key.kid: key.public}
 
     # --- sending -------------------------------------------------------------------------------
 
@@ -317,7 +347,7 @@ class Client:
     def open_handoff(self, handoff: Mapping[str, Any]) -> OpenedHandoff:
         sender = handoff["sender"]
         sealed = env.Envelope(handoff["statement"], handoff.get("jwe"))
-        keys = self.signing_keys(sender["org"])
+        keys = self.sender_key(sender, handoff["log_index"])
         try:
             if sealed.jwe is None:
                 statement = env.verify_statement(sealed, keys)

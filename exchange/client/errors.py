@@ -35,3 +35,10 @@ class ServerRefusedError(ClientError):
 
 class TrustError(ClientError):
     """Something the server said failed verification; the cause is chained."""
+
+
+class DirectoryMismatchError(TrustError):
+    """The server's directory answer disagrees with the client's replica of the log.
+
+    `str()` names the discrepancy in one line; nothing was encrypted or accepted.
+    """

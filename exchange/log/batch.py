@@ -10,15 +10,17 @@ trees, and a checkpoint is never committed without its entries, nor entries with
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from exchange.errors import LogKeyRetiredError
 from exchange.log import nodes
 from exchange.log.keyring import LogSigner
+from exchange.protocol import directory_commitment, merkle
 from exchange.protocol.checkpoint import Checkpoint as CheckpointText
 from exchange.protocol.checkpoint import sign_checkpoint
 from exchange.protocol.merkle import NodeId
-from exchange.storage.models import Checkpoint, LogHead
+from exchange.storage.models import Checkpoint, LogEntry, LogHead
 
 _BATCH = "exchange.log.batch"
 
@@ -35,6 +37,8 @@ class Batch:
     size: int = 0
     now: datetime | None = None
     nodes: dict[NodeId, bytes] = field(default_factory=dict)
+    # Leaf hashes of the entries this transaction appended that are about no case.
+    directory_leaves: list[bytes] = field(default_factory=list)
 
 
 def open_batch(session: Session, signer: LogSigner, handover_from: str | None = None) -> None:
@@ -76,7 +80,7 @@ def seal(session: Session) -> Batch | None:
     batch.head.key_name = signer_key
     batch.head.size = batch.size
     root = nodes.root(session, batch.size, batch.nodes)
-    text = CheckpointText(batch.signer.name, batch.size, root)
+    text = CheckpointText(batch.signer.name, batch.size, root, (_directory(session, batch).line(),))
     session.add(
         Checkpoint(
             size=batch.size,
@@ -88,3 +92,35 @@ def seal(session: Session) -> Batch | None:
     )
     session.flush()
     return batch
+
+
+def _directory(session: Session, batch: Batch) -> directory_commitment.DirectoryCommitment:
+    """The directory tree after this batch (`exchange.protocol.directory_commitment`).
+
+    Most transactions append case entries only: the previous checkpoint's line carries
+    over. Directory changes are rare and the directory small, so its root is then
+    recomputed from its leaves rather than kept as a second node store.
+    """
+    previous = session.get(Checkpoint, batch.start_size) if batch.start_size else None
+    carried = (
+        directory_commitment.of_checkpoint(CheckpointText.parse(_body(previous.note)))
+        if previous is not None
+        else directory_commitment.DirectoryCommitment(0, merkle.root([]))
+    )
+    if carried is not None and not batch.directory_leaves:
+        return carried
+    leaves = [
+        merkle.leaf_hash(leaf.encode("utf-8"))
+        for leaf in session.scalars(
+            select(LogEntry.leaf)
+            .where(LogEntry.case_id.is_(None), LogEntry.index < batch.start_size)
+            .order_by(LogEntry.index)
+        )
+    ]
+    leaves += batch.directory_leaves
+    return directory_commitment.DirectoryCommitment(len(leaves), merkle.root(leaves))
+
+
+def _body(note: str) -> str:
+    """The checkpoint text of a signed note this server wrote (signatures follow a blank line)."""
+    return note.split("\n\n", 1)[0] + "\n"

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from exchange.log import batch, nodes
-from exchange.protocol import merkle
+from exchange.protocol import directory_commitment, merkle
 from exchange.protocol.envelope.canonical import canonical
 from exchange.protocol.events import Event
 from exchange.protocol.leaf import Actor, entry_document
@@ -70,6 +70,8 @@ def append(
         )
     )
     nodes.store_leaf(session, index, leaf_hash, state.nodes)
+    if directory_commitment.is_directory_entry(case_id):
+        state.directory_leaves.append(leaf_hash)
     state.size += 1
     return Appended(index, leaf_hash)
 

@@ -7,18 +7,12 @@ from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import Session
 
 from exchange.errors import NotFoundError
+from exchange.protocol.case_handlers import HANDLER_ROLES
 from exchange.protocol.key_usage import LISTED_STATUSES, KeyPurpose, rule, usable
 from exchange.services.caller import Caller
 from exchange.storage.models import Official, OfficialKey, Organisation
 from keys import load_public_jwk
-from schemas.enums import KeyStatus, OrgKind, Role
-
-# Whose keys a sealed record must be encrypted to, by the kind of organisation.
-CASE_HANDLING_ROLES: dict[str, tuple[str, ...]] = {
-    OrgKind.AGENCY: (Role.AGENCY_OFFICER,),
-    OrgKind.PLATFORM: (Role.PLATFORM_OFFICIAL, Role.PLATFORM_LEAD),
-    OrgKind.AUDITOR: (),
-}
+from schemas.enums import KeyStatus
 
 
 def _usable(purpose: KeyPurpose) -> ColumnElement[bool]:
@@ -102,14 +96,13 @@ def case_handling_encryption_kids(session: Session, *org_ids: str) -> dict[str, 
     A sealed record for an organisation must be readable by every one of them. The roles
     that handle cases differ by kind of organisation, but each belongs to one kind only.
     """
-    handlers = {role for roles in CASE_HANDLING_ROLES.values() for role in roles}
     rows = session.execute(
         select(Official.org_id, OfficialKey.kid)
         .join(Official, Official.id == OfficialKey.official_id)
         .where(
             Official.org_id.in_(org_ids),
             Official.active.is_(True),
-            Official.role.in_(handlers),
+            Official.role.in_(sorted(HANDLER_ROLES)),
             _usable(KeyPurpose.RECEIVE),
         )
     )

@@ -129,6 +129,27 @@ def entries_for(
     return [(row, row.case_id is None or row.case_id in visible) for row in rows]
 
 
+def directory_entries(
+    session: Session, start: int, end: int, max_page: int
+) -> tuple[int, Sequence[LogEntry]]:
+    """The directory's entries at positions [start, end) of its tree, at most `max_page`.
+
+    Positions count the checkpointed log's entries about no case, in log order
+    (`exchange.protocol.directory_commitment`); returns the tree size they are cut at too.
+    """
+    if start < 0 or end <= start:
+        raise UnprocessableError("need 0 <= start < end")
+    size = _tree_size(session)
+    rows = session.scalars(
+        select(LogEntry)
+        .where(LogEntry.case_id.is_(None), LogEntry.index < size)
+        .order_by(LogEntry.index)
+        .offset(start)
+        .limit(min(end - start, max_page))
+    ).all()
+    return size, rows
+
+
 def inclusion(session: Session, index: int, tree_size: int) -> tuple[bytes, list[bytes]]:
     if tree_size > _tree_size(session) or checkpoint_at(session, tree_size) is None:
         raise NotFoundError(f"no checkpoint of size {tree_size}")

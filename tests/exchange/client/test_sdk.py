@@ -12,7 +12,7 @@ import pytest
 from exchange.client import authoring
 from exchange.client import profile as profiles
 from exchange.client.client import Client
-from exchange.client.errors import ServerRefusedError, TrustError
+from exchange.client.errors import DirectoryMismatchError, ServerRefusedError, TrustError
 from exchange.client.profile import Profile
 from exchange.client.transport import Transport
 from exchange.ops.devserver import LiveServer
@@ -107,7 +107,10 @@ def test_a_key_the_log_never_registered_is_refused(live):
         )
     officer._keys.clear()
     try:
-        with pytest.raises(TrustError, match=f"key {jwk['kid']} is not among those registered"):
+        refusal = (
+            f"the server lists key {jwk['kid']} for clipshare, but the log registers no such key"
+        )
+        with pytest.raises(DirectoryMismatchError, match=f"^{refusal}$"):
             officer.submit(_body(), "clipshare")
     finally:
         with db:
