@@ -22,6 +22,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
+from exchange.client import authoring
 from exchange.client import profile as profiles
 from exchange.client.errors import ClientError, TrustError
 from exchange.client.profile import Profile, write_private
@@ -170,6 +171,54 @@ class Client:
             if key["use"] == KeyUse.SIG and isinstance(public, Ed25519PublicKey):
                 keys[key["kid"]] = public
         return keys
+
+    # --- membership (a lead's statements) and your own keys ------------------------------------
+
+    def members(self, org: str | None = None) -> list[dict[str, Any]]:
+        """Your organisation's officials, with pending invitations (approved or not)."""
+        return list(self.transport.get(f"/v1/orgs/{org or self.profile.org}/members")["members"])
+
+    def membership(self, action: str, **fields: Any) -> dict[str, Any]:
+        """Sign a membership statement for your organisation as its lead, and send it.
+
+        The answer's log receipt is checked: the entry holds exactly this statement.
+        """
+        org = self.profile.org
+        statement = authoring.membership(
+            self.identity.signing_key, org, action, self.clock(), **fields
+        )
+        answer: dict[str, Any] = self.transport.post_json(
+            f"/v1/orgs/{org}/membership", {"statement": statement}
+        )
+        self.log.check_statement_logged(int(answer["log"]["index"]), statement)
+        return answer
+
+    def rotate_keys(self, new: Identity) -> dict[str, Any]:
+        """Replace your keys with `new`: signed by your current key, proven by the new one."""
+        statement, proof = authoring.rotation(
+            self.identity.signing_key, new, self.profile.org, self.profile.official, self.clock()
+        )
+        answer: dict[str, Any] = self.transport.post_json(
+            "/v1/keys/rotate", {"statement": statement, "proof": proof}
+        )
+        self.log.check_statement_logged(int(answer["log"]["index"]), statement)
+        return answer
+
+    def revoke_key(self, kid: str, reason: str) -> dict[str, Any]:
+        """Revoke one of your keys (possibly the one signing this) with a signed statement."""
+        statement = authoring.revocation(
+            self.identity.signing_key,
+            self.profile.org,
+            self.profile.official,
+            kid,
+            reason,
+            self.clock(),
+        )
+        answer: dict[str, Any] = self.transport.post_json(
+            f"/v1/keys/{kid}/revoke", {"statement": statement}
+        )
+        self.log.check_statement_logged(int(answer["log"]["index"]), statement)
+        return answer
 
     # --- sending -------------------------------------------------------------------------------
 

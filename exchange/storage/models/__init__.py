@@ -13,6 +13,7 @@ from exchange.storage.models.cases import (
 )
 from exchange.storage.models.directory import (
     EnrollmentCode,
+    MembershipStatement,
     Official,
     OfficialKey,
     Organisation,
@@ -34,6 +35,7 @@ __all__ = [
     "LogEntry",
     "LogHead",
     "LogNode",
+    "MembershipStatement",
     "Official",
     "OfficialKey",
     "Organisation",
