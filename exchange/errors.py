@@ -122,6 +122,11 @@ class StatementReplayedError(ConflictError):
     title = "This membership statement was already used"
 
 
+class LastLeadError(ConflictError):
+    slug = "last-lead"
+    title = "The change would leave the organisation without a current lead"
+
+
 class OrganisationHasLeadsError(ConflictError):
     slug = "organisation-has-leads"
     title = "The organisation already has a lead; only its leads change its membership"

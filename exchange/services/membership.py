@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from exchange import log
 from exchange.errors import (
     AlreadyExistsError,
-    ConflictError,
     InvalidMembershipStatementError,
+    LastLeadError,
     NotFoundError,
     NotLeadError,
     OtherOrganisationLeadError,
@@ -100,7 +100,7 @@ def _current_leads(session: Session, org_id: str) -> int:
 
 def _keeps_a_lead(session: Session, org_id: str, official: Official, stays_lead: bool) -> None:
     if is_current_lead(official) and not stays_lead and _current_leads(session, org_id) <= 1:
-        raise ConflictError(f"{official.id} is the last lead of {org_id}: approve another first")
+        raise LastLeadError(f"{official.id} is the last lead of {org_id}: approve another first")
 
 
 def apply(
