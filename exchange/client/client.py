@@ -201,6 +201,17 @@ class Client:
         answer: dict[str, Any] = self.transport.post_json(
             "/v1/keys/rotate", {"statement": statement, "proof": proof}
         )
+        # The old key is retired: sign in with the new one from now on.
+        self.transport.close()
+        self.identity = new
+        self.transport = Transport(
+            self.profile.server,
+            self.profile.official,
+            new,
+            audience=self.profile.token_endpoint,
+            clock=self.clock,
+        )
+        self.log.transport = self.transport
         self.log.check_statement_logged(int(answer["log"]["index"]), statement)
         return answer
 
