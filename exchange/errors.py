@@ -64,6 +64,16 @@ class EnrollmentCodeError(ForbiddenError):
     title = "The enrollment code is unknown, used or expired"
 
 
+class NotLeadError(ForbiddenError):
+    slug = "not-a-lead"
+    title = "Only a current lead of the organisation signs its membership"
+
+
+class OtherOrganisationLeadError(ForbiddenError):
+    slug = "lead-of-another-organisation"
+    title = "The signer is a lead of another organisation"
+
+
 # --- 404 -------------------------------------------------------------------------------------
 
 
@@ -71,6 +81,11 @@ class NotFoundError(ExchangeError):
     status = 404
     slug = "not-found"
     title = "No such resource"
+
+
+class UnknownOfficialError(NotFoundError):
+    slug = "unknown-official"
+    title = "The statement names no official of this organisation"
 
 
 # --- 409: conflicts with the current state -------------------------------------------------
@@ -100,6 +115,21 @@ class CaseExistsError(ConflictError):
 class AlreadyExistsError(ConflictError):
     slug = "already-exists"
     title = "The resource already exists"
+
+
+class StatementReplayedError(ConflictError):
+    slug = "statement-replayed"
+    title = "This membership statement was already used"
+
+
+class LastLeadError(ConflictError):
+    slug = "last-lead"
+    title = "The change would leave the organisation without a current lead"
+
+
+class OrganisationHasLeadsError(ConflictError):
+    slug = "organisation-has-leads"
+    title = "The organisation already has a lead; only its leads change its membership"
 
 
 # --- 422: well-formed but unacceptable -----------------------------------------------------
@@ -144,6 +174,16 @@ class MissingRecipientKeysError(UnprocessableError):
 class UnexpectedRecipientKeysError(UnprocessableError):
     slug = "unexpected-recipient-keys"
     title = "The JWE is encrypted to keys outside the case's organisations"
+
+
+class UnapprovedRecipientKeysError(UnprocessableError):
+    slug = "unapproved-recipient-keys"
+    title = "The JWE is encrypted to an official their organisation's leads have not approved"
+
+
+class InvalidMembershipStatementError(UnprocessableError):
+    slug = "invalid-membership-statement"
+    title = "The membership statement does not verify or does not fit the request"
 
 
 class RecipientUnreachableError(UnprocessableError):

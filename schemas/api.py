@@ -263,6 +263,39 @@ class EnrollResponseSchema(KeyChangeSchema):
     token_endpoint = fields.String(required=True)
 
 
+# --- Membership: signed by a lead of the organisation ------------------------------------------
+
+
+class MembershipRequestSchema(StrictSchema):
+    statement = CompactJws(
+        required=True,
+        metadata={"description": "A membership statement (`hotline.membership/v1`) by a lead."},
+    )
+
+
+class MemberSchema(OfficialSchema):
+    active = fields.Boolean(required=True)
+    approved = fields.Boolean(
+        required=True, metadata={"description": "Approved by a current lead: receives cases."}
+    )
+    lead = fields.Boolean(required=True)
+
+
+class MembersSchema(ResponseSchema):
+    members = fields.List(fields.Nested(MemberSchema), required=True)
+
+
+class MembershipChangeSchema(ResponseSchema):
+    event = fields.String(required=True)
+    member = fields.Nested(MemberSchema, required=True)
+    code = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "An invitation's one-time enrollment code, else null."},
+    )
+    log = fields.Nested(LogReceiptSchema, required=True)
+
+
 # --- Cases -----------------------------------------------------------------------------------
 
 

@@ -79,6 +79,16 @@ def official(person: Official) -> dict[str, Any]:
     }
 
 
+def member(person: Official) -> dict[str, Any]:
+    """An official as their organisation's leads see them: with approval and lead status."""
+    return {
+        **official(person),
+        "active": person.active,
+        "approved": person.approved,
+        "lead": person.lead,
+    }
+
+
 def directory_key(key: OfficialKey, owner: Official) -> dict[str, Any]:
     return {
         **key.jwk,

@@ -8,12 +8,19 @@ the keys valid for its actor at that index, never against today's directory.
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from exchange.auditor import membership
 from exchange.auditor.entries import Actor, Entry
-from exchange.auditor.errors import DirectoryEventError, KeyEventError, SignerKeyError
+from exchange.auditor.errors import (
+    DirectoryEventError,
+    KeyEventError,
+    MembershipEventError,
+    SignerKeyError,
+)
 from exchange.protocol import key_management
 from exchange.protocol.case_handlers import HANDLER_ROLES
 from exchange.protocol.envelope.errors import EnvelopeError
@@ -63,15 +70,20 @@ class OfficialRecord:
     since: int = 0
     until: int | None = None
     kids: list[str] = field(default_factory=list)
+    # Approved by a current lead of `org` (or its bootstrapped first lead): only then does
+    # the official receive the organisation's cases or sign for it. See auditor.membership.
+    approved: bool = False
+    lead: bool = False
+    categories: tuple[str, ...] = ()
 
     @property
     def receives_cases(self) -> bool:
         """The one rule for whether this official's keys must receive the org's cases.
 
         Mirrors `exchange.services.directory.case_handling_encryption_kids`: an active
-        official in a case-handling role.
+        official in a case-handling role, approved by a lead of their organisation.
         """
-        return self.active and self.role in HANDLER_ROLES
+        return self.active and self.approved and self.role in HANDLER_ROLES
 
 
 def _text(entry: Entry, name: str) -> str:
@@ -96,6 +108,9 @@ class Directory:
         self.officials: dict[str, OfficialRecord] = {}
         self.keys: dict[str, KeyRecord] = {}
         self.handovers: list[Handover] = []  # of the log key, in log order
+        self.led: set[str] = set()  # organisations that have had a lead: no second bootstrap
+        self.membership_statements: dict[str, int] = {}  # statement_id → its entry
+        self.changes: list[membership.Change] = []  # membership and keys, in log order
         self._apply: dict[str, Callable[[Entry], None]] = {
             Event.ORGANISATION_CREATED: self._organisation_created,
             Event.OFFICIAL_INVITED: self._official_invited,
@@ -107,6 +122,11 @@ class Directory:
             Event.LOG_KEY_ROTATED: self._log_key_rotated,
             Event.SUBSCRIPTION_ADDED: self._subscription_changed,
             Event.SUBSCRIPTION_REMOVED: self._subscription_changed,
+            Event.LEAD_BOOTSTRAPPED: partial(membership.lead_bootstrapped, self),
+            **{
+                event: partial(membership.membership_signed, self)
+                for event in membership.EVENT_OF_ACTION.values()
+            },
         }
 
     def handles(self, event: str) -> bool:
@@ -114,6 +134,28 @@ class Directory:
 
     def apply(self, entry: Entry) -> None:
         self._apply[entry.event](entry)
+
+    def enlist(self, official: str, org: str, role: str, index: int) -> None:
+        """Invite `official` to `org` (or re-invite them: reactivated, approval withdrawn)."""
+        record = self.officials.get(official)
+        if record is None:
+            self.officials[official] = OfficialRecord(org, role, since=index)
+        else:
+            record.role, record.active, record.until = role, True, None
+            record.approved = False
+
+    def record_change(
+        self,
+        entry: Entry,
+        org: str,
+        official: str,
+        signer: str | None,
+        authorised: bool,
+        summary: str,
+    ) -> None:
+        self.changes.append(
+            membership.Change(entry.index, org, entry.event, official, signer, authorised, summary)
+        )
 
     def _log_key_rotated(self, entry: Entry) -> None:
         """The handover both log keys signed, naming this entry as the first of the new key."""
@@ -146,6 +188,10 @@ class Directory:
             )
         if not record.active:
             raise SignerKeyError(f"{actor.official} was deactivated at entry {record.until}", index)
+        if not record.approved:
+            raise SignerKeyError(
+                f"{actor.official} was not approved by a lead of {actor.org}", index
+            )
         return record
 
     def signing_key(self, actor: Actor, kid: str | None, index: int) -> Ed25519PublicKey:
@@ -192,10 +238,11 @@ class Directory:
         record = self.officials.get(official)
         if record is not None and record.org != org:
             raise DirectoryEventError(f"{official} belongs to {record.org}, not {org}", entry.index)
-        if record is None:
-            self.officials[official] = OfficialRecord(org, role, since=entry.index)
-        else:  # a re-invitation (a new device, lost keys) reactivates
-            record.role, record.active, record.until = role, True, None
+        # A re-invitation (a new device, lost keys) reactivates, pending a lead's approval.
+        self.enlist(official, org, role, entry.index)
+        self.record_change(
+            entry, org, official, None, False, f"{official} invited by the operator alone ({role})"
+        )
 
     def _official_deactivated(self, entry: Entry) -> None:
         _no_actor(entry)
@@ -205,16 +252,19 @@ class Directory:
             raise DirectoryEventError(
                 f"{official} is not an active official to deactivate", entry.index
             )
-        record.active, record.until = False, entry.index
+        record.active, record.approved, record.until = False, False, entry.index
+        self.record_change(
+            entry, record.org, official, None, False, f"{official} deactivated by the operator"
+        )
 
     def _routing_changed(self, entry: Entry) -> None:
+        """The operator's routing, from before routing took a lead's statement: refused."""
         _no_actor(entry)
-        official, platform = _text(entry, "official"), _text(entry, "platform")
-        record = self.officials.get(official)
-        if record is None or not record.active or record.org != platform:
-            raise DirectoryEventError(
-                f"{official} is not an active official of {platform}", entry.index
-            )
+        raise MembershipEventError(
+            f"{_text(entry, 'platform')}'s routing changed by the operator alone:"
+            " routing takes a lead's signed statement",
+            entry.index,
+        )
 
     # --- the officials' key statements --------------------------------------------------
 
@@ -316,6 +366,7 @@ class Directory:
                 "the enrollment names another role than the invitation", entry.index
             )
         self._replace_keys(actor.official, jwks, entry)
+        self._key_change(entry, actor.org, actor.official, actor.official, "enrolled keys")
 
     def _key_rotated(self, entry: Entry) -> None:
         actor = self._key_event_actor(entry)
@@ -349,6 +400,7 @@ class Directory:
             raise KeyEventError("the proof signs another rotation than the statement", entry.index)
         self._check_names(rotation, actor, jwks, entry)
         self._replace_keys(actor.official, jwks, entry)
+        self._key_change(entry, actor.org, actor.official, actor.official, "rotated keys")
 
     def _key_revoked(self, entry: Entry) -> None:
         official, kid = _text(entry, "official"), _text(entry, "kid")
@@ -389,6 +441,15 @@ class Directory:
         elif entry.statement is not None:
             raise KeyEventError("an operator's revocation carries no statement", entry.index)
         key.status, key.until = KeyStatus.REVOKED, entry.index
+        signer = entry.actor.official if entry.actor is not None else None
+        by = "" if signer else " by the operator"
+        self._key_change(entry, record.org, official, signer, f"key {kid} revoked{by}")
+
+    def _key_change(
+        self, entry: Entry, org: str, official: str, signer: str | None, what: str
+    ) -> None:
+        """An official's own key statement is theirs to make; the operator's is reported."""
+        self.record_change(entry, org, official, signer, signer is not None, f"{official} {what}")
 
     # --- the officials' notification targets ------------------------------------------------
 

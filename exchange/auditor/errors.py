@@ -107,6 +107,13 @@ class KeyEventError(DirectoryEventError):
     code = "key-event"
 
 
+class MembershipEventError(DirectoryEventError):
+    """A membership change is not signed by a current lead of its organisation, or does not
+    replay (the operator alone may only bootstrap an organisation's first lead)."""
+
+    code = "membership-event"
+
+
 class CaseReplayError(AuditError):
     """A case event does not fit the case's history (unknown case, reply, party, state)."""
 

@@ -26,6 +26,7 @@ from exchange.auditor.errors import (
 )
 from exchange.auditor.heads import check_consistency, claimed, verified
 from exchange.auditor.integrity import Integrity
+from exchange.auditor.membership import Change
 from exchange.auditor.replay import Replay
 from exchange.auditor.state import AuditState
 from exchange.auditor.tree import CompactRange
@@ -48,6 +49,9 @@ class AuditReport:
     previous_size: int | None
     verifier_keys: tuple[str, ...]  # the pinned keys and those the log handed over to
     learned_keys: tuple[str, ...]  # of those, the ones this audit learned from handovers
+    # Every change to an organisation's membership or keys, marked authorised (signed by a
+    # lead, or by the official for their own keys) or not (the operator alone).
+    changes: tuple[Change, ...] = ()
 
     def state(self, origin: str) -> AuditState:
         return AuditState(origin, self.verifier_keys, self.note, self.frontier)
@@ -230,6 +234,7 @@ def verify_log(
         saved.size if saved is not None else None,
         trusted,
         trusted[len(verifier_keys) :],
+        tuple(replay.directory.changes),
     )
 
 

@@ -9,6 +9,8 @@ from exchange.cli import account, casework
 from exchange.cli.envelope import envelope
 from exchange.cli.keygen import keygen
 from exchange.cli.log_audit import audit
+from exchange.cli.membership import key, org
+from exchange.cli.monitor import monitor
 from exchange.cli.notifying import notify
 from exchange.cli.reporting import report
 
@@ -43,3 +45,6 @@ for command in (
 main.add_command(audit)
 main.add_command(report)
 main.add_command(notify)
+main.add_command(org)
+main.add_command(key)
+main.add_command(monitor)

@@ -14,6 +14,7 @@ from exchange.protocol.envelope.canonical import canonical
 from keys import Identity
 from schemas.common import format_utc
 from schemas.keys import ENROLLMENT_TYP, REVOCATION_TYP, ROTATION_TYP
+from schemas.membership import MEMBERSHIP_TYP
 from schemas.subscriptions import SUBSCRIPTION_REMOVAL_TYP, SUBSCRIPTION_TYP, target_sha256
 
 ASSERTION_LIFETIME = timedelta(seconds=120)
@@ -136,6 +137,26 @@ def subscription_removal(
     )
 
 
+def membership(
+    signer: Ed25519PrivateKey,
+    org_id: str,
+    action: str,
+    now: datetime,
+    statement_id: str | None = None,
+    **fields: Any,
+) -> str:
+    """A lead's membership statement (`schemas.membership`): invite, approve, remove, route."""
+    payload = {
+        "typ": MEMBERSHIP_TYP,
+        "statement_id": statement_id or new_id(),
+        "action": action,
+        "org": org_id,
+        "issued_at": format_utc(now),
+        **{name: value for name, value in fields.items() if value is not None},
+    }
+    return key_management.sign(payload, signer)
+
+
 def new_id() -> str:
     return str(uuid.uuid4())
 
@@ -144,6 +165,7 @@ __all__ = [
     "CLIENT_ASSERTION_TYPE",
     "client_assertion",
     "enrollment",
+    "membership",
     "new_id",
     "revocation",
     "rotation",

@@ -209,6 +209,65 @@ class Client:
             )
         return {key.kid: key.public}
 
+    # --- membership (a lead's statements) and your own keys ------------------------------------
+
+    def members(self, org: str | None = None) -> list[dict[str, Any]]:
+        """Your organisation's officials, with pending invitations (approved or not)."""
+        return list(self.transport.get(f"/v1/orgs/{org or self.profile.org}/members")["members"])
+
+    def membership(self, action: str, **fields: Any) -> dict[str, Any]:
+        """Sign a membership statement for your organisation as its lead, and send it.
+
+        The answer's log receipt is checked: the entry holds exactly this statement.
+        """
+        org = self.profile.org
+        statement = authoring.membership(
+            self.identity.signing_key, org, action, self.clock(), **fields
+        )
+        answer: dict[str, Any] = self.transport.post_json(
+            f"/v1/orgs/{org}/membership", {"statement": statement}
+        )
+        self.log.check_statement_logged(int(answer["log"]["index"]), statement)
+        return answer
+
+    def rotate_keys(self, new: Identity) -> dict[str, Any]:
+        """Replace your keys with `new`: signed by your current key, proven by the new one."""
+        statement, proof = authoring.rotation(
+            self.identity.signing_key, new, self.profile.org, self.profile.official, self.clock()
+        )
+        answer: dict[str, Any] = self.transport.post_json(
+            "/v1/keys/rotate", {"statement": statement, "proof": proof}
+        )
+        # The old key is retired: sign in with the new one from now on.
+        self.transport.close()
+        self.identity = new
+        self.transport = Transport(
+            self.profile.server,
+            self.profile.official,
+            new,
+            audience=self.profile.token_endpoint,
+            clock=self.clock,
+        )
+        self.log.transport = self.transport
+        self.log.check_statement_logged(int(answer["log"]["index"]), statement)
+        return answer
+
+    def revoke_key(self, kid: str, reason: str) -> dict[str, Any]:
+        """Revoke one of your keys (possibly the one signing this) with a signed statement."""
+        statement = authoring.revocation(
+            self.identity.signing_key,
+            self.profile.org,
+            self.profile.official,
+            kid,
+            reason,
+            self.clock(),
+        )
+        answer: dict[str, Any] = self.transport.post_json(
+            f"/v1/keys/{kid}/revoke", {"statement": statement}
+        )
+        self.log.check_statement_logged(int(answer["log"]["index"]), statement)
+        return answer
+
     # --- sending -------------------------------------------------------------------------------
 
     def _fields(

@@ -70,8 +70,10 @@ def init_command() -> None:
     click.echo(
         "Next: create organisations and invite their officials, for example\n"
         "  flask --app wsgi admin org create metro-police --kind agency --name 'Metro Police'\n"
-        "  flask --app wsgi admin official invite metro-police officer-1 --role agency_officer\n"
-        "then each official runs the `hotline enroll` command that the invite prints."
+        "  flask --app wsgi admin official invite metro-police officer-1 --role agency_officer"
+        " --bootstrap-lead\n"
+        "then each official runs the `hotline enroll` command that the invite prints; each"
+        " organisation's first lead invites and approves the others (`hotline org`)."
     )
 
 
@@ -140,6 +142,11 @@ def _contact(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.option("--languages", multiple=True, help="Comma-separated BCP 47 tags.")
 @click.option("--contact", multiple=True, help="email=…, phone=…, hours=… or url=… (repeat).")
 @click.option("--code-ttl-hours", type=click.IntRange(1, 24 * 30), default=None)
+@click.option(
+    "--bootstrap-lead",
+    is_flag=True,
+    help="The organisation's first lead (logged as such); refused once it has had one.",
+)
 def official_invite(
     org_id: str,
     official_id: str,
@@ -149,8 +156,14 @@ def official_invite(
     languages: tuple[str, ...],
     contact: tuple[str, ...],
     code_ttl_hours: int | None,
+    bootstrap_lead: bool,
 ) -> None:
-    """Invite an official; print the one-time enrollment code to hand over securely."""
+    """Invite an official; print the one-time enrollment code to hand over securely.
+
+    The invitation is pending until a lead of the organisation approves it (`hotline org
+    approve`): until then the official receives no case. Only an organisation's first lead
+    is the operator's to make, with --bootstrap-lead.
+    """
     ttl = (
         timedelta(hours=code_ttl_hours)
         if code_ttl_hours
@@ -168,8 +181,12 @@ def official_invite(
             categories=_split(categories),
             languages=_split(languages),
             contact=_contact(contact),
+            bootstrap_lead=bootstrap_lead,
         )
-    click.echo(f"Invited {official_id} ({role}) of {org_id}.")
+    if bootstrap_lead:
+        click.echo(f"Invited {official_id} ({role}) as the first lead of {org_id}.")
+    else:
+        click.echo(f"Invited {official_id} ({role}) of {org_id}; a lead of {org_id} approves.")
     hours = int(ttl.total_seconds() // 3600)
     click.echo(f"Enrollment code: {code}  (single use; expires in {hours} h)")
     click.echo(
@@ -201,18 +218,9 @@ def official_list(org_id: str | None, as_json: bool) -> None:
     _echo_rows(rows, as_json, ["id", "org", "role", "active", "enrolled", "title", "categories"])
 
 
+# Routing is signed by a platform's lead (`hotline org route`); the operator only reads it.
 routing = AppGroup("routing", help="Which official receives new cases of a category.")
 admin.add_command(routing)
-
-
-@routing.command("set")
-@click.argument("platform_org")
-@click.argument("category", type=click.Choice([str(v) for v in Category]))
-@click.argument("official_id")
-def routing_set(platform_org: str, category: str, official_id: str) -> None:
-    with _operation() as session:
-        operator.set_route(session, now(), platform_org, category, official_id)
-    click.echo(f"New {category} cases for {platform_org} go to {official_id}")
 
 
 @routing.command("list")

@@ -53,6 +53,7 @@ class LiveServer:
             **(settings or {}),
         }
         self.process: subprocess.Popen[bytes] | None = None
+        self.led: set[str] = set()  # organisations whose first lead was bootstrapped
         self.root = Path(__file__).resolve().parents[2]
         self.log = instance / "server.log"
 
@@ -70,6 +71,10 @@ class LiveServer:
         return result
 
     def invite(self, org: str, official: str, role: str, *options: str) -> str:
+        """The operator's invitation; an organisation's first is bootstrapped as its lead."""
+        if org not in self.led:
+            self.led.add(org)
+            options = (*options, "--bootstrap-lead")
         output = self.admin("official", "invite", org, official, "--role", role, *options).stdout
         match = re.search(r"Enrollment code: (\S+)", output)
         if match is None:

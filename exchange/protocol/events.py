@@ -25,6 +25,12 @@ class Event(StrEnum):
     KEY_ROTATED = "key_rotated"
     KEY_REVOKED = "key_revoked"
     ROUTING_CHANGED = "routing_changed"
+    # Membership: signed by a current lead of the organisation (the bootstrap by the operator).
+    LEAD_BOOTSTRAPPED = "lead_bootstrapped"
+    MEMBER_INVITED = "member_invited"
+    MEMBER_APPROVED = "member_approved"
+    MEMBER_REMOVED = "member_removed"
+    ROUTING_SIGNED = "routing_signed"
     # Lateness as a fact, not a query over mutable rows.
     DEADLINE_BREACHED = "deadline_breached"
     # The log's own checkpoint key changed (old checkpoints stay verifiable).
@@ -37,3 +43,7 @@ class Event(StrEnum):
 HANDOFF_EVENTS = frozenset(Event(kind.value) for kind in Kind)
 # Events that register or retire an official's keys: the auditor replays them.
 KEY_EVENTS = frozenset({Event.OFFICIAL_ENROLLED, Event.KEY_ROTATED, Event.KEY_REVOKED})
+# Membership statements signed by a lead: the auditor and `hotline monitor` replay them.
+MEMBERSHIP_EVENTS = frozenset(
+    {Event.MEMBER_INVITED, Event.MEMBER_APPROVED, Event.MEMBER_REMOVED, Event.ROUTING_SIGNED}
+)

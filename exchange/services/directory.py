@@ -31,7 +31,7 @@ def active_caller(session: Session, official_id: str, kid: str | None) -> Caller
     if row is None:
         return None
     official, org = row
-    if not (official.active and org.active and kid):
+    if not (official.active and official.approved and org.active and kid):
         return None
     key = session.get(OfficialKey, kid)
     if (
@@ -81,6 +81,7 @@ def active_keys(
         .where(
             Official.org_id == org_id,
             Official.active.is_(True),
+            Official.approved.is_(True),
             OfficialKey.status.in_(sorted(statuses)),
         )
         .order_by(Official.id, OfficialKey.registered_log_index, OfficialKey.use)
@@ -93,6 +94,9 @@ def active_keys(
 def case_handling_encryption_kids(session: Session, *org_ids: str) -> dict[str, set[str]]:
     """The active encryption keys of each organisation's case handlers, in one query.
 
+    A case handler is an active official with a handling role whom a current lead of the
+    organisation approved (`services.membership`): the operator alone adds nobody.
+
     A sealed record for an organisation must be readable by every one of them. The roles
     that handle cases differ by kind of organisation, but each belongs to one kind only.
     """
@@ -102,6 +106,7 @@ def case_handling_encryption_kids(session: Session, *org_ids: str) -> dict[str, 
         .where(
             Official.org_id.in_(org_ids),
             Official.active.is_(True),
+            Official.approved.is_(True),  # by a current lead of their organisation
             Official.role.in_(sorted(HANDLER_ROLES)),
             _usable(KeyPurpose.RECEIVE),
         )
@@ -110,6 +115,17 @@ def case_handling_encryption_kids(session: Session, *org_ids: str) -> dict[str, 
     for org_id, kid in rows:
         found[org_id].add(kid)
     return found
+
+
+def unapproved_kids(session: Session, kids: Iterable[str]) -> list[str]:
+    """Of these kids, the encryption keys of officials still awaiting a lead's approval."""
+    return sorted(
+        session.scalars(
+            select(OfficialKey.kid)
+            .join(Official, Official.id == OfficialKey.official_id)
+            .where(OfficialKey.kid.in_(list(kids)), Official.approved.is_(False))
+        )
+    )
 
 
 def signing_keys(session: Session, official_id: str) -> dict[str, Ed25519PublicKey]:

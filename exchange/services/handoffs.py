@@ -28,6 +28,7 @@ from exchange.errors import (
     ReceiptMismatchError,
     RecipientUnreachableError,
     SenderMismatchError,
+    UnapprovedRecipientKeysError,
     UnexpectedRecipientKeysError,
     UnknownHandoffError,
     WrongAddresseeError,
@@ -266,6 +267,12 @@ def _check_recipients(
             missing_kids=missing,
         )
     unexpected = sorted(kids - required - handlers[sender_org_id])
+    unapproved = directory.unapproved_kids(session, unexpected) if unexpected else []
+    if unapproved:
+        raise UnapprovedRecipientKeysError(
+            "encrypt only to officials their organisation's leads approved",
+            unapproved_kids=unapproved,
+        )
     if unexpected:
         raise UnexpectedRecipientKeysError(
             "encrypt only to the officials of the two organisations of the case",

@@ -14,7 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from exchange import log
-from exchange.errors import AlreadyExistsError, NotFoundError, UnprocessableError
+from exchange.errors import (
+    AlreadyExistsError,
+    NotFoundError,
+    OrganisationHasLeadsError,
+    UnprocessableError,
+)
 from exchange.protocol.events import Event
 from exchange.protocol.key_management import code_sha256
 from exchange.storage.models import EnrollmentCode, Official, OfficialKey, Organisation, Route
@@ -74,12 +79,63 @@ def invite_official(
     categories: Sequence[str] = (),
     languages: Sequence[str] = (),
     contact: dict[str, Any] | None = None,
+    bootstrap_lead: bool = False,
 ) -> tuple[Official, str]:
     """Create (or re-invite) an official; return them and a one-time enrollment code.
 
-    Re-inviting an existing official (lost keys, a new device) issues a new code and
-    voids the old ones; enrolling with it replaces their keys.
+    The operator's invitation is pending: the official receives nothing, signs nothing and
+    reads nothing until a current lead of the organisation approves them. The one exception
+    is `bootstrap_lead`, the organisation's first lead, logged as such; it is refused once
+    the organisation has ever had a lead. Re-inviting an existing official (lost keys, a
+    new device) issues a new code, voids the old ones, and withdraws their approval.
     """
+    if bootstrap_lead and session.scalar(
+        select(Official.id).where(Official.org_id == org_id, Official.lead.is_(True)).limit(1)
+    ):
+        raise OrganisationHasLeadsError(
+            f"{org_id} already has a lead: only its leads invite and approve officials"
+        )
+    official, code = issue_invitation(
+        session,
+        now,
+        code_ttl,
+        org_id=org_id,
+        official_id=official_id,
+        role=role,
+        title=title,
+        categories=categories,
+        languages=languages,
+        contact=contact,
+    )
+    official.approved = official.lead = bootstrap_lead
+    details: dict[str, Any] = {
+        "org": org_id,
+        "official": official_id,
+        "role": role,
+        "title": title,
+        "categories": official.categories,
+    }
+    if bootstrap_lead:
+        details["lead"] = True
+    event = Event.LEAD_BOOTSTRAPPED if bootstrap_lead else Event.OFFICIAL_INVITED
+    log.append(session, event, now, details=details)
+    return official, code
+
+
+def issue_invitation(
+    session: Session,
+    now: datetime,
+    code_ttl: timedelta,
+    *,
+    org_id: str,
+    official_id: str,
+    role: str,
+    title: str = "",
+    categories: Sequence[str] = (),
+    languages: Sequence[str] = (),
+    contact: dict[str, Any] | None = None,
+) -> tuple[Official, str]:
+    """The official's record and a new one-time code, without the log entry (the caller's)."""
     _check_id(official_id, "official id")
     org = session.get(Organisation, org_id)
     if org is None or not org.active:
@@ -95,7 +151,14 @@ def invite_official(
     official = session.get(Official, official_id)
     if official is None:
         official = Official(
-            id=official_id, org_id=org_id, role=role, created_at=now, active=True, enrolled=False
+            id=official_id,
+            org_id=org_id,
+            role=role,
+            created_at=now,
+            active=True,
+            enrolled=False,
+            approved=False,
+            lead=False,
         )
         session.add(official)
     elif official.org_id != org_id:
@@ -122,18 +185,6 @@ def invite_official(
             used_at=None,
         )
     )
-    log.append(
-        session,
-        Event.OFFICIAL_INVITED,
-        now,
-        details={
-            "org": org_id,
-            "official": official_id,
-            "role": role,
-            "title": title,
-            "categories": official.categories,
-        },
-    )
     return official, code
 
 
@@ -144,6 +195,7 @@ def deactivate_official(session: Session, now: datetime, official_id: str) -> Of
     if not official.active:
         raise AlreadyExistsError(f"official {official_id} is already inactive")
     official.active = False
+    official.approved = False
     official.deactivated_at = now
     for route in session.scalars(select(Route).where(Route.official_id == official_id)):
         session.delete(route)
@@ -154,31 +206,6 @@ def deactivate_official(session: Session, now: datetime, official_id: str) -> Of
         details={"org": official.org_id, "official": official_id},
     )
     return official
-
-
-def set_route(
-    session: Session, now: datetime, platform_id: str, category: str, official_id: str
-) -> Route:
-    platform = session.get(Organisation, platform_id)
-    if platform is None or platform.kind != OrgKind.PLATFORM:
-        raise NotFoundError(f"no platform {platform_id}")
-    if category not in set(Category):
-        raise UnprocessableError(f"category must be one of {', '.join(Category)}")
-    official = session.get(Official, official_id)
-    if official is None or official.org_id != platform_id or not official.active:
-        raise UnprocessableError(f"{official_id} is not an active official of {platform_id}")
-    route = session.get(Route, (platform_id, category))
-    if route is None:
-        route = Route(platform_id=platform_id, category=category, official_id=official_id)
-        session.add(route)
-    route.official_id = official_id
-    log.append(
-        session,
-        Event.ROUTING_CHANGED,
-        now,
-        details={"platform": platform_id, "category": category, "official": official_id},
-    )
-    return route
 
 
 def routes(session: Session, platform_id: str | None = None) -> Sequence[Route]:

@@ -88,7 +88,9 @@ def authenticate(
     key = session.get(OfficialKey, header["kid"])
     caller = directory.active_caller(session, key.official_id, key.kid) if key else None
     if key is None or not usable(key.use, key.status, KeyPurpose.SIGN) or caller is None:
-        raise _refuse("the assertion's key is not an active signing key of an active official")
+        raise _refuse(
+            "the assertion's key is not an active signing key of an active, approved official"
+        )
     try:
         JWSCore(header["alg"], JWK(**key.jwk), header_text, payload, list(_ALGS)).verify(signature)
     except JWException as exc:

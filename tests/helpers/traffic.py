@@ -70,6 +70,7 @@ class Operator:
                 "RATE_LIMIT_ENABLED": False,
             }
         )
+        self.leads: dict[str, Client] = {}  # each organisation's bootstrapped lead
 
     @property
     def database_url(self) -> str:
@@ -86,6 +87,8 @@ class Operator:
             )
 
     def invite(self, org: str, official: str, role: str) -> str:
+        """The operator's invitation; an organisation's first official is its bootstrap lead."""
+        bootstrap = org not in self.leads
         with self.app.app_context(), runtime.write() as session:
             _, code = operator.invite_official(
                 session,
@@ -94,6 +97,7 @@ class Operator:
                 org_id=org,
                 official_id=official,
                 role=role,
+                bootstrap_lead=bootstrap,
             )
         return code
 
@@ -126,7 +130,11 @@ def enroll(operator_: Operator, org: str, official: str, role: str, state: Path)
         (log_key["verifier_key"],),
         audience=f"{url}/v1/token",
     )
-    return Client(profile, identity, state_dir=state / official)
+    client = Client(profile, identity, state_dir=state / official)
+    lead = operator_.leads.setdefault(org, client)
+    if lead is not client:  # the organisation's lead approves, as in production
+        lead.membership("approve", official=official, role=role, categories=[], lead=False)
+    return client
 
 
 # --- watching the wire -------------------------------------------------------------------------

@@ -98,6 +98,7 @@ class World:
     def __init__(self, app: Flask, client: FlaskClient, clock: FakeClock) -> None:
         self.app, self.client, self.clock = app, client, clock
         self.officials: dict[str, Official] = {}
+        self.leads: dict[str, str] = {}  # org → its bootstrapped lead
 
     # --- set-up by the operator --------------------------------------------------------------
 
@@ -105,7 +106,10 @@ class World:
         with self.app.app_context(), runtime.write() as session:
             operator.create_organisation(session, self.clock(), org_id, kind, org_id.title())
 
-    def invite(self, org: str, official_id: str, role: str, **options: Any) -> str:
+    def operator_invite(
+        self, org: str, official_id: str, role: str, *, bootstrap_lead: bool = False, **options: Any
+    ) -> str:
+        """The operator's invitation: pending until a lead approves (unless the bootstrap)."""
         with self.app.app_context(), runtime.write() as session:
             _, code = operator.invite_official(
                 session,
@@ -114,9 +118,42 @@ class World:
                 org_id=org,
                 official_id=official_id,
                 role=role,
+                bootstrap_lead=bootstrap_lead,
                 **options,
             )
         return code
+
+    def invite(self, org: str, official_id: str, role: str, **options: Any) -> str:
+        """As in production: the operator bootstraps an organisation's first official as its
+        lead; the lead invites everyone after, with a signed membership statement."""
+        if org not in self.leads:
+            self.leads[org] = official_id
+            return self.operator_invite(org, official_id, role, bootstrap_lead=True, **options)
+        response = self.membership(
+            org,
+            "invite",
+            official=official_id,
+            role=role,
+            categories=list(options.get("categories", [])),
+            lead=False,
+            title=options.get("title", ""),
+        )
+        assert response.status_code == 201, response.get_json()
+        return str(response.get_json()["code"])
+
+    def membership(self, org: str, action: str, signer: str | None = None, **fields: Any):
+        """POST a membership statement signed by `signer` (the org's first lead by default)."""
+        lead = self.officials[signer or self.leads[org]]
+        statement = authoring.membership(
+            lead.identity.signing_key, org, action, self.clock(), **fields
+        )
+        return lead.post(f"/v1/orgs/{org}/membership", {"statement": statement})
+
+    def approve(self, org: str, official_id: str, role: str, **fields: Any) -> None:
+        fields.setdefault("categories", [])
+        fields.setdefault("lead", False)
+        response = self.membership(org, "approve", official=official_id, role=role, **fields)
+        assert response.status_code == 201, response.get_json()
 
     def enroll(self, org: str, official_id: str, role: str, **options: Any) -> Official:
         code = self.invite(org, official_id, role, **options)
@@ -135,8 +172,9 @@ class World:
         return person
 
     def route(self, platform: str, category: str, official_id: str) -> None:
-        with self.app.app_context(), runtime.write() as session:
-            operator.set_route(session, self.clock(), platform, category, official_id)
+        """Routing is signed by a lead of the platform."""
+        response = self.membership(platform, "route", category=category, official=official_id)
+        assert response.status_code == 201, response.get_json()
 
     def deactivate(self, official_id: str) -> None:
         with self.app.app_context(), runtime.write() as session:

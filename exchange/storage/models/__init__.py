@@ -13,6 +13,7 @@ from exchange.storage.models.cases import (
 )
 from exchange.storage.models.directory import (
     EnrollmentCode,
+    MembershipStatement,
     Official,
     OfficialKey,
     Organisation,
@@ -44,6 +45,7 @@ __all__ = [
     "LogEntry",
     "LogHead",
     "LogNode",
+    "MembershipStatement",
     "Notification",
     "Official",
     "OfficialKey",

@@ -32,6 +32,10 @@ class Official(Base):
     contact: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     active: Mapped[bool] = mapped_column(default=True)
     enrolled: Mapped[bool] = mapped_column(default=False)
+    # Approved by a current lead of the organisation (or bootstrapped as its first lead):
+    # only then does the official receive its cases, sign, or read.
+    approved: Mapped[bool] = mapped_column(default=False)
+    lead: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime]
     deactivated_at: Mapped[datetime | None]
 
@@ -73,3 +77,13 @@ class Route(Base):
     platform_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
     category: Mapped[str] = mapped_column(String(32), primary_key=True)
     official_id: Mapped[str] = mapped_column(ForeignKey("officials.id"))
+
+
+class MembershipStatement(Base):
+    """Each lead-signed membership statement, once: a replay is refused by its id."""
+
+    __tablename__ = "membership_statements"
+
+    statement_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
+    log_index: Mapped[int]

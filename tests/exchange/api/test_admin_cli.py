@@ -105,8 +105,53 @@ def test_an_invitation_prints_a_code_that_enrolls(world, runner, client, clock):
     assert row["categories"] == "ncii,sextortion"
     assert row["languages"] == ["en", "de"]
     assert row["contact"] == {"email": "weekend@clipshare.example"}
+    # The operator's invitation is pending: no token, no case, until a lead approves.
     person = Official(world, "clipshare", "cs-weekend", "platform_official", identity)
+    with pytest.raises(AssertionError, match="approved official"):
+        person.login()
+    world.approve("clipshare", "cs-weekend", "platform_official", categories=["ncii"])
     assert person.get("/v1/inbox").status_code == 200
+
+
+def test_the_first_lead_is_bootstrapped_once_and_says_so_in_the_log(world, runner):
+    ok(admin(runner, "org", "create", "newplat", "--kind", "platform", "--name", "New"))
+    before = world.log_size()
+    output = ok(
+        admin(
+            runner,
+            "official",
+            "invite",
+            "newplat",
+            "np-lead",
+            "--role",
+            "platform_lead",
+            "--bootstrap-lead",
+        )
+    )
+    assert "as the first lead of newplat" in output
+    [entry] = world.log_entries(before)
+    assert entry["event"] == "lead_bootstrapped"
+    assert entry["actor"] is None
+    assert entry["details"] == {
+        "org": "newplat",
+        "official": "np-lead",
+        "role": "platform_lead",
+        "title": "",
+        "categories": [],
+        "lead": True,
+    }
+    again = admin(
+        runner,
+        "official",
+        "invite",
+        "newplat",
+        "np-2",
+        "--role",
+        "platform_lead",
+        "--bootstrap-lead",
+    )
+    assert "newplat already has a lead" in refusal(again)
+    assert world.log_size() == before + 1
 
 
 def test_deactivation_refuses_the_officials_next_request(world, runner):
@@ -124,13 +169,13 @@ def test_deactivation_refuses_the_officials_next_request(world, runner):
     assert listed(runner, "routing", "list") == []
 
 
-def test_routing_is_set_and_listed(world, runner):
+def test_routing_is_a_leads_to_sign_and_the_operators_to_list(world, runner):
+    assert admin(runner, "routing", "set", "chatter", "fraud", "ch-reviewer").exit_code == 2
     before = world.log_size()
-    assert ok(admin(runner, "routing", "set", "chatter", "fraud", "ch-reviewer")) == (
-        "New fraud cases for chatter go to ch-reviewer\n"
-    )
+    world.route("chatter", "fraud", "ch-reviewer")
     [entry] = world.log_entries(before)
-    assert entry["event"] == "routing_changed"
+    assert entry["event"] == "routing_signed"
+    assert entry["actor"]["official"] == "ch-lead"
     assert entry["details"] == {
         "platform": "chatter",
         "category": "fraud",
@@ -191,8 +236,6 @@ def test_keys_are_listed_and_revoked(world, runner):
             "gossip",
         ),
         (("official", "deactivate", "nobody"), "nobody"),
-        (("routing", "set", "metro-police", "fraud", "officer-1"), "no platform"),
-        (("routing", "set", "clipshare", "fraud", "ch-reviewer"), "not an active official"),
         (("key", "revoke", "no-such-kid", "--reason", "lost"), "no key"),
     ],
 )

@@ -121,6 +121,20 @@ TESTED = {
         "test_problems.py::test_a_case_is_assigned_to_an_active_official_of_its_platform"
     ),
     "forbidden": "test_authorization.py::test_only_agency_officers_submit_cases",
+    "unapproved-recipient-keys": (
+        "test_membership.py::test_an_operator_invitation_receives_nothing_until_a_lead_approves"
+    ),
+    "not-a-lead": "test_membership.py::test_refusals_name_their_problem_and_change_nothing",
+    "lead-of-another-organisation": (
+        "test_membership.py::test_refusals_name_their_problem_and_change_nothing"
+    ),
+    "unknown-official": "test_membership.py::test_refusals_name_their_problem_and_change_nothing",
+    "invalid-membership-statement": (
+        "test_membership.py::test_a_statement_for_another_org_or_by_another_key_is_refused"
+    ),
+    "statement-replayed": "test_membership.py::test_a_statement_applies_once",
+    "organisation-has-leads": "test_membership.py::test_the_operator_bootstraps_a_lead_only_once",
+    "last-lead": "test_membership.py::test_removal_ends_access_and_the_last_lead_stays",
     "invalid-token": "test_auth.py::test_a_bad_token_is_a_401_never_a_422",
     "invalid-client-assertion": "test_auth.py::test_every_unacceptable_assertion_is_a_401",
     "assertion-replayed": "test_auth.py::test_a_replayed_assertion_is_refused",

@@ -63,10 +63,22 @@ def hotline(tmp_path_factory) -> Iterator[Hotline]:
         ):
             server.admin("org", "create", org, "--kind", kind, "--name", org.title())
         cli = Hotline(server, root / "config", root / "keys")
+        # Each organisation's first official is its lead, bootstrapped by the operator
+        # (LiveServer.invite); the lead approves everyone after and signs the routing.
         cli.enroll("police", "officer", "agency_officer")
-        cli.enroll("clipshare", "reviewer", "platform_official", "--categories", "sexual_deepfake")
         cli.enroll("clipshare", "lead", "platform_lead")
+        cli.enroll("clipshare", "reviewer", "platform_official", "--categories", "sexual_deepfake")
+        cli.json(
+            "lead",
+            "org",
+            "approve",
+            "reviewer",
+            "--role",
+            "platform_official",
+            "--categories",
+            "sexual_deepfake",
+        )
         cli.enroll("chatter", "ch-lead", "platform_lead")
         cli.enroll("regulator", "auditor", "auditor")
-        server.admin("routing", "set", "clipshare", "sexual_deepfake", "reviewer")
+        cli.json("lead", "org", "route", "sexual_deepfake", "reviewer")
         yield cli

@@ -65,6 +65,8 @@ def test_enroll_reuses_keys_already_in_the_directory(hotline):
         "--yes",
     )
     assert result.exit_code == 0, result.output
+    # The operator's invitation is pending until police's lead approves it.
+    hotline.json("officer", "org", "approve", "officer-d", "--role", "agency_officer")
     me = hotline.json("officer-d", "whoami")
     assert me["kid"] in generated
 
