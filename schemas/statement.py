@@ -12,12 +12,13 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any, TypeVar
 
-from marshmallow import Schema, ValidationError, validates_schema
+from marshmallow import Schema, ValidationError, fields, validates_schema
 
 from schemas.assignment import AssignmentSchema
-from schemas.case_body import MAX_ITEMS
+from schemas.case_body import MAX_ITEMS, MAX_LEGAL_BASES, LegalBasisSchema
 from schemas.common import (
     BoundedInt,
+    BoundedList,
     Choice,
     Const,
     Dispatch,
@@ -51,6 +52,12 @@ class CaseMetaSchema(StrictSchema):
     request_type = Choice(RequestType, required=True)
     item_count = BoundedInt(min_value=1, max_value=MAX_ITEMS, required=True)
     issuer_case_ref = IssuerCaseRef(required=True)
+    # The record's legal bases, in clear so that the server can apply the deadline policy
+    # of the law the request rests on. Optional only so that statements signed before it
+    # existed still load; `meta_for` always includes it.
+    legal_basis = BoundedList(
+        fields.Nested(LegalBasisSchema), min_length=1, max_length=MAX_LEGAL_BASES
+    )
 
 
 class ResponseMetaSchema(StrictSchema):
@@ -115,6 +122,14 @@ def meta_for(record: Mapping[str, Any]) -> dict[str, Any]:
             "request_type": body["request_type"],
             "item_count": len(body["items"]),
             "issuer_case_ref": body["issuer_case_ref"],
+            "legal_basis": [
+                {
+                    "jurisdiction": basis["jurisdiction"],
+                    "instrument": basis["instrument"],
+                    "article": basis["article"],
+                }
+                for basis in body["legal_basis"]
+            ],
         }
     if kind == Kind.RESPONSE:
         return {"outcome": body["outcome"], "reason_code": body.get("reason_code")}
@@ -144,6 +159,8 @@ class CaseMeta:
     request_type: RequestType
     item_count: int
     issuer_case_ref: str
+    # (jurisdiction, instrument, article) of each legal basis, as the record lists them.
+    legal_basis: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +222,10 @@ def _meta(kind: Kind, meta: Mapping[str, Any]) -> Meta:
             RequestType(meta["request_type"]),
             meta["item_count"],
             meta["issuer_case_ref"],
+            tuple(
+                (b["jurisdiction"], b["instrument"], b["article"])
+                for b in meta.get("legal_basis", ())
+            ),
         )
     if kind == Kind.RESPONSE:
         reason = meta["reason_code"]

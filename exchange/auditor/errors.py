@@ -117,3 +117,9 @@ class ReplayedTransitionError(CaseReplayError):
     """A handoff the state machine does not allow from that side in that state."""
 
     code = "invalid-transition"
+
+
+class DeadlinePolicyError(AuditError):
+    """A deadline policy change does not replay, or a case was not given the policy in force."""
+
+    code = "deadline-policy"

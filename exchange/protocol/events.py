@@ -27,6 +27,8 @@ class Event(StrEnum):
     ROUTING_CHANGED = "routing_changed"
     # Lateness as a fact, not a query over mutable rows.
     DEADLINE_BREACHED = "deadline_breached"
+    # The operator put a deadline policy version in force (or retired it), for new cases.
+    DEADLINE_POLICY_CHANGED = "deadline_policy_changed"
     # The log's own checkpoint key changed (old checkpoints stay verifiable).
     LOG_KEY_ROTATED = "log_key_rotated"
 

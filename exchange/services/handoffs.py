@@ -9,7 +9,7 @@ clock, the state), so a client's retry always gets the original answer.
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -35,13 +35,19 @@ from exchange.errors import (
 )
 from exchange.log import Actor
 from exchange.protocol import workflow
+from exchange.protocol.deadline_policy import (
+    DEFAULT_ANSWER_SECONDS,
+    CaseFacts,
+    LegalBasis,
+    settings_policy,
+)
 from exchange.protocol.envelope import Envelope, Limits, VerifiedStatement, verify_statement
 from exchange.protocol.envelope.canonical import canonical
 from exchange.protocol.envelope.errors import UnknownSignerKeyError
 from exchange.protocol.events import Event
 from exchange.protocol.key_usage import KeyPurpose, usable
 from exchange.protocol.workflow import Side, State, TransitionError
-from exchange.services import directory, inbox
+from exchange.services import directory, inbox, policies
 from exchange.services.caller import Caller
 from exchange.services.clock import check_issued_at
 from exchange.services.visibility import can_see, side_of, visible_case
@@ -56,8 +62,16 @@ from schemas.statement import AssignmentMeta, CaseMeta, ReceiptMeta, ResponseMet
 class Policy:
     skew: timedelta
     limits: Limits
-    # (acknowledge within, act within) by priority
+    # (acknowledge within, act within) by priority: the fallback where no deadline policy
+    # covers a case
     deadlines: Mapping[str, tuple[timedelta, timedelta]]
+    # answer a question within, by priority: the same fallback's third period
+    answers: Mapping[str, timedelta] = field(
+        default_factory=lambda: {
+            priority: timedelta(seconds=seconds)
+            for priority, seconds in DEFAULT_ANSWER_SECONDS.items()
+        }
+    )
 
 
 @dataclass(frozen=True)
@@ -205,7 +219,12 @@ def _open_case(
     platform = _addressed_platform(session, signed.to)
     _check_recipients(session, envelope, recipient=platform, sender_org_id=caller.org_id)
     route = session.get(Route, (platform.id, meta.category))
-    ack_within, act_within = policy.deadlines[meta.priority]
+    facts = CaseFacts(
+        meta.category, meta.priority, tuple(LegalBasis(*basis) for basis in meta.legal_basis)
+    )
+    applied = policies.for_case(
+        session, facts, settings_policy(meta.priority, policy.deadlines, policy.answers)
+    )
     case = Case(
         id=statement.case_id,
         issuer_org=caller.org_id,
@@ -221,13 +240,16 @@ def _open_case(
         outcome=None,
         assignee_id=route.official_id if route else None,
         submitted_at=now,
-        ack_due_at=now + ack_within,
-        action_due_at=now + act_within,
+        ack_due_at=now + applied.periods.ack,
+        action_due_at=now + applied.periods.action,
         acknowledged_at=None,
         responded_at=None,
         withdrawn_at=None,
         closed_at=None,
         updated_at=now,
+        policy_name=applied.name,
+        policy_version=applied.version,
+        answer_within_seconds=int(applied.periods.answer.total_seconds()),
     )
     session.add(case)
     details = {
@@ -236,6 +258,7 @@ def _open_case(
         "assignee": case.assignee_id,
         "ack_due_at": format_utc(case.ack_due_at),
         "action_due_at": format_utc(case.action_due_at),
+        "deadline_policy": applied.applied(),
     }
     handoff = _record(session, now, caller, case, envelope, statement, digest, details)
     return Accepted(handoff, case, replayed=False)

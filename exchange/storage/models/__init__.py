@@ -19,6 +19,7 @@ from exchange.storage.models.directory import (
     Route,
 )
 from exchange.storage.models.log import APPEND_ONLY_TABLES, Checkpoint, LogEntry, LogHead, LogNode
+from exchange.storage.models.policies import DeadlinePolicyVersion
 
 __all__ = [
     "APPEND_ONLY_TABLES",
@@ -26,6 +27,7 @@ __all__ = [
     "Case",
     "Checkpoint",
     "DeadlineBreach",
+    "DeadlinePolicyVersion",
     "Delivery",
     "EnrollmentCode",
     "Handoff",
