@@ -28,8 +28,10 @@ from schemas.common import (
     parse_utc,
 )
 from schemas.enums import (
+    INTERIM_OUTCOMES,
     SEALED_KINDS,
     Category,
+    ItemOutcome,
     Kind,
     MinorInvolved,
     Outcome,
@@ -39,6 +41,7 @@ from schemas.enums import (
 )
 from schemas.header import HeaderSchema
 from schemas.receipt import ReceiptSchema
+from schemas.response import ItemOutcomeSchema, check_item_outcomes, is_final
 
 STATEMENT_TYP = "hotline.handoff/v1"
 
@@ -63,11 +66,19 @@ class CaseMetaSchema(StrictSchema):
 class ResponseMetaSchema(StrictSchema):
     outcome = Choice(Outcome, required=True)
     reason_code = Choice(ReasonCode, required=True, allow_none=True)
+    # Each item's outcome (enums and the agency's own item ids), when the record gives them.
+    item_outcomes = BoundedList(
+        fields.Nested(ItemOutcomeSchema), min_length=1, max_length=MAX_ITEMS
+    )
 
     @validates_schema
     def _check_reason(self, data: dict[str, Any], **kwargs: object) -> None:
-        if data["outcome"] != Outcome.ACTIONED and data["reason_code"] is None:
+        final = data["outcome"] not in INTERIM_OUTCOMES
+        if final and data["outcome"] != Outcome.ACTIONED and data["reason_code"] is None:
             raise ValidationError("Required unless outcome is actioned.", field_name="reason_code")
+        item_errors = check_item_outcomes(data["outcome"], data.get("item_outcomes", []))
+        if item_errors:
+            raise ValidationError(item_errors, field_name="item_outcomes")
 
 
 class EmptyMetaSchema(StrictSchema):
@@ -132,7 +143,17 @@ def meta_for(record: Mapping[str, Any]) -> dict[str, Any]:
             ],
         }
     if kind == Kind.RESPONSE:
-        return {"outcome": body["outcome"], "reason_code": body.get("reason_code")}
+        meta = {"outcome": body["outcome"], "reason_code": body.get("reason_code")}
+        if "item_outcomes" in body:
+            meta["item_outcomes"] = [
+                {
+                    "item_id": item["item_id"],
+                    "outcome": item["outcome"],
+                    **({"reason_code": item["reason_code"]} if item.get("reason_code") else {}),
+                }
+                for item in body["item_outcomes"]
+            ]
+        return meta
     if kind in SEALED_KINDS:
         return {}
     raise ValueError(f"kind {kind!r} has no record to derive a meta from")
@@ -164,9 +185,21 @@ class CaseMeta:
 
 
 @dataclass(frozen=True, slots=True)
+class ItemResult:
+    item_id: str
+    outcome: ItemOutcome
+    reason_code: ReasonCode | None
+
+
+@dataclass(frozen=True, slots=True)
 class ResponseMeta:
     outcome: Outcome
     reason_code: ReasonCode | None
+    item_outcomes: tuple[ItemResult, ...] = ()
+
+    @property
+    def final(self) -> bool:
+        return is_final(self.outcome, self.reason_code)
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,7 +262,18 @@ def _meta(kind: Kind, meta: Mapping[str, Any]) -> Meta:
         )
     if kind == Kind.RESPONSE:
         reason = meta["reason_code"]
-        return ResponseMeta(Outcome(meta["outcome"]), ReasonCode(reason) if reason else None)
+        return ResponseMeta(
+            Outcome(meta["outcome"]),
+            ReasonCode(reason) if reason else None,
+            tuple(
+                ItemResult(
+                    item["item_id"],
+                    ItemOutcome(item["outcome"]),
+                    ReasonCode(item["reason_code"]) if item.get("reason_code") else None,
+                )
+                for item in meta.get("item_outcomes", ())
+            ),
+        )
     if kind == Kind.RECEIPT:
         return ReceiptMeta(
             meta["handoff_id"], meta["record_sha256"], parse_utc(meta["received_at"])

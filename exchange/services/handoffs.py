@@ -322,14 +322,16 @@ def _continue_case(
         _check_receipt(signed.meta_as(ReceiptMeta), replied, caller, case)
     if kind == Kind.ASSIGNMENT:
         _check_assignee(session, case, signed.meta_as(AssignmentMeta).assignee)
-    outcome = signed.meta.outcome if isinstance(signed.meta, ResponseMeta) else None
+    response = signed.meta if isinstance(signed.meta, ResponseMeta) else None
+    state = State(case.state)
     try:
         new_state = workflow.transition(
-            State(case.state),
+            state,
             kind,
             side,
             acknowledged_kind=replied.kind,
-            outcome=outcome,
+            outcome=response.outcome if response else None,
+            reason_code=response.reason_code if response else None,
         )
     except TransitionError as exc:
         raise InvalidTransitionError(str(exc), state=case.state) from exc
@@ -338,6 +340,8 @@ def _continue_case(
         _check_recipients(session, envelope, recipient=recipient, sender_org_id=caller.org_id)
     _apply(case, new_state, signed, replied, now)
     details: dict[str, Any] = {"to": list(signed.to), "state": str(new_state)}
+    if response is not None and workflow.supersedes(state, new_state):
+        details["supersedes"] = str(state)
     if kind == Kind.ASSIGNMENT:
         details["assignee"] = case.assignee_id
     handoff = _record(session, now, caller, case, envelope, statement, digest, details)
@@ -375,7 +379,9 @@ def _apply(
     kind, meta = signed.kind, signed.meta
     if kind == Kind.RECEIPT and replied.kind == Kind.CASE:
         case.acknowledged_at = now
-    elif isinstance(meta, ResponseMeta):
+    elif isinstance(meta, ResponseMeta) and meta.final:
+        # The first final answer met (or missed) the action deadline; a later one (the
+        # rest of a partial action, or acting after a refusal) updates the outcome only.
         case.responded_at = case.responded_at or now
         case.outcome = meta.outcome
     elif kind == Kind.WITHDRAWAL:

@@ -44,6 +44,14 @@ def test_meta_of_a_case() -> None:
         "request_type": "removal_order",
         "item_count": 2,
         "issuer_case_ref": "MCU/2026/000417",
+        "legal_basis": [
+            {
+                "jurisdiction": "EU",
+                "instrument": "Regulation (EU) 2022/2065 (Digital Services Act)",
+                "article": "Art. 9",
+            },
+            {"jurisdiction": "DE", "instrument": "Strafgesetzbuch (StGB)", "article": "§ 201a"},
+        ],
     }
     assert meta_for(ncii_case_record()) == {
         "category": "ncii",
@@ -52,6 +60,13 @@ def test_meta_of_a_case() -> None:
         "request_type": "notice",
         "item_count": 2,
         "issuer_case_ref": "SHH-2026-1193",
+        "legal_basis": [
+            {
+                "jurisdiction": "IE",
+                "instrument": "Harassment, Harmful Communications and Related Offences Act 2020",
+                "article": "s. 2",
+            }
+        ],
     }
 
 
