@@ -31,9 +31,12 @@ def is_final(outcome: str, reason_code: str | None) -> bool:
     """Whether a response is a final answer, the only kind that meets the action deadline.
 
     `not_actioned` for `pending_legal_review` says "not yet", whatever its outcome claims:
-    it is interim, like `under_legal_review`.
+    it is interim, like `under_legal_review`. (`partially_actioned` for that reason is
+    final: something was done, and the rest may follow in a later response.)
     """
-    return outcome not in INTERIM_OUTCOMES and reason_code != ReasonCode.PENDING_LEGAL_REVIEW
+    if outcome in INTERIM_OUTCOMES:
+        return False
+    return not (outcome == Outcome.NOT_ACTIONED and reason_code == ReasonCode.PENDING_LEGAL_REVIEW)
 
 
 class ItemOutcomeSchema(StrictSchema):
