@@ -17,7 +17,7 @@ from schemas.common import (
     Text,
     UtcTimestamp,
 )
-from schemas.enums import Category, Outcome, Priority
+from schemas.enums import FINAL_OUTCOMES, Category, Outcome, Priority
 from schemas.envelope import CompactJws
 from schemas.keys import PublicJwkSchema
 
@@ -362,7 +362,7 @@ CASE_STATES = (
     "acknowledged",
     "needs_info",
     "supplemented",
-    *(outcome.value for outcome in Outcome),
+    *(outcome.value for outcome in Outcome if outcome in FINAL_OUTCOMES),
     "withdrawn",
     "withdrawal_acknowledged",
     "closed",

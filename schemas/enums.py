@@ -136,6 +136,25 @@ class Outcome(StrEnum):
     ALREADY_UNAVAILABLE = "already_unavailable"
     REJECTED_INVALID = "rejected_invalid"
     REFERRED_TO_REGULATOR = "referred_to_regulator"
+    # Interim answers: the platform is working on it. They stop no deadline.
+    RECEIVED = "received"
+    UNDER_LEGAL_REVIEW = "under_legal_review"
+    NEEDS_INFORMATION = "needs_information"
+
+
+INTERIM_OUTCOMES: frozenset[Outcome] = frozenset(
+    {Outcome.RECEIVED, Outcome.UNDER_LEGAL_REVIEW, Outcome.NEEDS_INFORMATION}
+)
+FINAL_OUTCOMES: frozenset[Outcome] = frozenset(Outcome) - INTERIM_OUTCOMES
+
+
+class ItemOutcome(StrEnum):
+    """What became of one item of a case, in a final response."""
+
+    ACTIONED = "actioned"
+    NOT_ACTIONED = "not_actioned"
+    UNABLE_TO_LOCATE = "unable_to_locate"
+    ALREADY_UNAVAILABLE = "already_unavailable"
 
 
 class ReasonCode(StrEnum):

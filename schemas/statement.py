@@ -12,12 +12,13 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any, TypeVar
 
-from marshmallow import Schema, ValidationError, validates_schema
+from marshmallow import Schema, ValidationError, fields, validates_schema
 
 from schemas.assignment import AssignmentSchema
-from schemas.case_body import MAX_ITEMS
+from schemas.case_body import MAX_ITEMS, MAX_LEGAL_BASES, LegalBasisSchema
 from schemas.common import (
     BoundedInt,
+    BoundedList,
     Choice,
     Const,
     Dispatch,
@@ -27,8 +28,10 @@ from schemas.common import (
     parse_utc,
 )
 from schemas.enums import (
+    INTERIM_OUTCOMES,
     SEALED_KINDS,
     Category,
+    ItemOutcome,
     Kind,
     MinorInvolved,
     Outcome,
@@ -38,6 +41,7 @@ from schemas.enums import (
 )
 from schemas.header import HeaderSchema
 from schemas.receipt import ReceiptSchema
+from schemas.response import ItemOutcomeSchema, check_item_outcomes, is_final
 
 STATEMENT_TYP = "hotline.handoff/v1"
 
@@ -51,16 +55,30 @@ class CaseMetaSchema(StrictSchema):
     request_type = Choice(RequestType, required=True)
     item_count = BoundedInt(min_value=1, max_value=MAX_ITEMS, required=True)
     issuer_case_ref = IssuerCaseRef(required=True)
+    # The record's legal bases, in clear so that the server can apply the deadline policy
+    # of the law the request rests on. Optional only so that statements signed before it
+    # existed still load; `meta_for` always includes it.
+    legal_basis = BoundedList(
+        fields.Nested(LegalBasisSchema), min_length=1, max_length=MAX_LEGAL_BASES
+    )
 
 
 class ResponseMetaSchema(StrictSchema):
     outcome = Choice(Outcome, required=True)
     reason_code = Choice(ReasonCode, required=True, allow_none=True)
+    # Each item's outcome (enums and the agency's own item ids), when the record gives them.
+    item_outcomes = BoundedList(
+        fields.Nested(ItemOutcomeSchema), min_length=1, max_length=MAX_ITEMS
+    )
 
     @validates_schema
     def _check_reason(self, data: dict[str, Any], **kwargs: object) -> None:
-        if data["outcome"] != Outcome.ACTIONED and data["reason_code"] is None:
+        final = data["outcome"] not in INTERIM_OUTCOMES
+        if final and data["outcome"] != Outcome.ACTIONED and data["reason_code"] is None:
             raise ValidationError("Required unless outcome is actioned.", field_name="reason_code")
+        item_errors = check_item_outcomes(data["outcome"], data.get("item_outcomes", []))
+        if item_errors:
+            raise ValidationError(item_errors, field_name="item_outcomes")
 
 
 class EmptyMetaSchema(StrictSchema):
@@ -115,9 +133,27 @@ def meta_for(record: Mapping[str, Any]) -> dict[str, Any]:
             "request_type": body["request_type"],
             "item_count": len(body["items"]),
             "issuer_case_ref": body["issuer_case_ref"],
+            "legal_basis": [
+                {
+                    "jurisdiction": basis["jurisdiction"],
+                    "instrument": basis["instrument"],
+                    "article": basis["article"],
+                }
+                for basis in body["legal_basis"]
+            ],
         }
     if kind == Kind.RESPONSE:
-        return {"outcome": body["outcome"], "reason_code": body.get("reason_code")}
+        meta = {"outcome": body["outcome"], "reason_code": body.get("reason_code")}
+        if "item_outcomes" in body:
+            meta["item_outcomes"] = [
+                {
+                    "item_id": item["item_id"],
+                    "outcome": item["outcome"],
+                    **({"reason_code": item["reason_code"]} if item.get("reason_code") else {}),
+                }
+                for item in body["item_outcomes"]
+            ]
+        return meta
     if kind in SEALED_KINDS:
         return {}
     raise ValueError(f"kind {kind!r} has no record to derive a meta from")
@@ -144,12 +180,26 @@ class CaseMeta:
     request_type: RequestType
     item_count: int
     issuer_case_ref: str
+    # (jurisdiction, instrument, article) of each legal basis, as the record lists them.
+    legal_basis: tuple[tuple[str, str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ItemResult:
+    item_id: str
+    outcome: ItemOutcome
+    reason_code: ReasonCode | None
 
 
 @dataclass(frozen=True, slots=True)
 class ResponseMeta:
     outcome: Outcome
     reason_code: ReasonCode | None
+    item_outcomes: tuple[ItemResult, ...] = ()
+
+    @property
+    def final(self) -> bool:
+        return is_final(self.outcome, self.reason_code)
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,10 +255,25 @@ def _meta(kind: Kind, meta: Mapping[str, Any]) -> Meta:
             RequestType(meta["request_type"]),
             meta["item_count"],
             meta["issuer_case_ref"],
+            tuple(
+                (b["jurisdiction"], b["instrument"], b["article"])
+                for b in meta.get("legal_basis", ())
+            ),
         )
     if kind == Kind.RESPONSE:
         reason = meta["reason_code"]
-        return ResponseMeta(Outcome(meta["outcome"]), ReasonCode(reason) if reason else None)
+        return ResponseMeta(
+            Outcome(meta["outcome"]),
+            ReasonCode(reason) if reason else None,
+            tuple(
+                ItemResult(
+                    item["item_id"],
+                    ItemOutcome(item["outcome"]),
+                    ReasonCode(item["reason_code"]) if item.get("reason_code") else None,
+                )
+                for item in meta.get("item_outcomes", ())
+            ),
+        )
     if kind == Kind.RECEIPT:
         return ReceiptMeta(
             meta["handoff_id"], meta["record_sha256"], parse_utc(meta["received_at"])

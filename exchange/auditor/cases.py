@@ -67,6 +67,7 @@ class CaseReplay:
                     f"in_reply_to names no earlier handoff of case {case_id}", index
                 )
             self._check_kind_rules(statement, replied, case, org, role, index)
+            response = statement.meta if isinstance(statement.meta, ResponseMeta) else None
             expected_to = (
                 [case.platform]
                 if kind == Kind.ASSIGNMENT
@@ -80,15 +81,25 @@ class CaseReplay:
                     kind,
                     side,
                     acknowledged_kind=replied.kind,
-                    outcome=(
-                        statement.meta.outcome if isinstance(statement.meta, ResponseMeta) else None
-                    ),
+                    outcome=response.outcome if response else None,
+                    reason_code=response.reason_code if response else None,
                 )
             except TransitionError as exc:
                 raise ReplayedTransitionError(
                     f"a {kind} from the {side} side when the case is {case.state}: {exc}", index
                 ) from exc
         self._check_logged_state(entry, new_state)
+        superseded = (
+            str(case.state)
+            if kind == Kind.RESPONSE and workflow.supersedes(case.state, new_state)
+            else None
+        )
+        if entry.details.get("supersedes") != superseded:
+            raise CaseReplayError(
+                f"the entry records supersedes={str(entry.details.get('supersedes'))[:40]!r}, "
+                f"the replay gives {superseded!r}",
+                index,
+            )
         case.state = new_state
         self.handoffs[handoff_id] = HandoffRecord(case_id, kind, org, statement.record_sha256)
 

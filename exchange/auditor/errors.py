@@ -130,3 +130,9 @@ class DirectoryCommitmentMismatchError(AuditError):
     """The checkpoint's directory line is not the tree of the log's entries about no case."""
 
     code = "directory-mismatch"
+
+
+class DeadlinePolicyError(AuditError):
+    """A deadline policy change does not replay, or a case was not given the policy in force."""
+
+    code = "deadline-policy"

@@ -8,8 +8,10 @@ from exchange.auditor.checks import StatementChecks
 from exchange.auditor.directory import Directory
 from exchange.auditor.entries import Actor, Entry
 from exchange.auditor.errors import EntryFormatError, StatementError
+from exchange.auditor.policies import PolicyReplay
 from exchange.protocol.events import HANDOFF_EVENTS, Event
 from keys.b64 import b64url_decode
+from schemas.enums import Kind
 from schemas.statement import Statement, typed_statement
 
 
@@ -43,6 +45,7 @@ class Replay:
         self.checks = checks
         self.directory = Directory()
         self.cases = CaseReplay(self.directory)
+        self.policies = PolicyReplay()
 
     def entry(self, entry: Entry) -> None:
         if entry.event in HANDOFF_EVENTS:
@@ -51,6 +54,8 @@ class Replay:
             self._delivered(entry)
         elif entry.event == Event.DEADLINE_BREACHED:
             self.cases.deadline_breached(entry)
+        elif entry.event == Event.DEADLINE_POLICY_CHANGED:
+            self.policies.changed(entry)
         elif self.directory.handles(entry.event):
             self.directory.apply(entry)
         else:  # every Event is handled above; a new one must be taught to the auditor
@@ -84,6 +89,8 @@ class Replay:
         if statement.jwe_sha256 != entry.jwe_sha256:
             raise StatementError("the statement's jwe_sha256 is not the entry's", index)
         self.cases.handoff(entry, statement, self.directory.officials[actor.official].role)
+        if statement.kind == Kind.CASE:
+            self.policies.case_opened(entry, statement)
 
     def _delivered(self, entry: Entry) -> None:
         if entry.actor is None or entry.statement is not None or entry.jwe_sha256 is not None:

@@ -20,10 +20,11 @@ from exchange import runtime
 from exchange.errors import ExchangeError
 from exchange.log import rotation
 from exchange.ops import backup
+from exchange.protocol.deadline_policy import Periods, PolicyError, Scope, parse_period
 from exchange.runtime import now, server_keys
-from exchange.services import deadlines, enrollment, operator
+from exchange.services import deadlines, enrollment, operator, policies
 from exchange.storage import migrate
-from schemas.enums import Category, OrgKind, Role
+from schemas.enums import Category, OrgKind, Priority, Role
 
 admin = AppGroup("admin", help="Operate the exchange: organisations, officials, routing.")
 _operations_log = logging.getLogger(__name__)
@@ -262,6 +263,88 @@ def key_list(official_id: str, as_json: bool) -> None:
             for k in operator.official_keys(session, official_id)
         ]
     _echo_rows(rows, as_json, ["kid", "use", "status", "log_index"])
+
+
+# --- deadline policies ------------------------------------------------------------------------
+
+deadline_policy = AppGroup(
+    "deadline-policy", help="Deadlines per legal basis, category and priority, for new cases."
+)
+admin.add_command(deadline_policy)
+
+
+def _period(_ctx: click.Context, _param: click.Parameter, value: str) -> timedelta:
+    try:
+        return parse_period(value)
+    except PolicyError as exc:
+        raise click.BadParameter(str(exc)) from exc
+
+
+@deadline_policy.command("set")
+@click.argument("name")
+@click.option("--jurisdiction", help="ISO 3166-1 alpha-2 code or EU; any if omitted.")
+@click.option("--instrument", help="The law, as agencies cite it (needs --jurisdiction).")
+@click.option("--article", help="The article of --instrument.")
+@click.option("--category", type=click.Choice([str(v) for v in Category]))
+@click.option("--priority", type=click.Choice([str(v) for v in Priority]))
+@click.option("--ack", required=True, callback=_period, help="Acknowledge within, e.g. 1h.")
+@click.option("--action", required=True, callback=_period, help="Act within, e.g. 24h.")
+@click.option("--answer", required=True, callback=_period, help="Answer a question within.")
+def deadline_policy_set(
+    name: str,
+    jurisdiction: str | None,
+    instrument: str | None,
+    article: str | None,
+    category: str | None,
+    priority: str | None,
+    ack: timedelta,
+    action: timedelta,
+    answer: timedelta,
+) -> None:
+    """Put the next version of policy NAME in force for cases opened from now on."""
+    scope = Scope(jurisdiction, instrument, article, category, priority)
+    with _operation() as session:
+        policy = policies.set_policy(session, now(), name, scope, Periods(ack, action, answer))
+    click.echo(f"Deadline policy {policy.name} v{policy.version} applies to new cases")
+
+
+@deadline_policy.command("retire")
+@click.argument("name")
+def deadline_policy_retire(name: str) -> None:
+    """Stop applying policy NAME to new cases (cases already open keep it)."""
+    with _operation() as session:
+        policy = policies.retire_policy(session, now(), name)
+    click.echo(f"Deadline policy {policy.name} retired (v{policy.version})")
+
+
+@deadline_policy.command("list")
+@click.option("--all", "every_version", is_flag=True, help="Every version, retired ones too.")
+@_JSON
+def deadline_policy_list(every_version: bool, as_json: bool) -> None:
+    with runtime.read() as session:
+        rows = [
+            {
+                "name": v.name,
+                "version": v.version,
+                "retired": v.retired,
+                "jurisdiction": v.jurisdiction,
+                "instrument": v.instrument,
+                "article": v.article,
+                "category": v.category,
+                "priority": v.priority,
+                "ack_within": v.ack_seconds,
+                "action_within": v.action_seconds,
+                "answer_within": v.answer_seconds,
+                "log_index": v.log_index,
+            }
+            for v in policies.history(session)
+        ]
+    if not every_version:
+        newest = {row["name"]: row for row in rows}
+        rows = [row for row in newest.values() if not row["retired"]]
+    columns = ["name", "version", "jurisdiction", "instrument", "article", "category"]
+    columns += ["priority", "ack_within", "action_within", "answer_within"]
+    _echo_rows(rows, as_json, columns + (["retired", "log_index"] if every_version else []))
 
 
 # --- the server's keys and backups ----------------------------------------------------------

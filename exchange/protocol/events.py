@@ -33,6 +33,8 @@ class Event(StrEnum):
     ROUTING_SIGNED = "routing_signed"
     # Lateness as a fact, not a query over mutable rows.
     DEADLINE_BREACHED = "deadline_breached"
+    # The operator put a deadline policy version in force (or retired it), for new cases.
+    DEADLINE_POLICY_CHANGED = "deadline_policy_changed"
     # The log's own checkpoint key changed (old checkpoints stay verifiable).
     LOG_KEY_ROTATED = "log_key_rotated"
     # An official registered or removed a notification target (a signed statement).

@@ -2,14 +2,20 @@
 
     submitted → delivered → acknowledged → (needs_info ⇄ supplemented) → outcome → closed
 
-where outcome is one of the response outcomes. The issuing agency may withdraw any open
-case; the platform then acknowledges the withdrawal. Questions from the agency and
-supplements from the platform carry information without changing the state.
+where outcome is one of the final response outcomes. Interim responses (received, under
+legal review, needs information, or `not_actioned` for `pending_legal_review`) change no
+state: the case still awaits its final answer, and its deadlines run on. A final
+`not_actioned` may be superseded by a later `actioned` or `partially_actioned`. The
+issuing agency may withdraw any open case; the platform then acknowledges the withdrawal.
+Questions from the agency and supplements from the platform carry information without
+changing the state.
 """
 
+from dataclasses import dataclass
 from enum import StrEnum
 
-from schemas.enums import Kind, Outcome
+from schemas.enums import FINAL_OUTCOMES, Kind, Outcome
+from schemas.response import ACTING_OUTCOMES, is_final
 
 
 class State(StrEnum):
@@ -35,7 +41,7 @@ class Side(StrEnum):
     PLATFORM = "platform"
 
 
-OUTCOMES = frozenset(State(outcome.value) for outcome in Outcome)
+OUTCOMES = frozenset(State(outcome.value) for outcome in FINAL_OUTCOMES)
 UNACKNOWLEDGED = frozenset({State.SUBMITTED, State.DELIVERED})
 IN_PROGRESS = frozenset({State.ACKNOWLEDGED, State.NEEDS_INFO, State.SUPPLEMENTED})
 WITHDRAWING = frozenset({State.WITHDRAWN, State.WITHDRAWAL_ACKNOWLEDGED})
@@ -44,6 +50,17 @@ OPEN = frozenset(State) - {State.CLOSED}
 AWAITING_ACK = UNACKNOWLEDGED
 AWAITING_ACTION = UNACKNOWLEDGED | IN_PROGRESS
 RESPONDABLE = IN_PROGRESS | {State.PARTIALLY_ACTIONED}
+# A refusal the platform may take back by acting after all (recorded as superseding it).
+SUPERSEDABLE = frozenset({State.NOT_ACTIONED})
+
+
+@dataclass(frozen=True, slots=True)
+class _Handoff:
+    """What a rule may need of the handoff besides its kind and side."""
+
+    acknowledged_kind: str | None
+    outcome: str | None
+    reason_code: str | None
 
 
 class TransitionError(ValueError):
@@ -62,11 +79,12 @@ def transition(
     *,
     acknowledged_kind: str | None = None,
     outcome: str | None = None,
+    reason_code: str | None = None,
 ) -> State:
     """The state after a handoff of `kind` from `side`, or TransitionError.
 
-    `acknowledged_kind` is the kind of the handoff a receipt acknowledges; `outcome` is a
-    response's outcome.
+    `acknowledged_kind` is the kind of the handoff a receipt acknowledges; `outcome` and
+    `reason_code` are a response's.
     """
     if kind == Kind.CASE:
         if state is not None or side != Side.AGENCY:
@@ -79,10 +97,11 @@ def transition(
     rule = _RULES.get((Kind(kind), side))
     if rule is None:
         raise TransitionError(f"the {side} side does not send a {kind}")
-    return rule(state, acknowledged_kind, outcome)
+    return rule(state, _Handoff(acknowledged_kind, outcome, reason_code))
 
 
-def _receipt(state: State, acknowledged: str | None, _outcome: str | None) -> State:
+def _receipt(state: State, handoff: _Handoff) -> State:
+    acknowledged = handoff.acknowledged_kind
     if acknowledged == Kind.CASE and state in UNACKNOWLEDGED:
         return State.ACKNOWLEDGED
     if acknowledged == Kind.WITHDRAWAL and state == State.WITHDRAWN:
@@ -92,47 +111,57 @@ def _receipt(state: State, acknowledged: str | None, _outcome: str | None) -> St
     raise TransitionError("only the case and a withdrawal are acknowledged with a receipt")
 
 
-def _platform_question(state: State, _ack: str | None, _outcome: str | None) -> State:
+def _platform_question(state: State, _handoff: _Handoff) -> State:
     if state in IN_PROGRESS:
         return State.NEEDS_INFO
     raise TransitionError(f"the platform asks questions after acknowledging, not when {state}")
 
 
-def _agency_question(state: State, _ack: str | None, _outcome: str | None) -> State:
+def _agency_question(state: State, _handoff: _Handoff) -> State:
     if state in IN_PROGRESS or state in OUTCOMES:
         return state
     raise TransitionError(f"the agency cannot ask a question when the case is {state}")
 
 
-def _agency_supplement(state: State, _ack: str | None, _outcome: str | None) -> State:
+def _agency_supplement(state: State, _handoff: _Handoff) -> State:
     if state in WITHDRAWING:
         raise TransitionError("a withdrawn case takes no supplements")
     return State.SUPPLEMENTED if state == State.NEEDS_INFO else state
 
 
-def _platform_supplement(state: State, _ack: str | None, _outcome: str | None) -> State:
+def _platform_supplement(state: State, _handoff: _Handoff) -> State:
     if state in IN_PROGRESS or state in OUTCOMES:
         return state
     raise TransitionError(f"the platform cannot send information when the case is {state}")
 
 
-def _response(state: State, _ack: str | None, outcome: str | None) -> State:
+def _response(state: State, handoff: _Handoff) -> State:
+    outcome, reason_code = handoff.outcome, handoff.reason_code
     if state in WITHDRAWING:
         raise TransitionError("a withdrawn case cannot be answered")
-    if state not in RESPONDABLE:
-        raise TransitionError(f"a response needs an acknowledged case, not one {state}")
     if outcome is None or outcome not in set(Outcome):
         raise TransitionError("a response needs its outcome")
-    return State(outcome)
+    if state in RESPONDABLE:
+        return State(outcome) if is_final(outcome, reason_code) else state
+    if state in SUPERSEDABLE and outcome in ACTING_OUTCOMES:
+        return State(outcome)
+    if state in SUPERSEDABLE:
+        raise TransitionError(f"a final {state} is superseded only by acting on the case")
+    raise TransitionError(f"a response needs an acknowledged case, not one {state}")
 
 
-def _withdrawal(state: State, _ack: str | None, _outcome: str | None) -> State:
+def supersedes(state: State, new_state: State) -> bool:
+    """Whether a response moving `state` to `new_state` takes back a final refusal."""
+    return state in SUPERSEDABLE and new_state != state
+
+
+def _withdrawal(state: State, _handoff: _Handoff) -> State:
     if state in WITHDRAWING:
         raise TransitionError("the case is already withdrawn")
     return State.WITHDRAWN
 
 
-def _closure(state: State, _ack: str | None, _outcome: str | None) -> State:
+def _closure(state: State, _handoff: _Handoff) -> State:
     # The platform must acknowledge a withdrawal; closing first would let the agency
     # erase that obligation from the record.
     if state == State.WITHDRAWN:
@@ -140,7 +169,7 @@ def _closure(state: State, _ack: str | None, _outcome: str | None) -> State:
     return State.CLOSED
 
 
-def _assignment(state: State, _ack: str | None, _outcome: str | None) -> State:
+def _assignment(state: State, _handoff: _Handoff) -> State:
     return state
 
 

@@ -8,8 +8,10 @@ Definitions (every time is an entry's `logged_at`, the server's signed clock):
   day and acknowledged the next morning is acknowledged, on time or not. Entries logged
   after `as_of` are ignored, so a report can be recomputed later with the same figures.
 * Acknowledgement time: the platform's first receipt of the case handoff, minus the
-  submission. Action time: the platform's first response (whatever its outcome), minus
-  the submission. Time spent waiting for the agency's answer to a question is not taken
+  submission. Action time: the platform's first final response, minus the submission.
+  Interim responses (`received`, `under_legal_review`, `needs_information`, and
+  `not_actioned` for `pending_legal_review`) answer nothing: the deadline runs on.
+  Time spent waiting for the agency's answer to a question is not taken
   off: the deadlines run on, as the server's sweep has them.
 * Deadlines are the `ack_due_at` and `action_due_at` the server wrote into the case's
   entry. Each deadline of each case is
@@ -23,7 +25,8 @@ Definitions (every time is an entry's `logged_at`, the server's signed clock):
 * Time statistics cover the cases answered by `as_of`; still-open and withdrawn cases
   without an answer have no time and are not in them (they are in the deadline counts
   and, while open, in the charts at their current age).
-* Outcome (disposition): the outcome of the platform's latest response; else `withdrawn`
+* Outcome (disposition): the outcome of the platform's latest final response (a later
+  `actioned` supersedes a `not_actioned`); else `withdrawn`
   or `closed_unanswered` (the agency stopped the case first); else `awaiting_response`.
   `declined` counts responses other than actioned and partially_actioned.
 * Open overdue (as of `as_of`): a case of the platform submitted before the period's end,
@@ -59,14 +62,14 @@ from exchange.reports.history import (
 from exchange.reports.period import Period, week_of
 from exchange.reports.stats import DurationStats
 from schemas.common import format_utc
-from schemas.enums import Kind, Outcome, Priority
+from schemas.enums import FINAL_OUTCOMES, Kind, Outcome, Priority
 
 REPORT_FORMAT = "hotline-compliance-report/v1"
 PERCENTILE_METHOD = "nearest-rank"
 MET, MISSED, RELEASED, PENDING = "met", "missed", "released", "pending"
 ACTED_ON = frozenset({Outcome.ACTIONED.value, Outcome.PARTIALLY_ACTIONED.value})
 DISPOSITIONS = (
-    *(outcome.value for outcome in Outcome),
+    *(outcome.value for outcome in Outcome if outcome in FINAL_OUTCOMES),
     "withdrawn",
     "closed_unanswered",
     "awaiting_response",
@@ -327,7 +330,7 @@ def _figures(
         acknowledgement=_deadline(cohort, ACK, now),
         action=_deadline(cohort, ACTION, now),
         outcomes={d: outcomes[d] for d in DISPOSITIONS},
-        declined=sum(outcomes[o.value] for o in Outcome if o.value not in ACTED_ON),
+        declined=sum(outcomes[o.value] for o in FINAL_OUTCOMES if o.value not in ACTED_ON),
         reason_codes=dict(sorted(reasons.items())),
         withdrawals=_withdrawals(cohort),
         questions_from_agencies=_questions(cohort, asked_by=AGENCY, now=now),

@@ -55,6 +55,11 @@ class Handoff:
     def reason_code(self) -> str | None:
         return self.meta.reason_code if isinstance(self.meta, ResponseMeta) else None
 
+    @property
+    def final(self) -> bool:
+        """A final response: the only handoff that meets the action deadline."""
+        return isinstance(self.meta, ResponseMeta) and self.meta.final
+
 
 @dataclass(frozen=True)
 class Breach:
@@ -86,12 +91,12 @@ class CaseHistory:
 
     def answer(self, deadline: str) -> Handoff | None:
         """What meets a deadline: the platform's first receipt of the case (ack), or its
-        first response (action)."""
+        first final response (action); interim responses meet nothing."""
         for handoff in self.handoffs:
             if deadline == ACK and handoff.kind == Kind.RECEIPT:
                 if handoff.acknowledged == self.handoff_id:
                     return handoff
-            elif deadline == ACTION and handoff.kind == Kind.RESPONSE:
+            elif deadline == ACTION and handoff.final:
                 return handoff
         return None
 
@@ -105,7 +110,8 @@ class CaseHistory:
 
     @property
     def latest_response(self) -> Handoff | None:
-        responses = [h for h in self.handoffs if h.kind == Kind.RESPONSE]
+        """The latest final response: interim ones say nothing of the outcome."""
+        responses = [h for h in self.handoffs if h.final]
         return responses[-1] if responses else None
 
     def replies_to(self, handoff_id: str, kinds: frozenset[str], side: str) -> Handoff | None:

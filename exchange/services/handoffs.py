@@ -9,7 +9,7 @@ clock, the state), so a client's retry always gets the original answer.
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,13 +36,19 @@ from exchange.errors import (
 )
 from exchange.log import Actor
 from exchange.protocol import workflow
+from exchange.protocol.deadline_policy import (
+    DEFAULT_ANSWER_SECONDS,
+    CaseFacts,
+    LegalBasis,
+    settings_policy,
+)
 from exchange.protocol.envelope import Envelope, Limits, VerifiedStatement, verify_statement
 from exchange.protocol.envelope.canonical import canonical
 from exchange.protocol.envelope.errors import UnknownSignerKeyError
 from exchange.protocol.events import Event
 from exchange.protocol.key_usage import KeyPurpose, usable
 from exchange.protocol.workflow import Side, State, TransitionError
-from exchange.services import directory, inbox, notifications
+from exchange.services import directory, inbox, notifications, policies
 from exchange.services.caller import Caller
 from exchange.services.clock import check_issued_at
 from exchange.services.visibility import can_see, side_of, visible_case
@@ -57,8 +63,16 @@ from schemas.statement import AssignmentMeta, CaseMeta, ReceiptMeta, ResponseMet
 class Policy:
     skew: timedelta
     limits: Limits
-    # (acknowledge within, act within) by priority
+    # (acknowledge within, act within) by priority: the fallback where no deadline policy
+    # covers a case
     deadlines: Mapping[str, tuple[timedelta, timedelta]]
+    # answer a question within, by priority: the same fallback's third period
+    answers: Mapping[str, timedelta] = field(
+        default_factory=lambda: {
+            priority: timedelta(seconds=seconds)
+            for priority, seconds in DEFAULT_ANSWER_SECONDS.items()
+        }
+    )
 
 
 @dataclass(frozen=True)
@@ -206,7 +220,12 @@ def _open_case(
     platform = _addressed_platform(session, signed.to)
     _check_recipients(session, envelope, recipient=platform, sender_org_id=caller.org_id)
     route = session.get(Route, (platform.id, meta.category))
-    ack_within, act_within = policy.deadlines[meta.priority]
+    facts = CaseFacts(
+        meta.category, meta.priority, tuple(LegalBasis(*basis) for basis in meta.legal_basis)
+    )
+    applied = policies.for_case(
+        session, facts, settings_policy(meta.priority, policy.deadlines, policy.answers)
+    )
     case = Case(
         id=statement.case_id,
         issuer_org=caller.org_id,
@@ -222,13 +241,16 @@ def _open_case(
         outcome=None,
         assignee_id=route.official_id if route else None,
         submitted_at=now,
-        ack_due_at=now + ack_within,
-        action_due_at=now + act_within,
+        ack_due_at=now + applied.periods.ack,
+        action_due_at=now + applied.periods.action,
         acknowledged_at=None,
         responded_at=None,
         withdrawn_at=None,
         closed_at=None,
         updated_at=now,
+        policy_name=applied.name,
+        policy_version=applied.version,
+        answer_within_seconds=int(applied.periods.answer.total_seconds()),
     )
     session.add(case)
     details = {
@@ -237,6 +259,7 @@ def _open_case(
         "assignee": case.assignee_id,
         "ack_due_at": format_utc(case.ack_due_at),
         "action_due_at": format_utc(case.action_due_at),
+        "deadline_policy": applied.applied(),
     }
     handoff = _record(session, now, caller, case, envelope, statement, digest, details)
     return Accepted(handoff, case, replayed=False)
@@ -306,14 +329,16 @@ def _continue_case(
         _check_receipt(signed.meta_as(ReceiptMeta), replied, caller, case)
     if kind == Kind.ASSIGNMENT:
         _check_assignee(session, case, signed.meta_as(AssignmentMeta).assignee)
-    outcome = signed.meta.outcome if isinstance(signed.meta, ResponseMeta) else None
+    response = signed.meta if isinstance(signed.meta, ResponseMeta) else None
+    state = State(case.state)
     try:
         new_state = workflow.transition(
-            State(case.state),
+            state,
             kind,
             side,
             acknowledged_kind=replied.kind,
-            outcome=outcome,
+            outcome=response.outcome if response else None,
+            reason_code=response.reason_code if response else None,
         )
     except TransitionError as exc:
         raise InvalidTransitionError(str(exc), state=case.state) from exc
@@ -322,6 +347,8 @@ def _continue_case(
         _check_recipients(session, envelope, recipient=recipient, sender_org_id=caller.org_id)
     _apply(case, new_state, signed, replied, now)
     details: dict[str, Any] = {"to": list(signed.to), "state": str(new_state)}
+    if response is not None and workflow.supersedes(state, new_state):
+        details["supersedes"] = str(state)
     if kind == Kind.ASSIGNMENT:
         details["assignee"] = case.assignee_id
     handoff = _record(session, now, caller, case, envelope, statement, digest, details)
@@ -359,7 +386,9 @@ def _apply(
     kind, meta = signed.kind, signed.meta
     if kind == Kind.RECEIPT and replied.kind == Kind.CASE:
         case.acknowledged_at = now
-    elif isinstance(meta, ResponseMeta):
+    elif isinstance(meta, ResponseMeta) and meta.final:
+        # The first final answer met (or missed) the action deadline; a later one (the
+        # rest of a partial action, or acting after a refusal) updates the outcome only.
         case.responded_at = case.responded_at or now
         case.outcome = meta.outcome
     elif kind == Kind.WITHDRAWAL:

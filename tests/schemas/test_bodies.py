@@ -114,7 +114,8 @@ def test_response_required_and_enums() -> None:
     assert load_errors(RESPONSE, {"outcome": "done"}) == {
         "outcome": [
             "Must be one of: actioned, partially_actioned, not_actioned, unable_to_locate, "
-            "already_unavailable, rejected_invalid, referred_to_regulator."
+            "already_unavailable, rejected_invalid, referred_to_regulator, received, "
+            "under_legal_review, needs_information."
         ],
         "actions_taken": ["Missing data for required field."],
         "automated_detection": ["Missing data for required field."],

@@ -40,6 +40,7 @@ def test_the_vocabularies_other_code_imports() -> None:
         "ContentType",
         "Annotation",
         "Outcome",
+        "ItemOutcome",
         "ReasonCode",
         "WithdrawalReason",
         "ClosureReason",

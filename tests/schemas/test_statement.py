@@ -44,6 +44,14 @@ def test_meta_of_a_case() -> None:
         "request_type": "removal_order",
         "item_count": 2,
         "issuer_case_ref": "MCU/2026/000417",
+        "legal_basis": [
+            {
+                "jurisdiction": "EU",
+                "instrument": "Regulation (EU) 2022/2065 (Digital Services Act)",
+                "article": "Art. 9",
+            },
+            {"jurisdiction": "DE", "instrument": "Strafgesetzbuch (StGB)", "article": "§ 201a"},
+        ],
     }
     assert meta_for(ncii_case_record()) == {
         "category": "ncii",
@@ -52,6 +60,13 @@ def test_meta_of_a_case() -> None:
         "request_type": "notice",
         "item_count": 2,
         "issuer_case_ref": "SHH-2026-1193",
+        "legal_basis": [
+            {
+                "jurisdiction": "IE",
+                "instrument": "Harassment, Harmful Communications and Related Offences Act 2020",
+                "article": "s. 2",
+            }
+        ],
     }
 
 
@@ -134,6 +149,67 @@ def test_response_meta_needs_a_reason_unless_actioned() -> None:
     statement["meta"] = {"outcome": "actioned"}
     assert load_errors(STATEMENT, statement) == {
         "meta": {"reason_code": ["Missing data for required field."]}
+    }
+
+
+def test_an_interim_response_meta_needs_no_reason() -> None:
+    statement = statement_for(records()["response"])
+    for outcome in ("received", "under_legal_review", "needs_information"):
+        statement["meta"] = {"outcome": outcome, "reason_code": None}
+        assert loads(STATEMENT, statement)
+
+
+@pytest.mark.parametrize(
+    ("outcome", "reason_code", "items", "error"),
+    [
+        (
+            "actioned",
+            None,
+            [{"item_id": "a", "outcome": "actioned"}, {"item_id": "b", "outcome": "not_actioned",
+              "reason_code": "other"}],
+            "Every item must be actioned when the outcome is actioned.",
+        ),
+        (
+            "partially_actioned",
+            "other",
+            [{"item_id": "a", "outcome": "actioned"}],
+            "Some items, not all, must be actioned when the outcome is partially_actioned.",
+        ),
+        (
+            "not_actioned",
+            "other",
+            [{"item_id": "a", "outcome": "actioned"}],
+            "No item can be actioned unless the outcome is actioned or partially_actioned.",
+        ),
+        (
+            "actioned",
+            None,
+            [{"item_id": "a", "outcome": "actioned"}, {"item_id": "a", "outcome": "actioned"}],
+            "Each item at most once.",
+        ),
+        (
+            "received",
+            None,
+            [{"item_id": "a", "outcome": "actioned"}],
+            "Only in a final response.",
+        ),
+    ],
+)  # fmt: skip
+def test_response_meta_item_outcomes_agree_with_the_outcome(outcome, reason_code, items, error):
+    statement = statement_for(records()["response"])
+    statement["meta"] = {"outcome": outcome, "reason_code": reason_code, "item_outcomes": items}
+    assert load_errors(STATEMENT, statement) == {"meta": {"item_outcomes": [error]}}
+
+
+def test_an_item_not_actioned_says_why() -> None:
+    statement = statement_for(records()["response"])
+    statement["meta"] = {
+        "outcome": "not_actioned",
+        "reason_code": "other",
+        "item_outcomes": [{"item_id": "a", "outcome": "unable_to_locate"}],
+    }
+    assert load_errors(STATEMENT, statement) == {
+        "meta": {"item_outcomes": {0: {"reason_code": ["Required unless outcome is actioned."]}}}
     }
 
 

@@ -121,8 +121,9 @@ def test_nothing_is_answered_after_the_withdrawal_is_acknowledged(world):
 
 
 def test_an_outcome_is_not_rewritten_under_a_new_handoff_id(world):
-    """A platform that answered `not_actioned` cannot later claim `actioned` for the same
-    case (the log would show two contradicting answers)."""
+    """A platform that answered `not_actioned` may take it back only by acting, on record
+    (the entry says what it supersedes); it cannot turn a refusal into another refusal,
+    nor an action back into a refusal."""
     officer, reviewer = world.officials["officer-1"], world.officials["cs-reviewer"]
     case, _ = submit(world, officer)
     created(reviewer.send(receipt(world, reviewer, case, "metro-police")))
@@ -131,7 +132,24 @@ def test_an_outcome_is_not_rewritten_under_a_new_handoff_id(world):
     )
     created(reviewer.send(first))
     signed_in(world)
-    second = sealed_reply(world, reviewer, case, "response", response_body(), "metro-police")
+    other_refusal = sealed_reply(
+        world, reviewer, case, "response", response_body("unable_to_locate"), "metro-police"
+    )
     with unchanged(world):
-        problem = assert_problem(reviewer.send(second), 409, "invalid-transition")
+        problem = assert_problem(reviewer.send(other_refusal), 409, "invalid-transition")
     assert problem["state"] == "not_actioned"
+    second = sealed_reply(world, reviewer, case, "response", response_body(), "metro-police")
+    before = world.log_size()
+    created(reviewer.send(second))
+    [entry] = [e for e in world.log_entries(before) if e["event"] == "response"]
+    assert entry["details"] == {
+        "to": ["metro-police"],
+        "state": "actioned",
+        "supersedes": "not_actioned",
+    }
+    back = sealed_reply(
+        world, reviewer, case, "response", response_body("not_actioned"), "metro-police"
+    )
+    with unchanged(world):
+        problem = assert_problem(reviewer.send(back), 409, "invalid-transition")
+    assert problem["state"] == "actioned"

@@ -28,6 +28,7 @@ from exchange.storage.models.log import (
     LogNode,
 )
 from exchange.storage.models.notifications import DeliveryAttempt, Notification, Subscription
+from exchange.storage.models.policies import DeadlinePolicyVersion
 
 __all__ = [
     "APPEND_ONLY_TABLES",
@@ -36,6 +37,7 @@ __all__ = [
     "Checkpoint",
     "Cosignature",
     "DeadlineBreach",
+    "DeadlinePolicyVersion",
     "Delivery",
     "DeliveryAttempt",
     "EnrollmentCode",

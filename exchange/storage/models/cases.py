@@ -34,6 +34,11 @@ class Case(Base):
     withdrawn_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]
+    # The deadline policy resolved when the case was opened (its log entry says the same).
+    # Null only for cases opened before policies existed.
+    policy_name: Mapped[str | None] = mapped_column(String(64))
+    policy_version: Mapped[int | None]
+    answer_within_seconds: Mapped[int | None]
 
     __table_args__ = (
         UniqueConstraint("issuer_org", "issuer_case_ref"),

@@ -108,6 +108,14 @@ def test_an_urgent_sexual_deepfake_case_from_submission_to_closure(world, clock)
             "assignee": "cs-reviewer",
             "ack_due_at": ack_due,
             "action_due_at": action_due,
+            # No logged policy covers it: the settings' urgent periods, fixed in the log.
+            "deadline_policy": {
+                "name": "settings",
+                "version": 0,
+                "ack_within": 3600,
+                "action_within": 86400,
+                "answer_within": 86400,
+            },
         },
     )
     assert entry["logged_at"] == format_utc(submitted_at)

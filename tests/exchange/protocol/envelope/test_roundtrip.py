@@ -45,6 +45,7 @@ def test_envelope_layout_is_the_documented_one(sealed, case_record, agency):
             "request_type": "removal_order",
             "item_count": 2,
             "issuer_case_ref": "MCU/2026/000417",
+            "legal_basis": case_record["body"]["legal_basis"],
         },
         "jwe_sha256": sha256_b64url(canonical(sealed.jwe)),
         "record_sha256": statement["record_sha256"],
