@@ -5,6 +5,7 @@ Every command that changes something runs in one write transaction with its log 
 
 import json
 import logging
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -67,12 +68,29 @@ def init_command() -> None:
     click.echo(f"Database at revision {migrate.current_revision(engine)}")
     click.echo(f"Log origin      {keys_now.log.name}")
     click.echo(f"Log verifier key {keys_now.log.verifier_key}")
+    flask = _flask_command()
+    env_file = Path(current_app.instance_path) / "dev.env"
+    settings = f"  . {_shown(env_file)}\n" if env_file.exists() else ""
     click.echo(
-        "Next: create organisations and invite their officials, for example\n"
-        "  flask --app wsgi admin org create metro-police --kind agency --name 'Metro Police'\n"
-        "  flask --app wsgi admin official invite metro-police officer-1 --role agency_officer\n"
+        "Next: in another terminal, create organisations and invite their officials:\n"
+        f"{settings}"
+        f"  {flask} admin org create metro-police --kind agency --name 'Metro Police'\n"
+        f"  {flask} admin official invite metro-police officer-1 --role agency_officer\n"
         "then each official runs the `hotline enroll` command that the invite prints."
     )
+
+
+def _shown(path: Path) -> str:
+    """A path as the user types it: relative to the working directory where it can be."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _flask_command() -> str:
+    """`flask --app wsgi` with the path of this environment's flask, which works unactivated."""
+    return f"{_shown(Path(sys.executable).parent / 'flask')} --app wsgi"
 
 
 @admin.command("sweep")
@@ -135,22 +153,32 @@ def _contact(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.argument("org_id")
 @click.argument("official_id")
 @click.option("--role", type=click.Choice([str(v) for v in Role]), required=True)
-@click.option("--title", default="", help="e.g. 'Trust & Safety lead, EU'.")
+@click.option("--title", default=None, help="e.g. 'Trust & Safety lead, EU'.")
 @click.option("--categories", multiple=True, help=f"Comma-separated: {', '.join(Category)}.")
 @click.option("--languages", multiple=True, help="Comma-separated BCP 47 tags.")
 @click.option("--contact", multiple=True, help="email=…, phone=…, hours=… or url=… (repeat).")
 @click.option("--code-ttl-hours", type=click.IntRange(1, 24 * 30), default=None)
+@click.option(
+    "--reissue",
+    is_flag=True,
+    help="Give an enrolled official a new code (lost keys, a new device); details not"
+    " given here are kept.",
+)
 def official_invite(
     org_id: str,
     official_id: str,
     role: str,
-    title: str,
+    title: str | None,
     categories: tuple[str, ...],
     languages: tuple[str, ...],
     contact: tuple[str, ...],
     code_ttl_hours: int | None,
+    reissue: bool,
 ) -> None:
-    """Invite an official; print the one-time enrollment code to hand over securely."""
+    """Invite an official; print the one-time enrollment code to hand over securely.
+
+    Inviting an official who already enrolled is refused unless --reissue.
+    """
     ttl = (
         timedelta(hours=code_ttl_hours)
         if code_ttl_hours
@@ -165,9 +193,10 @@ def official_invite(
             official_id=official_id,
             role=role,
             title=title,
-            categories=_split(categories),
-            languages=_split(languages),
-            contact=_contact(contact),
+            categories=_split(categories) if categories else None,
+            languages=_split(languages) if languages else None,
+            contact=_contact(contact) if contact else None,
+            reissue=reissue,
         )
     click.echo(f"Invited {official_id} ({role}) of {org_id}.")
     hours = int(ttl.total_seconds() // 3600)

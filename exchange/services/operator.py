@@ -70,15 +70,18 @@ def invite_official(
     org_id: str,
     official_id: str,
     role: str,
-    title: str = "",
-    categories: Sequence[str] = (),
-    languages: Sequence[str] = (),
+    title: str | None = None,
+    categories: Sequence[str] | None = None,
+    languages: Sequence[str] | None = None,
     contact: dict[str, Any] | None = None,
+    reissue: bool = False,
 ) -> tuple[Official, str]:
     """Create (or re-invite) an official; return them and a one-time enrollment code.
 
     Re-inviting an existing official (lost keys, a new device) issues a new code and
-    voids the old ones; enrolling with it replaces their keys.
+    voids the old ones; enrolling with it replaces their keys. An enrolled official is
+    re-invited only with `reissue`, so that repeating an invitation by mistake changes
+    nothing; details left as None keep their current values.
     """
     _check_id(official_id, "official id")
     org = session.get(Organisation, org_id)
@@ -86,11 +89,15 @@ def invite_official(
         raise NotFoundError(f"no active organisation {org_id}")
     if role not in ROLES_OF_KIND[org.kind]:
         allowed = ", ".join(sorted(ROLES_OF_KIND[org.kind]))
-        raise UnprocessableError(f"a {org.kind} official's role must be one of: {allowed}")
-    unknown = sorted(set(categories) - set(Category))
+        article = "an" if org.kind[0] in "aeiou" else "a"
+        raise UnprocessableError(
+            f"{article} {org.kind} official's role must be one of: {allowed}"
+            f" (organisation {org_id} is {article} {org.kind})"
+        )
+    unknown = sorted(set(categories or ()) - set(Category))
     if unknown:
         raise UnprocessableError(f"unknown categories: {', '.join(unknown)}")
-    if len(title) > 200:
+    if title is not None and len(title) > 200:
         raise UnprocessableError("title must be at most 200 characters")
     official = session.get(Official, official_id)
     if official is None:
@@ -100,11 +107,20 @@ def invite_official(
         session.add(official)
     elif official.org_id != org_id:
         raise AlreadyExistsError(f"official {official_id} belongs to {official.org_id}")
+    elif official.enrolled and not reissue:
+        raise AlreadyExistsError(
+            f"official {official_id} is already enrolled: to give them a new enrollment code"
+            " (lost keys, a new device), invite again with --reissue"
+        )
     official.role = role
-    official.title = title
-    official.categories = sorted(set(categories))
-    official.languages = list(languages)
-    official.contact = dict(contact or {})
+    if title is not None or official.title is None:
+        official.title = title or ""
+    if categories is not None or official.categories is None:
+        official.categories = sorted(set(categories or ()))
+    if languages is not None or official.languages is None:
+        official.languages = list(languages or ())
+    if contact is not None or official.contact is None:
+        official.contact = dict(contact or {})
     official.active = True
     official.deactivated_at = None
     for stale in session.scalars(
@@ -130,7 +146,7 @@ def invite_official(
             "org": org_id,
             "official": official_id,
             "role": role,
-            "title": title,
+            "title": official.title,
             "categories": official.categories,
         },
     )

@@ -136,7 +136,7 @@ def test_invalid_case_file_is_refused_before_sending(hotline, tmp_path):
     result = hotline(
         "officer", "submit", str(_case_file(tmp_path, priority="whenever")), "--to", "clipshare"
     )
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a usage problem, found before anything is sent
     assert "priority" in result.stderr
     broken = tmp_path / "broken.json"
     broken.write_text("{")
