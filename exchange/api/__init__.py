@@ -11,9 +11,11 @@ from exchange.api import (
     auth,
     cases,
     directory,
+    docs_page,
     enrollment,
     inbox,
     meta,
+    openapi_examples,
     problems,
     reports,
     tokens,
@@ -29,7 +31,6 @@ _SECURITY_HEADERS = {
     "Cross-Origin-Resource-Policy": "same-origin",
     "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
 }
-_DOCS_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
 
 
 class _ProblemApi(Api):  # type: ignore[misc]
@@ -79,8 +80,8 @@ def _finish_response(response: Response) -> Response:
     response.headers["X-Request-ID"] = g.get("request_id", "")
     for name, value in _SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
-    if request.path == "/docs":
-        response.headers["Content-Security-Policy"] = _DOCS_CSP
+    if request.path.startswith("/docs"):
+        response.headers["Content-Security-Policy"] = docs_page.DOCS_CSP
     if request.path.startswith("/v1/"):
         # Case data must not linger in shared or browser caches.
         response.headers["Cache-Control"] = "no-store"
@@ -105,7 +106,9 @@ def init_app(app: Flask) -> None:
         api.register_blueprint(blueprint)
     api.register_blueprint(reports.blp)
     app.register_blueprint(meta.blp)
+    app.register_blueprint(docs_page.blp)
     problems.init_app(app)  # after Api(), so its handlers replace flask-smorest's
+    openapi_examples.init_api(api)  # after every blueprint: it adds to their operations
     auth.init_app(app)
     app.before_request(_begin_request)
     app.after_request(_finish_response)

@@ -323,18 +323,18 @@ def respond(case_id: str, response_file: str, as_json: bool) -> None:
         _sent(session.respond(found, body), as_json, "Answered")
 
 
-# How far ahead of this machine's clock an action may be dated (clocks drift).
+# How far an action's time may stray outside [submission, now] (clocks drift).
 _CLOCK_SKEW = timedelta(minutes=5)
 
 
 def _check_action_times(body: dict[str, Any], case: dict[str, Any], source: str) -> None:
     """An action is dated between the case's submission and now: the server cannot check
     it (it never sees the body), so the client does, before anything is signed."""
-    submitted = parse_utc(case["submitted_at"])
+    earliest = parse_utc(case["submitted_at"]) - _CLOCK_SKEW
     latest = datetime.now(UTC) + _CLOCK_SKEW
     for index, action in enumerate(body.get("actions_taken") or []):
         at = parse_utc(action["at"])
-        if at < submitted:
+        if at < earliest:
             raise UsageProblem(
                 f"{source}: actions_taken[{index}].at {action['at']} is before the case was"
                 f" submitted ({case['submitted_at']})"
