@@ -59,7 +59,7 @@ def _openapi_config(app: Flask) -> dict[str, Any]:
                 "description": (
                     "Signed, end-to-end encrypted takedown cases between agencies and "
                     "platforms, with a verifiable log of every handoff. Errors are RFC 9457 "
-                    "problem details with type urn:hotline:problem:<slug>."
+                    "problem details with type `urn:hotline:problem:<slug>`."
                 )
             },
             "components": {

@@ -2,8 +2,9 @@
 
 The request examples are real documents: the case envelope is the envelope template
 sealed with throwaway keys when the app starts, so it passes the same schema checks as
-any client's (the server then refuses it only for its unknown signer). The problem
-types are listed in the description's introduction as a table, since Swagger UI does
+any client's (the server then refuses it only for its unknown signer). Summaries lose
+their markdown code marks (viewers show summaries as plain text). The problem types are
+listed in the description's introduction as a table, since Swagger UI does
 not render the `x-problem-types` extension.
 """
 
@@ -52,9 +53,11 @@ def _problem_table() -> str:
         for uri, entry in catalogue().items()
     ]
     return (
-        "\n\n### Problem types\n\nEvery refusal is `application/problem+json` (RFC 9457) with"
-        " `type` `urn:hotline:problem:<slug>`:\n\n| slug | status | title |\n|---|---|---|\n"
+        f"\n\n<details><summary>The {len(rows)} problem types</summary>\n\n"
+        "Every refusal is `application/problem+json` (RFC 9457) with `type`"
+        " `urn:hotline:problem:<slug>`:\n\n| slug | status | title |\n|---|---|---|\n"
         + "\n".join(rows)
+        + "\n\n</details>"
     )
 
 
@@ -67,5 +70,11 @@ def init_api(api: Api) -> None:
             continue
         content = operation.setdefault("requestBody", {}).setdefault("content", {})
         content.setdefault(media_type, {})["example"] = example
+    for operations in paths.values():
+        for operation in operations.values():
+            summary = operation.get("summary") if isinstance(operation, dict) else None
+            if summary:
+                # A summary is plain text in every viewer: markdown code marks would show.
+                operation["summary"] = " ".join(summary.replace("`", "").split())
     info = api.spec.options.setdefault("info", {})
     info["description"] = info.get("description", "") + _problem_table()
