@@ -96,9 +96,12 @@ def _recipient(document: dict[str, Any], to: str | None, source: str) -> str:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="A file to attach (hashed and encrypted with the case); repeatable.",
 )
+@click.option("--quiet", "-q", is_flag=True, help="Print only the case id (for scripts).")
 @_JSON
 @reports_errors
-def submit(case_file: str, to: str | None, attachments: tuple[Path, ...], as_json: bool) -> None:
+def submit(
+    case_file: str, to: str | None, attachments: tuple[Path, ...], quiet: bool, as_json: bool
+) -> None:
     """Seal a case on this machine and send it to a platform.
 
     CASE.json is a case body, or a full record from `hotline envelope template`: then
@@ -126,6 +129,9 @@ def submit(case_file: str, to: str | None, attachments: tuple[Path, ...], as_jso
                 "log": sent.log,
             }
         )
+        return
+    if quiet:
+        click.echo(sent.case_id)
         return
     click.echo(f"Sent case {sent.case_id} to {to} (log entry {sent.log['index']}).")
     if attachments:

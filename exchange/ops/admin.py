@@ -164,6 +164,9 @@ def _contact(pairs: tuple[str, ...]) -> dict[str, str]:
     help="Give an enrolled official a new code (lost keys, a new device); details not"
     " given here are kept.",
 )
+@click.option(
+    "--quiet", "-q", is_flag=True, help="Print only the enrollment code (for scripts: code=$(…))."
+)
 def official_invite(
     org_id: str,
     official_id: str,
@@ -174,6 +177,7 @@ def official_invite(
     contact: tuple[str, ...],
     code_ttl_hours: int | None,
     reissue: bool,
+    quiet: bool,
 ) -> None:
     """Invite an official; print the one-time enrollment code to hand over securely.
 
@@ -198,6 +202,9 @@ def official_invite(
             contact=_contact(contact) if contact else None,
             reissue=reissue,
         )
+    if quiet:
+        click.echo(code)
+        return
     click.echo(f"Invited {official_id} ({role}) of {org_id}.")
     hours = int(ttl.total_seconds() // 3600)
     click.echo(f"Enrollment code: {code}  (single use; expires in {hours} h)")
