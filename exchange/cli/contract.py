@@ -87,6 +87,32 @@ def progress_over(items: Iterable[T], label: str) -> Iterator[T]:
         yield from bar
 
 
+class ProgressOf:
+    """`report(done, total)` for work whose size is known only once it started (a log to
+    fetch): a bar on stderr from the first report, on a terminal and for long work only."""
+
+    def __init__(self, label: str, at_least: int = 1) -> None:
+        self.label, self.at_least = label, at_least
+        self._bar: Any = None
+        self._seen = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        if self._bar is None:
+            if total < self.at_least or not on_terminal():
+                return
+            self._bar = click.progressbar(length=total, label=self.label, file=sys.stderr)
+            self._bar.__enter__()
+        self._bar.update(done - self._seen)
+        self._seen = done
+
+    def __enter__(self) -> "ProgressOf":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(*exc)
+
+
 class HotlineGroup(click.Group):
     """A group whose subcommands and subgroups share the help options and width, and
     whose subgroups are HotlineGroups too (`@group.group()`)."""
@@ -105,6 +131,7 @@ __all__ = [
     "EXIT_REFUSED",
     "EXIT_USAGE",
     "HotlineGroup",
+    "ProgressOf",
     "Refused",
     "UsageProblem",
     "echo_json",

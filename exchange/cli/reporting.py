@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from exchange.cli.common import UsageProblem
-from exchange.cli.contract import HotlineGroup, json_option
+from exchange.cli.contract import HotlineGroup, ProgressOf, json_option
 from exchange.cli.output import echo_json, table
 from exchange.cli.session import client, reports_errors
 from exchange.reports import ComplianceReport, Period, PeriodError, UnknownPlatformError
@@ -51,6 +51,8 @@ def _moment(text: str | None) -> datetime:
         raise UsageProblem(f"--as-of: {exc}") from exc
 
 
+# Below this many entries a report takes well under a second: no progress bar.
+_PROGRESS_FROM = 2000
 # The period of a report without --from: long enough to hold a month of casework.
 DEFAULT_DAYS = 30
 
@@ -179,7 +181,8 @@ def compliance(
     moment = _moment(as_of)
     with client() as session:
         try:
-            result = compliance_report(session, period, moment, platform)
+            with ProgressOf("Fetching the log", at_least=_PROGRESS_FROM) as progress:
+                result = compliance_report(session, period, moment, platform, progress)
         except UnknownPlatformError as exc:
             raise UsageProblem(str(exc)) from exc
         server = session.profile.server

@@ -10,8 +10,8 @@ from pathlib import Path
 import click
 from click.testing import CliRunner, Result
 
-from exchange.cli import main
-from exchange.cli.contract import progress, progress_over
+from exchange.cli import contract, main
+from exchange.cli.contract import ProgressOf, progress, progress_over
 from exchange.protocol.envelope.templates import template
 from schemas.enums import Kind
 from tests.exchange.cli.conftest import PASSPHRASE
@@ -368,3 +368,20 @@ def test_17_progress_is_drawn_only_on_a_terminal(capsys):
     assert list(progress_over(iter(range(3)), "Fetching")) == [0, 1, 2]
     captured = capsys.readouterr()
     assert (captured.out, captured.err) == ("", "")
+
+
+def test_17_long_fetches_draw_a_bar_on_a_terminal(monkeypatch, capsys):
+    with ProgressOf("Fetching the log", at_least=2000) as report:
+        report(1000, 5000)
+    assert capsys.readouterr().err == ""  # not a terminal
+    monkeypatch.setattr(contract, "on_terminal", lambda: True)
+    with ProgressOf("Fetching the log", at_least=2000) as report:
+        report(1000, 1500)  # short work: no bar
+    assert capsys.readouterr().err == ""
+    with ProgressOf("Fetching the log", at_least=2000) as report:
+        report(1000, 5000)
+        report(5000, 5000)
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    # click draws the bar itself; off a real terminal (here) it writes its label once.
+    assert captured.err == "Fetching the log\n"
