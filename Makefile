@@ -10,7 +10,13 @@ STAMP := $(VENV)/.installed
 # keys' passphrase is generated into instance/ (owner-only): fine for a laptop, never for
 # production, where EXCHANGE_KEY_PASSPHRASE comes from a secret store.
 INSTANCE := $(CURDIR)/instance
-DEV_ENV := EXCHANGE_INSTANCE_PATH=$(INSTANCE) EXCHANGE_KEY_PASSPHRASE_FILE=$(INSTANCE)/key-passphrase
+# `make run PORT=5001`, `make serve PORT=8001`: the port, and the URL that invitations print.
+RUN_PORT = $(or $(PORT),5000)
+SERVE_PORT = $(or $(PORT),8000)
+PUBLIC_URL ?= http://127.0.0.1:5000
+run: PUBLIC_URL = http://127.0.0.1:$(RUN_PORT)
+serve: PUBLIC_URL = http://127.0.0.1:$(SERVE_PORT)
+DEV_ENV = EXCHANGE_INSTANCE_PATH=$(INSTANCE) EXCHANGE_KEY_PASSPHRASE_FILE=$(INSTANCE)/key-passphrase EXCHANGE_PUBLIC_URL=$(PUBLIC_URL)
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -52,7 +58,7 @@ dev-instance: install
 	@$(DEV_ENV) $(BIN)/flask --app wsgi admin init
 
 run: dev-instance
-	$(DEV_ENV) $(BIN)/flask --app wsgi run --host 127.0.0.1 --port 5000
+	$(DEV_ENV) $(BIN)/flask --app wsgi run --host 127.0.0.1 --port $(RUN_PORT)
 
 # make serve: the production setup on this machine: gunicorn (gunicorn.conf.py) with
 # several workers on 127.0.0.1:8000, on SQLite in instance/ or on the database that
@@ -64,7 +70,7 @@ GUNICORN_WORKERS ?= 4
 serve: dev-instance
 	$(DEV_ENV) $(BIN)/flask --app wsgi worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	$(DEV_ENV) GUNICORN_WORKERS=$(GUNICORN_WORKERS) $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+	$(DEV_ENV) GUNICORN_BIND=127.0.0.1:$(SERVE_PORT) GUNICORN_WORKERS=$(GUNICORN_WORKERS) $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
 demo: install
 	$(BIN)/python -m exchange.ops.demo

@@ -1,5 +1,5 @@
 """The WSGI entry point: `gunicorn wsgi:app`, `flask --app wsgi …`."""
 
-from exchange import create_app
+from exchange.ops.startup import app_or_exit
 
-app = create_app()
+app = app_or_exit()

@@ -11,11 +11,13 @@ from exchange.api import (
     auth,
     cases,
     directory,
+    docs_page,
     enrollment,
     inbox,
     membership,
     meta,
     notifications,
+    openapi_examples,
     problems,
     reports,
     tiles,
@@ -32,7 +34,6 @@ _SECURITY_HEADERS = {
     "Cross-Origin-Resource-Policy": "same-origin",
     "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
 }
-_DOCS_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
 
 
 class _ProblemApi(Api):  # type: ignore[misc]
@@ -61,7 +62,7 @@ def _openapi_config(app: Flask) -> dict[str, Any]:
                 "description": (
                     "Signed, end-to-end encrypted takedown cases between agencies and "
                     "platforms, with a verifiable log of every handoff. Errors are RFC 9457 "
-                    "problem details with type urn:hotline:problem:<slug>."
+                    "problem details with type `urn:hotline:problem:<slug>`."
                 )
             },
             "components": {
@@ -82,8 +83,8 @@ def _finish_response(response: Response) -> Response:
     response.headers["X-Request-ID"] = g.get("request_id", "")
     for name, value in _SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
-    if request.path == "/docs":
-        response.headers["Content-Security-Policy"] = _DOCS_CSP
+    if request.path.startswith("/docs"):
+        response.headers["Content-Security-Policy"] = docs_page.DOCS_CSP
     if request.path.startswith("/v1/"):
         # Case data must not linger in shared or browser caches.
         response.headers["Cache-Control"] = "no-store"
@@ -111,7 +112,9 @@ def init_app(app: Flask) -> None:
     api.register_blueprint(reports.blp)
     api.register_blueprint(tiles.blp)  # public tlog-tiles, outside /v1
     app.register_blueprint(meta.blp)
+    app.register_blueprint(docs_page.blp)
     problems.init_app(app)  # after Api(), so its handlers replace flask-smorest's
+    openapi_examples.init_api(api)  # after every blueprint: it adds to their operations
     auth.init_app(app)
     app.before_request(_begin_request)
     app.after_request(_finish_response)

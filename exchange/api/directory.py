@@ -36,6 +36,7 @@ def list_organisations(caller: Caller) -> dict[str, Any]:
 @blp.problems(401, 404)
 @blp.doc(security=BEARER)
 def get_organisation(org_id: str, caller: Caller) -> dict[str, Any]:
+    """One organisation: its kind (agency, platform or auditor), name and whether active."""
     with runtime.read() as session:
         return views.organisation(directory.organisation(session, org_id))
 

@@ -1,9 +1,8 @@
-"""Health, readiness and the human-readable API docs page."""
+"""Health and readiness (the docs page and `GET /` are `exchange.api.docs_page`)."""
 
-import html
 from typing import Any
 
-from flask import Blueprint, Response, current_app
+from flask import Blueprint, Response
 from sqlalchemy.exc import SQLAlchemyError
 
 from exchange import runtime
@@ -58,33 +57,3 @@ def _newest_checkpoint_key(db: Database) -> str | None:
 
 def _not_ready(detail: str, retry_after: int) -> Response:
     return problem(503, "not-ready", "Not ready", detail, headers={"Retry-After": str(retry_after)})
-
-
-@blp.get("/docs")
-def docs() -> Response:
-    """A plain page listing every operation of the OpenAPI description; no scripts."""
-    spec = current_app.extensions["exchange.openapi"].spec.to_dict()
-    rows = []
-    for path, operations in sorted(spec["paths"].items()):
-        for method, operation in operations.items():
-            if method == "parameters":  # the path's own parameters, not an operation
-                continue
-            summary = html.escape(operation.get("summary") or operation.get("description", ""))
-            responses = ", ".join(sorted(operation.get("responses", {})))
-            rows.append(
-                f"<tr><td><code>{method.upper()}</code></td><td><code>{html.escape(path)}</code>"
-                f"</td><td>{summary}</td><td>{responses}</td></tr>"
-            )
-    title = html.escape(spec["info"]["title"])
-    page = (
-        f"<!doctype html><html lang=en><meta charset=utf-8><title>{title}</title>"
-        "<style>body{font:15px system-ui;margin:2em}td{padding:.3em .8em;border-bottom:1px "
-        "solid #ddd;vertical-align:top}</style>"
-        f"<h1>{title} {html.escape(spec['info']['version'])}</h1>"
-        '<p>Machine-readable: <a href="/v1/openapi.json">/v1/openapi.json</a> (OpenAPI '
-        f"{html.escape(spec['openapi'])}). Errors are RFC 9457 problem details.</p>"
-        "<table><tr><th>Method</th><th>Path</th><th>What</th><th>Responses</th></tr>"
-        + "".join(rows)
-        + "</table></html>"
-    )
-    return Response(page, mimetype="text/html")

@@ -118,6 +118,7 @@ def directory(query: dict[str, Any], **_caller: Any) -> dict[str, Any]:
 @blp.problems(401, 404, 422)
 @blp.doc(security=BEARER)
 def inclusion(query: dict[str, Any], **_caller: Any) -> dict[str, Any]:
+    """An RFC 9162 inclusion proof: entry `index` is in the tree of size `tree_size`."""
     with runtime.read() as session:
         leaf_hash, proof = transparency.inclusion(session, query["index"], query["tree_size"])
     return {
@@ -135,6 +136,7 @@ def inclusion(query: dict[str, Any], **_caller: Any) -> dict[str, Any]:
 @blp.problems(401, 404, 422)
 @blp.doc(security=BEARER)
 def consistency(query: dict[str, Any], **_caller: Any) -> dict[str, Any]:
+    """An RFC 9162 consistency proof: the tree of size `new` extends the one of size `old`."""
     with runtime.read() as session:
         proof = transparency.consistency(session, query["old"], query["new"])
     return {

@@ -1,7 +1,5 @@
-"""What every hotline command shares: passphrases, input files, output and exit codes.
-
-Exit codes: 0 ok; 1 refused or a check failed; 2 usage or connection error.
-"""
+"""What every hotline command shares: passphrases and input files (the contract of
+output and exit codes is `exchange.cli.contract`, re-exported here)."""
 
 import json
 import os
@@ -11,25 +9,9 @@ from typing import Any
 
 import click
 
+from exchange.cli.contract import Refused, UsageProblem, echo_json
+
 PASSPHRASE_ENV = "HOTLINE_PASSPHRASE"  # noqa: S105 - the variable's name, not a secret
-
-
-class Refused(click.ClickException):
-    """A request or check was refused: exit code 1, one line on stderr."""
-
-    exit_code = 1
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"error: {self.format_message()}", err=True)
-
-
-class UsageProblem(click.ClickException):
-    """Bad invocation or no connection: exit code 2."""
-
-    exit_code = 2
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"error: {self.format_message()}", err=True)
 
 
 def passphrase(confirm: bool = False) -> bytes:
@@ -57,5 +39,4 @@ def read_json(source: str) -> Any:
         raise UsageProblem(f"{source} is not JSON: {exc.msg} at line {exc.lineno}") from exc
 
 
-def echo_json(document: Any) -> None:
-    click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+__all__ = ["Refused", "UsageProblem", "echo_json", "passphrase", "read_json"]

@@ -8,6 +8,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
 from exchange.cli.common import Refused, UsageProblem, echo_json, passphrase, read_json
+from exchange.cli.contract import HotlineGroup, json_option
 from exchange.protocol import envelope as env
 from exchange.protocol.envelope.templates import template as example
 from keys import Identity, InvalidJWKError, KeyStoreError, load_jwks, load_key_dir
@@ -36,9 +37,9 @@ def _jwks_file(path: str) -> dict[str, PublicKey]:
         raise UsageProblem(f"{path}: {exc}") from exc
 
 
-@click.group()
+@click.group(cls=HotlineGroup)
 def envelope() -> None:
-    """Build and open envelopes offline, with no server."""
+    """Build and open envelopes offline, with no server (their output is always JSON)."""
 
 
 @envelope.command()
@@ -48,7 +49,8 @@ def envelope() -> None:
     default=str(Kind.CASE),
     show_default=True,
 )
-def template(kind: str) -> None:
+@json_option
+def template(kind: str, as_json: bool) -> None:
     """Print a valid example record of KIND, to edit and seal."""
     echo_json(example(Kind(kind)))
 
@@ -63,7 +65,8 @@ def template(kind: str) -> None:
     help="A JWKS file of recipients; every encryption key in it can open. Repeatable.",
 )
 @click.argument("record_file", metavar="RECORD.json")
-def seal(key_dir: Path, recipient_files: tuple[str, ...], record_file: str) -> None:
+@json_option
+def seal(key_dir: Path, recipient_files: tuple[str, ...], record_file: str, as_json: bool) -> None:
     """Sign RECORD.json and encrypt it to every encryption key in the --to files.
 
     Receipts and assignments carry no record: they are signed, not encrypted.
@@ -104,7 +107,10 @@ def seal(key_dir: Path, recipient_files: tuple[str, ...], record_file: str) -> N
 @click.option("--sender", "sender_file", required=True, metavar="JWKS", help="The sender's JWKS.")
 @click.option("--org", help="Your organisation: the record must be addressed to it.")
 @click.argument("envelope_file", metavar="ENVELOPE.json")
-def open_envelope(key_dir: Path, sender_file: str, org: str | None, envelope_file: str) -> None:
+@json_option
+def open_envelope(
+    key_dir: Path, sender_file: str, org: str | None, envelope_file: str, as_json: bool
+) -> None:
     """Verify ENVELOPE.json from the sender; print its record (or, unsealed, its statement)."""
     signing_keys = {
         kid: key

@@ -1,9 +1,11 @@
 """`hotline audit …`: check the transparency log against a pinned key, from a server or a bundle.
 
-Exit codes: 0 verified; 1 the log is tampered or inconsistent; 2 usage or connection error.
+Exit codes: 0 verified; 1 the log is tampered or inconsistent, or a key does not open
+(wrong passphrase); 2 usage or connection error.
 
 The last checkpoint that fully verified is kept (`--state`, by default one file per log
-under the user's config directory) and the next run must extend it. Where no key is
+and profile under the user's config directory; runs without a profile, such as an
+offline `--bundle` check, share one of their own) and the next run must extend it. Where no key is
 pinned (`--log-key`, or a state from an earlier run), the key the source advertises is
 trusted for this first run, with a warning, and pinned from then on. When the log's key is
 rotated, `verify` follows the handover a trusted key signed (`exchange.protocol.handover`) and
@@ -13,9 +15,8 @@ the state remembers the new key, which later runs of every command trust too.
 import json
 import os
 import re
-import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from functools import wraps
 from pathlib import Path
@@ -29,6 +30,7 @@ from exchange.auditor import (
     AuditReport,
     AuditState,
     MissingEntriesError,
+    RollbackError,
     StateError,
     verify_log,
 )
@@ -44,6 +46,7 @@ from exchange.auditor.source import (
     iter_entries,
 )
 from exchange.cli.common import Refused, UsageProblem, passphrase
+from exchange.cli.contract import HotlineGroup, echo_json, json_option, progress
 from exchange.cli.session import profile_name
 from exchange.client import profile as profiles
 from exchange.client.authoring import client_assertion
@@ -82,7 +85,9 @@ def _reports(command: Callable[P, R]) -> Callable[P, R]:
             raise Refused(
                 f"the log cannot prove it extends the checkpoint you verified before: {exc}"
             ) from exc
-        except (SourceError, BundleFormatError, StateError, KeyStoreError) as exc:
+        except KeyStoreError as exc:
+            raise Refused(str(exc)) from exc
+        except (SourceError, BundleFormatError, StateError) as exc:
             raise UsageProblem(str(exc)) from exc
 
     return wrapper
@@ -165,8 +170,11 @@ def _opened(
 # --- what is trusted -----------------------------------------------------------------------
 
 
-def default_state_path(origin: str) -> Path:
+def default_state_path(origin: str, profile: str | None = None) -> Path:
+    """One state per log and profile: each auditor identity keeps its own history."""
     name = re.sub(r"[^A-Za-z0-9._-]", "_", origin)
+    if profile:
+        name = f"{name}@{profile}"
     return Path(click.get_app_dir("hotline")) / "audit" / f"{name}.json"
 
 
@@ -190,12 +198,16 @@ class Trust:
     """The pinned keys and origin, and the state of this log (possibly none yet)."""
 
     def __init__(
-        self, source: LogSource, log_keys: tuple[str, ...], state_file: Path | None
+        self,
+        source: LogSource,
+        log_keys: tuple[str, ...],
+        state_file: Path | None,
+        profile_of_source: str | None = None,
     ) -> None:
         self.warning: str | None = None
         advertised = None if log_keys else source.log_key()
         self.origin = _origin_of(log_keys) if advertised is None else advertised.origin
-        self.state_path = state_file or default_state_path(self.origin)
+        self.state_path = state_file or default_state_path(self.origin, profile_of_source)
         self.state = _read_state(self.state_path)
         if self.state is not None and self.state.origin != self.origin:
             raise UsageProblem(f"{self.state_path} is the state of log {self.state.origin}")
@@ -235,10 +247,23 @@ def _trusted(
 ) -> Iterator[tuple[LogSource, "Trust"]]:
     """The source, and what is trusted about it; any trust-on-first-use is said aloud."""
     with _opened(server, bundle, key_dir, official, log_keys) as (source, pinned):
-        trust = Trust(source, pinned, state_file)
+        owner = None if bundle is not None or server is not None else _profile_in_use()
+        trust = Trust(source, pinned, state_file, owner)
         if trust.warning:
             click.echo(trust.warning, err=True)
-        yield source, trust
+        try:
+            yield source, trust
+        except RollbackError as exc:
+            raise Refused(
+                f"the log does not verify: {exc}; the checkpoint verified before is kept in"
+                f" {trust.state_path}: to check an older copy of the log (an earlier bundle),"
+                " give it a state of its own with --state FILE"
+            ) from exc
+
+
+def _profile_in_use() -> str | None:
+    """The profile whose server and keys this run uses (the default one when not named)."""
+    return profile_name() or profiles.default_name()
 
 
 # --- options ----------------------------------------------------------------------------------
@@ -285,26 +310,14 @@ def _source_options(command: Callable[P, R]) -> Callable[P, R]:
     return command
 
 
-@contextmanager
-def _progress(total: int, label: str) -> Iterator[Callable[[int], None]]:
-    if total < _PROGRESS_FROM:
-        yield lambda _done: None
-        return
-    with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
-        seen = 0
-
-        def advance(done: int) -> None:
-            nonlocal seen
-            bar.update(done - seen)
-            seen = done
-
-        yield advance
+def _progress(total: int, label: str) -> AbstractContextManager[Callable[[int], None]]:
+    return progress(total, label, at_least=_PROGRESS_FROM)
 
 
 # --- commands ------------------------------------------------------------------------------
 
 
-@click.group()
+@click.group(cls=HotlineGroup)
 def audit() -> None:
     """Verify the transparency log: entries, signatures, keys and cases, against a pinned key."""
 
@@ -340,6 +353,7 @@ def _witnessed(source: LogSource, trust: "Trust", policy: WitnessPolicy) -> tupl
     help="Verify only up to a checkpoint that a quorum of these witnesses cosigned"
     " (a Sigsum-style policy file; its log lines pin the log's key too).",
 )
+@json_option
 @_reports
 def verify(
     server: str | None,
@@ -349,6 +363,7 @@ def verify(
     log_keys: tuple[str, ...],
     state_file: Path | None,
     witness_policy: Path | None,
+    as_json: bool,
 ) -> None:
     """Verify the whole log and that it extends the last one verified; then remember it."""
     policy = _witness_policy(witness_policy)
@@ -372,6 +387,20 @@ def verify(
                 progress=progress,
             )
     _write_state(trust.state_path, report.state(trust.origin))
+    if as_json:
+        echo_json(
+            {
+                "verified": True,
+                "origin": trust.origin,
+                "size": report.entries,
+                "root": _b64(report.checkpoint.root),
+                "signatures": report.signatures,
+                "previous_size": report.previous_size,
+                "learned_keys": list(report.learned_keys),
+                "state_file": str(trust.state_path),
+            }
+        )
+        return
     _print_verified(report, trust)
     if policy is not None:
         click.echo(
@@ -399,6 +428,7 @@ def _print_verified(report: AuditReport, trust: Trust) -> None:
 
 @audit.command()
 @_source_options
+@json_option
 @_reports
 def checkpoint(
     server: str | None,
@@ -407,14 +437,20 @@ def checkpoint(
     official: str | None,
     log_keys: tuple[str, ...],
     state_file: Path | None,
+    as_json: bool,
 ) -> None:
     """Verify the latest checkpoint and that it extends the last one verified (no entries)."""
     with _trusted(server, bundle, key_dir, official, log_keys, state_file) as (source, trust):
         latest = verified(source.checkpoint(), trust.keys, trust.origin, "the log's checkpoint")
-        click.echo(f"Checkpoint of log {trust.origin}: size {latest.size}")
-        click.echo(f"  root {_b64(latest.root)}")
+        shown = {"origin": trust.origin, "size": latest.size, "root": _b64(latest.root)}
+        if not as_json:
+            click.echo(f"Checkpoint of log {trust.origin}: size {latest.size}")
+            click.echo(f"  root {_b64(latest.root)}")
         if trust.state is None:
-            click.echo("  no earlier checkpoint verified here to compare with")
+            if as_json:
+                echo_json({**shown, "previous_size": None})
+            else:
+                click.echo("  no earlier checkpoint verified here to compare with")
             return
         saved = verified(trust.state.checkpoint, trust.keys, trust.origin, "your saved checkpoint")
         proof = (
@@ -423,7 +459,10 @@ def checkpoint(
             else []
         )
         check_consistency(saved, latest, proof)
-        click.echo(f"  extends the checkpoint of size {saved.size} verified before")
+        if as_json:
+            echo_json({**shown, "previous_size": saved.size})
+        else:
+            click.echo(f"  extends the checkpoint of size {saved.size} verified before")
 
 
 @audit.command()
@@ -434,6 +473,7 @@ def checkpoint(
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     help="The bundle file to write.",
 )
+@json_option
 @_reports
 def export(
     server: str | None,
@@ -443,6 +483,7 @@ def export(
     log_keys: tuple[str, ...],
     state_file: Path | None,
     out: Path,
+    as_json: bool,
 ) -> None:
     """Save the log as a self-contained bundle that `audit verify --bundle` checks offline."""
     with _trusted(server, bundle, key_dir, official, log_keys, state_file) as (source, trust):
@@ -463,6 +504,9 @@ def export(
             trust.origin, tuple(trust.keys), checkpoint_note, entries, tuple(source.witnesses())
         )
     write_bundle(exported, out)
+    if as_json:
+        echo_json({"origin": trust.origin, "size": len(entries), "out": str(out)})
+        return
     click.echo(f"Exported {len(entries)} entries of log {trust.origin} to {out}")
 
 

@@ -1,11 +1,13 @@
 """The `hotline` command: one group, one module per concern.
 
 Exit codes: 0 ok; 1 refused by the server or a failed check; 2 usage or connection error.
+The contract every command keeps is `exchange.cli.contract` (docs/cli.md).
 """
 
 import click
 
 from exchange.cli import account, casework
+from exchange.cli.contract import HotlineGroup
 from exchange.cli.envelope import envelope
 from exchange.cli.keygen import keygen
 from exchange.cli.log_audit import audit
@@ -15,7 +17,7 @@ from exchange.cli.notifying import notify
 from exchange.cli.reporting import report
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=HotlineGroup)
 @click.option("--profile", envvar="HOTLINE_PROFILE", help="Use this profile, not the default.")
 @click.version_option(package_name="hotline-exchange")
 def main(profile: str | None) -> None:
@@ -48,3 +50,4 @@ main.add_command(notify)
 main.add_command(org)
 main.add_command(key)
 main.add_command(monitor)
+main.add_command(account.profile)

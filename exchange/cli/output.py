@@ -1,17 +1,16 @@
 """Human output: tables, relative times, colour only on a terminal; or JSON for scripts."""
 
-import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import click
 
+from exchange.cli.contract import echo_json
+from exchange.protocol.workflow import AWAITING_ACK, AWAITING_ACTION
 from schemas.common import parse_utc
 
-
-def echo_json(document: Any) -> None:
-    click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+__all__ = ["deadline", "deadlines_line", "echo_json", "relative", "styled", "table"]
 
 
 def relative(timestamp: str | None, now: datetime | None = None) -> str:
@@ -58,3 +57,27 @@ def table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> None:
     click.echo(click.style(line(headers), bold=True))
     for row in rows:
         click.echo(line([styled(str(cell)) for cell in row]))
+
+
+def deadline(case: Mapping[str, Any], now: datetime | None = None) -> str:
+    """The deadline still running on a case, as a short cell: none once it is answered."""
+    if case["overdue"]:
+        return "overdue"
+    if case["state"] in AWAITING_ACK:
+        return f"ack {relative(case['ack_due_at'], now)}"
+    if case["state"] in AWAITING_ACTION:
+        return f"action {relative(case['action_due_at'], now)}"
+    return "-"
+
+
+def deadlines_line(case: Mapping[str, Any], now: datetime | None = None) -> str:
+    """The deadlines of `show`: only those still running, and OVERDUE when one passed."""
+    late = "  OVERDUE" if case["overdue"] else ""
+    if case["state"] in AWAITING_ACK:
+        return (
+            f"ack due {relative(case['ack_due_at'], now)}, action due "
+            f"{relative(case['action_due_at'], now)}{late}"
+        )
+    if case["state"] in AWAITING_ACTION:
+        return f"acknowledged; action due {relative(case['action_due_at'], now)}{late}"
+    return f"no deadline running (the case is {case['state']})"

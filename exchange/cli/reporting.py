@@ -10,12 +10,13 @@ like any other file (0644 under the usual umask), for sharing.
 """
 
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
 
 from exchange.cli.common import UsageProblem
+from exchange.cli.contract import HotlineGroup, ProgressOf, json_option
 from exchange.cli.output import echo_json, table
 from exchange.cli.session import client, reports_errors
 from exchange.reports import ComplianceReport, Period, PeriodError, UnknownPlatformError
@@ -23,9 +24,10 @@ from exchange.reports.fetch import compliance_report
 from exchange.reports.format import duration, share
 from exchange.reports.html import render
 from schemas.common import format_utc, parse_utc
+from schemas.reports import BoundError, parse_bound
 
 
-@click.group()
+@click.group(cls=HotlineGroup)
 def report() -> None:
     """Reports computed from the verified transparency log."""
 
@@ -47,6 +49,27 @@ def _moment(text: str | None) -> datetime:
         return parse_utc(text)
     except ValueError as exc:
         raise UsageProblem(f"--as-of: {exc}") from exc
+
+
+# Below this many entries a report takes well under a second: no progress bar.
+_PROGRESS_FROM = 2000
+# The period of a report without --from: long enough to hold a month of casework.
+DEFAULT_DAYS = 30
+
+
+def _period(start: str | None, end: str | None) -> Period:
+    """--from/--to, each defaulting: to today (UTC) included, from DEFAULT_DAYS before."""
+    end_text = end or datetime.now(UTC).date().isoformat()
+    try:
+        if start is not None:
+            return Period.parse(start, end_text)
+        try:
+            until = parse_bound(end_text, end=True)
+        except BoundError as exc:
+            raise PeriodError(f"to {end_text[:40]!r}: {exc}") from exc
+        return Period(until - timedelta(days=DEFAULT_DAYS), until)
+    except PeriodError as exc:
+        raise UsageProblem(str(exc)) from exc
 
 
 def _time(seconds: float | None) -> str:
@@ -82,6 +105,8 @@ def _summary(result: ComplianceReport) -> None:
         f"Cases submitted from {bounds['from']} to {bounds['to']} (end excluded),"
         f" as of {format_utc(result.as_of)}"
     )
+    if not any(platform.figures.cases_received for platform in result.platforms):
+        click.echo("No case was submitted in this period: widen it with --from and --to.")
     table(
         rows,
         [
@@ -114,10 +139,16 @@ def _summary(result: ComplianceReport) -> None:
 @report.command()
 @click.option("--platform", metavar="ORG", help="One platform; every platform if absent.")
 @click.option(
-    "--from", "start", required=True, metavar="DATE", help="First day (YYYY-MM-DD) or instant."
+    "--from",
+    "start",
+    metavar="DATE",
+    help=f"First day (YYYY-MM-DD) or instant (default: {DEFAULT_DAYS} days before --to).",
 )
 @click.option(
-    "--to", "end", required=True, metavar="DATE", help="Last day included, or instant excluded."
+    "--to",
+    "end",
+    metavar="DATE",
+    help="Last day included, or instant excluded (default: today, UTC).",
 )
 @click.option(
     "--as-of",
@@ -131,12 +162,12 @@ def _summary(result: ComplianceReport) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the report as one self-contained HTML page.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@json_option
 @reports_errors
 def compliance(
     platform: str | None,
-    start: str,
-    end: str,
+    start: str | None,
+    end: str | None,
     as_of: str | None,
     html_file: Path | None,
     as_json: bool,
@@ -144,15 +175,14 @@ def compliance(
     """Deadlines kept per platform for the cases submitted from --from to --to.
 
     Computed here from the log, verified against the log key pinned in your profile.
+    Without --from and --to: the last 30 days, today included.
     """
-    try:
-        period = Period.parse(start, end)
-    except PeriodError as exc:
-        raise UsageProblem(str(exc)) from exc
+    period = _period(start, end)
     moment = _moment(as_of)
     with client() as session:
         try:
-            result = compliance_report(session, period, moment, platform)
+            with ProgressOf("Fetching the log", at_least=_PROGRESS_FROM) as progress:
+                result = compliance_report(session, period, moment, platform, progress)
         except UnknownPlatformError as exc:
             raise UsageProblem(str(exc)) from exc
         server = session.profile.server

@@ -2,11 +2,13 @@
 
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import click
 
 from exchange.cli.common import Refused, UsageProblem, passphrase
+from exchange.client import profile as profiles
 from exchange.client.client import Client
 from exchange.client.errors import (
     ClientError,
@@ -15,7 +17,7 @@ from exchange.client.errors import (
     ServerUnreachableError,
 )
 from exchange.protocol.verification import VerificationError
-from keys import KeyStoreError
+from keys import KeyStoreError, load_key_dir
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -29,9 +31,17 @@ def profile_name() -> str | None:
 
 
 def client() -> Client:
-    """The client of the selected profile, with the keys unlocked by the passphrase."""
+    """The client of the selected profile, with the keys unlocked by the passphrase.
+
+    The profile is read first: with none, the user is told to enroll, not asked for a
+    passphrase that unlocks nothing.
+    """
     try:
-        return Client.from_profile(profile_name(), passphrase=passphrase())
+        chosen = profiles.load(profile_name())
+    except ProfileError as exc:
+        raise UsageProblem(str(exc)) from exc
+    try:
+        return Client(chosen, load_key_dir(Path(chosen.key_dir), passphrase()))
     except KeyStoreError as exc:
         raise Refused(str(exc)) from exc
 

@@ -88,12 +88,29 @@ def load(name: str | None = None) -> Profile:
         raise ProfileError("no profile yet: run `hotline enroll` (or `hotline init`) first")
     data = config["profiles"].get(chosen)
     if data is None:
-        raise ProfileError(f"no profile {chosen!r} in {_config_file()}")
+        known = ", ".join(sorted(config["profiles"])) or "none yet"
+        raise ProfileError(f"no profile {chosen!r} (profiles: {known}; see `hotline profile list`)")
     return Profile(**{**data, "log_verifier_keys": tuple(data.get("log_verifier_keys", ()))})
 
 
 def names() -> list[str]:
     return sorted(_read_config()["profiles"])
+
+
+def default_name() -> str | None:
+    chosen = _read_config().get("default")
+    return str(chosen) if chosen else None
+
+
+def use(name: str) -> Path:
+    """Make `name` the profile that commands use without --profile."""
+    config = _read_config()
+    if name not in config["profiles"]:
+        known = ", ".join(sorted(config["profiles"])) or "none yet"
+        raise ProfileError(f"no profile {name!r} (profiles: {known})")
+    config["default"] = name
+    write_private(_config_file(), json.dumps(config, indent=2) + "\n")
+    return _config_file()
 
 
 def state_dir(profile: Profile) -> Path:

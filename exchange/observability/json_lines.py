@@ -13,6 +13,7 @@ whatever the level asked for.
 
 import json
 import logging
+import re
 import sys
 from datetime import UTC, datetime
 from typing import IO, Any
@@ -28,6 +29,15 @@ log = logging.getLogger("exchange.requests")
 FIELDS = ("method", "path", "endpoint", "status", "duration_ms", "official", "event")
 # Loggers that would print secrets at INFO or DEBUG: SQL parameters hold statements and JWEs.
 _HELD_AT_WARNING = ("sqlalchemy",)
+# Terminal colours (the development server's) have no place in a JSON line.
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+# The development server's own line per request ('127.0.0.1 - - [date] "GET / …" 200 -'):
+# `request` records already say it, once.
+_WERKZEUG_REQUEST = re.compile(r'^\S+ - - \[[^\]]*\] "')
+
+
+def _not_a_request_line(record: logging.LogRecord) -> bool:
+    return not _WERKZEUG_REQUEST.match(_ANSI.sub("", record.getMessage()))
 
 
 class JsonFormatter(logging.Formatter):
@@ -38,7 +48,7 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": _ANSI.sub("", record.getMessage()),
         }
         if has_request_context():
             entry["request_id"] = g.get("request_id")
@@ -74,6 +84,9 @@ def configure(level: str = "INFO", stream: IO[str] | None = None) -> logging.Han
     root.setLevel(level.upper())
     for name in _HELD_AT_WARNING:
         logging.getLogger(name).setLevel(logging.WARNING)
+    werkzeug = logging.getLogger("werkzeug")
+    if _not_a_request_line not in werkzeug.filters:
+        werkzeug.addFilter(_not_a_request_line)
     return handler
 
 

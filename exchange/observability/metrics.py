@@ -238,7 +238,8 @@ def scrape() -> Response:
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         registry.register(DatabaseCollector())
         registry.register(NotificationCollector())
-    return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+    # content_type, not mimetype: Flask would append a second "; charset=utf-8".
+    return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
 
 
 def init_app(app: Flask) -> None:

@@ -5,6 +5,7 @@ Every command that changes something runs in one write transaction with its log 
 
 import json
 import logging
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -68,14 +69,31 @@ def init_command() -> None:
     click.echo(f"Database at revision {migrate.current_revision(engine)}")
     click.echo(f"Log origin      {keys_now.log.name}")
     click.echo(f"Log verifier key {keys_now.log.verifier_key}")
+    flask = _flask_command()
+    env_file = Path(current_app.instance_path) / "dev.env"
+    settings = f"  . {_shown(env_file)}\n" if env_file.exists() else ""
     click.echo(
-        "Next: create organisations and invite their officials, for example\n"
-        "  flask --app wsgi admin org create metro-police --kind agency --name 'Metro Police'\n"
-        "  flask --app wsgi admin official invite metro-police officer-1 --role agency_officer"
+        "Next: in another terminal, create organisations and invite their officials:\n"
+        f"{settings}"
+        f"  {flask} admin org create metro-police --kind agency --name 'Metro Police'\n"
+        f"  {flask} admin official invite metro-police officer-1 --role agency_officer"
         " --bootstrap-lead\n"
         "then each official runs the `hotline enroll` command that the invite prints; each"
         " organisation's first lead invites and approves the others (`hotline org`)."
     )
+
+
+def _shown(path: Path) -> str:
+    """A path as the user types it: relative to the working directory where it can be."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _flask_command() -> str:
+    """`flask --app wsgi` with the path of this environment's flask, which works unactivated."""
+    return f"{_shown(Path(sys.executable).parent / 'flask')} --app wsgi"
 
 
 @admin.command("sweep")
@@ -138,7 +156,7 @@ def _contact(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.argument("org_id")
 @click.argument("official_id")
 @click.option("--role", type=click.Choice([str(v) for v in Role]), required=True)
-@click.option("--title", default="", help="e.g. 'Trust & Safety lead, EU'.")
+@click.option("--title", default=None, help="e.g. 'Trust & Safety lead, EU'.")
 @click.option("--categories", multiple=True, help=f"Comma-separated: {', '.join(Category)}.")
 @click.option("--languages", multiple=True, help="Comma-separated BCP 47 tags.")
 @click.option("--contact", multiple=True, help="email=…, phone=…, hours=… or url=… (repeat).")
@@ -148,22 +166,34 @@ def _contact(pairs: tuple[str, ...]) -> dict[str, str]:
     is_flag=True,
     help="The organisation's first lead (logged as such); refused once it has had one.",
 )
+@click.option(
+    "--reissue",
+    is_flag=True,
+    help="Give an enrolled official a new code (lost keys, a new device); details not"
+    " given here are kept.",
+)
+@click.option(
+    "--quiet", "-q", is_flag=True, help="Print only the enrollment code (for scripts: code=$(…))."
+)
 def official_invite(
     org_id: str,
     official_id: str,
     role: str,
-    title: str,
+    title: str | None,
     categories: tuple[str, ...],
     languages: tuple[str, ...],
     contact: tuple[str, ...],
     code_ttl_hours: int | None,
     bootstrap_lead: bool,
+    reissue: bool,
+    quiet: bool,
 ) -> None:
     """Invite an official; print the one-time enrollment code to hand over securely.
 
     The invitation is pending until a lead of the organisation approves it (`hotline org
     approve`): until then the official receives no case. Only an organisation's first lead
-    is the operator's to make, with --bootstrap-lead.
+    is the operator's to make, with --bootstrap-lead. Inviting an official who already
+    enrolled is refused unless --reissue.
     """
     ttl = (
         timedelta(hours=code_ttl_hours)
@@ -179,11 +209,15 @@ def official_invite(
             official_id=official_id,
             role=role,
             title=title,
-            categories=_split(categories),
-            languages=_split(languages),
-            contact=_contact(contact),
+            categories=_split(categories) if categories else None,
+            languages=_split(languages) if languages else None,
+            contact=_contact(contact) if contact else None,
             bootstrap_lead=bootstrap_lead,
+            reissue=reissue,
         )
+    if quiet:
+        click.echo(code)
+        return
     if bootstrap_lead:
         click.echo(f"Invited {official_id} ({role}) as the first lead of {org_id}.")
     else:

@@ -14,6 +14,11 @@ from exchange.reports.format import duration
 
 STRIP_WIDTH, ROW_HEIGHT, LEFT, RIGHT, TOP, AXIS = 760, 46, 90, 20, 10, 34
 BARS_WIDTH, BARS_HEIGHT, BARS_TOP, BARS_BOTTOM = 760, 180, 22, 36
+# The axis starts this far right of the plot's edge, so that a dot at "≤ 1 s" (radius 5,
+# stroke 2) is drawn whole.
+STRIP_PAD = 8
+# A bar is never wider than this: a one-week period is one slim bar, not a wall.
+MAX_BAR_WIDTH = 40
 # Round durations for axis ticks, in seconds.
 _TICKS = (1, 10, 60, 600, 3600, 6 * 3600, 86400, 7 * 86400, 30 * 86400, 365 * 86400)
 
@@ -60,6 +65,11 @@ class StripChart:
     rows: tuple[Row, ...]
     ticks: tuple[Tick, ...]
 
+    @property
+    def empty(self) -> bool:
+        """No time to plot: the page says so instead of drawing bare axes."""
+        return not any(row.dots for row in self.rows)
+
 
 def strip_chart(
     samples: Sequence[Sample], priorities: Sequence[str], metric_prefix: str
@@ -68,10 +78,10 @@ def strip_chart(
     values = [s.seconds for s in samples] + [s.allowed_seconds for s in samples]
     top = max([60.0, *values]) * 1.5
     span = math.log10(top)
-    inner = STRIP_WIDTH - LEFT - RIGHT
+    inner = STRIP_WIDTH - LEFT - RIGHT - STRIP_PAD
 
     def x(seconds: float) -> float:
-        return round(LEFT + inner * math.log10(max(seconds, 1.0)) / span, 2)
+        return round(LEFT + STRIP_PAD + inner * math.log10(max(seconds, 1.0)) / span, 2)
 
     rows = []
     for row_index, priority in enumerate(priorities):
@@ -123,6 +133,11 @@ class BarChart:
     base_y: float
     bars: tuple[Bar, ...]
 
+    @property
+    def empty(self) -> bool:
+        """No case in any week: the page says so instead of drawing zero-height bars."""
+        return not any(bar.count for bar in self.bars)
+
 
 def volume_chart(weeks: Sequence[WeekVolume], metric_prefix: str) -> BarChart:
     """One bar per ISO week (Monday, UTC) of the period, its count written above it."""
@@ -132,13 +147,14 @@ def volume_chart(weeks: Sequence[WeekVolume], metric_prefix: str) -> BarChart:
     plot = BARS_HEIGHT - BARS_TOP - BARS_BOTTOM
     every = max(1, math.ceil(len(weeks) / 12))
     bars = []
+    width = min(slot * 0.7, MAX_BAR_WIDTH)
     for i, week in enumerate(weeks):
         height = plot * week.cases / highest
         bars.append(
             Bar(
-                x=round(LEFT + slot * i + slot * 0.15, 2),
+                x=round(LEFT + slot * i + (slot - width) / 2, 2),
                 y=round(BARS_TOP + plot - height, 2),
-                width=round(slot * 0.7, 2),
+                width=round(width, 2),
                 height=round(height, 2),
                 count=week.cases,
                 metric=f"{metric_prefix}.{i}.cases",

@@ -6,7 +6,7 @@ client verified with the log key pinned at enrollment (and consistent with the l
 it saw); the entries are the server's, verified against it by the auditor core.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 
 from exchange.client.client import Client
@@ -19,7 +19,11 @@ from exchange.reports.verified import VerifiedLog, verify_entries
 PAGE = 1000
 
 
-def _pages(client: Client, size: int) -> Iterator[str]:
+# `progress(done, total)`, told after each page of entries (a bar, in the CLI).
+Progress = Callable[[int, int], None]
+
+
+def _pages(client: Client, size: int, progress: Progress | None = None) -> Iterator[str]:
     start = 0
     while start < size:
         rows = client.transport.get("/v1/log/entries", start=start, end=size)["entries"]
@@ -28,22 +32,28 @@ def _pages(client: Client, size: int) -> Iterator[str]:
         for row in rows:
             yield str(row["entry"])
         start += len(rows)
+        if progress is not None:
+            progress(start, size)
 
 
-def verified_log(client: Client) -> VerifiedLog:
+def verified_log(client: Client, progress: Progress | None = None) -> VerifiedLog:
     """The whole log up to the latest checkpoint, verified with the profile's pinned key."""
     latest = client.log.checkpoint(refresh=True)
-    texts = list(_pages(client, latest.checkpoint.size))
+    texts = list(_pages(client, latest.checkpoint.size, progress))
     return verify_entries(
         texts, latest.note, client.profile.log_verifier_keys, client.profile.log_origin
     )
 
 
 def compliance_report(
-    client: Client, period: Period, now: datetime, platform: str | None = None
+    client: Client,
+    period: Period,
+    now: datetime,
+    platform: str | None = None,
+    progress: Progress | None = None,
 ) -> ComplianceReport:
     """What `hotline report compliance` computes: fetched, verified, computed here."""
-    log = verified_log(client)
+    log = verified_log(client, progress)
     return compute(
         log.entries, checkpoint=log.checkpoint, period=period, now=now, platform=platform
     )

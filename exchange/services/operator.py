@@ -75,11 +75,12 @@ def invite_official(
     org_id: str,
     official_id: str,
     role: str,
-    title: str = "",
-    categories: Sequence[str] = (),
-    languages: Sequence[str] = (),
+    title: str | None = None,
+    categories: Sequence[str] | None = None,
+    languages: Sequence[str] | None = None,
     contact: dict[str, Any] | None = None,
     bootstrap_lead: bool = False,
+    reissue: bool = False,
 ) -> tuple[Official, str]:
     """Create (or re-invite) an official; return them and a one-time enrollment code.
 
@@ -87,7 +88,9 @@ def invite_official(
     reads nothing until a current lead of the organisation approves them. The one exception
     is `bootstrap_lead`, the organisation's first lead, logged as such; it is refused once
     the organisation has ever had a lead. Re-inviting an existing official (lost keys, a
-    new device) issues a new code, voids the old ones, and withdraws their approval.
+    new device) issues a new code, voids the old ones, and withdraws their approval; an
+    enrolled official is re-invited only with `reissue`, so that repeating an invitation by
+    mistake changes nothing. Details left as None keep their current values.
     """
     if bootstrap_lead and session.scalar(
         select(Official.id).where(Official.org_id == org_id, Official.lead.is_(True)).limit(1)
@@ -106,13 +109,14 @@ def invite_official(
         categories=categories,
         languages=languages,
         contact=contact,
+        reissue=reissue,
     )
     official.approved = official.lead = bootstrap_lead
     details: dict[str, Any] = {
         "org": org_id,
         "official": official_id,
         "role": role,
-        "title": title,
+        "title": official.title,
         "categories": official.categories,
     }
     if bootstrap_lead:
@@ -130,10 +134,11 @@ def issue_invitation(
     org_id: str,
     official_id: str,
     role: str,
-    title: str = "",
-    categories: Sequence[str] = (),
-    languages: Sequence[str] = (),
+    title: str | None = None,
+    categories: Sequence[str] | None = None,
+    languages: Sequence[str] | None = None,
     contact: dict[str, Any] | None = None,
+    reissue: bool = False,
 ) -> tuple[Official, str]:
     """The official's record and a new one-time code, without the log entry (the caller's)."""
     _check_id(official_id, "official id")
@@ -142,11 +147,15 @@ def issue_invitation(
         raise NotFoundError(f"no active organisation {org_id}")
     if role not in ROLES_OF_KIND[org.kind]:
         allowed = ", ".join(sorted(ROLES_OF_KIND[org.kind]))
-        raise UnprocessableError(f"a {org.kind} official's role must be one of: {allowed}")
-    unknown = sorted(set(categories) - set(Category))
+        article = "an" if org.kind[0] in "aeiou" else "a"
+        raise UnprocessableError(
+            f"{article} {org.kind} official's role must be one of: {allowed}"
+            f" (organisation {org_id} is {article} {org.kind})"
+        )
+    unknown = sorted(set(categories or ()) - set(Category))
     if unknown:
         raise UnprocessableError(f"unknown categories: {', '.join(unknown)}")
-    if len(title) > 200:
+    if title is not None and len(title) > 200:
         raise UnprocessableError("title must be at most 200 characters")
     official = session.get(Official, official_id)
     if official is None:
@@ -163,11 +172,20 @@ def issue_invitation(
         session.add(official)
     elif official.org_id != org_id:
         raise AlreadyExistsError(f"official {official_id} belongs to {official.org_id}")
+    elif official.enrolled and not reissue:
+        raise AlreadyExistsError(
+            f"official {official_id} is already enrolled: to give them a new enrollment code"
+            " (lost keys, a new device), invite again with --reissue"
+        )
     official.role = role
-    official.title = title
-    official.categories = sorted(set(categories))
-    official.languages = list(languages)
-    official.contact = dict(contact or {})
+    if title is not None or official.title is None:
+        official.title = title or ""
+    if categories is not None or official.categories is None:
+        official.categories = sorted(set(categories or ()))
+    if languages is not None or official.languages is None:
+        official.languages = list(languages or ())
+    if contact is not None or official.contact is None:
+        official.contact = dict(contact or {})
     official.active = True
     official.deactivated_at = None
     for stale in session.scalars(

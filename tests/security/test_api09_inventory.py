@@ -18,7 +18,16 @@ from tests.exchange.api.support import new_id, submit
 from tests.security.support import signed_in
 
 DEPLOYMENT = Path(__file__).resolve().parents[2] / "docs" / "deployment.md"
-OPERATIONAL = {"/healthz", "/readyz", "/metrics", "/docs", "/v1/openapi.json"}
+OPERATIONAL = {
+    "/",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/docs",
+    "/docs/init.js",
+    "/docs/assets/{filename}",
+    "/v1/openapi.json",
+}
 
 
 def spec_of(client: Any) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from exchange.protocol.envelope.jose import RECORD_TYP, STATEMENT_TYP, encrypt, 
 from exchange.protocol.envelope.structures import RECORD_TYPE, STATEMENT_TYPE, Envelope
 from keys.jwk import kid_of
 from schemas.enums import SEALED_KINDS, SIGNED_ONLY_KINDS
+from schemas.messages import describe
 from schemas.record import RecordSchema
 from schemas.statement import StatementSchema, meta_for
 
@@ -34,7 +35,7 @@ def _validated(schema: Schema, document: Mapping[str, Any], what: str) -> None:
     try:
         schema.load(document)
     except ValidationError as exc:
-        raise SealError(f"invalid {what}: {exc.messages}") from exc
+        raise SealError(f"invalid {what}: {describe(exc.messages)}") from exc
 
 
 def seal(

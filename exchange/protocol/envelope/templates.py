@@ -1,13 +1,14 @@
 """Example records, one per kind: a starting point for users and the protocol docs.
 
-Ids and timestamps are fresh on every call; `sender.kid` is left out because the key that
-will sign is not known here (`hotline envelope seal` fills it from the key directory).
+Ids and timestamps are fresh on every call, a response's too (an action taken now, evidence
+kept 180 days: a response dated before its case is refused); `sender.kid` is left out
+because the key that will sign is not known here (`hotline envelope seal` fills it in).
 """
 
 import copy
 import hashlib
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from schemas.common import format_utc
@@ -95,17 +96,28 @@ def template(kind: Kind) -> dict[str, Any]:
     org, counterpart = (
         (EXAMPLE_PLATFORM, EXAMPLE_AGENCY) if from_platform else (EXAMPLE_AGENCY, EXAMPLE_PLATFORM)
     )
+    now = datetime.now(UTC).replace(microsecond=0)
     document: dict[str, Any] = {
         "handoff_id": str(uuid.uuid4()),
         "case_id": str(uuid.uuid4()),
         "kind": str(kind),
-        "issued_at": format_utc(datetime.now(UTC)),
+        "issued_at": format_utc(now),
         "sender": {"org": org, "official": f"{org}-official"},
         "to": [EXAMPLE_PLATFORM if kind == Kind.ASSIGNMENT else counterpart],
         "in_reply_to": None if kind == Kind.CASE else "00000000-0000-4000-8000-000000000000",
     }
     if kind in SIGNED_ONLY_KINDS:
         document["meta"] = copy.deepcopy(_META[kind])
+        if kind == Kind.RECEIPT:
+            document["meta"]["received_at"] = document["issued_at"]
     else:
-        document["body"] = copy.deepcopy(_BODIES[kind])
+        document["body"] = _fresh_times(kind, copy.deepcopy(_BODIES[kind]), now)
     return document
+
+
+def _fresh_times(kind: Kind, body: dict[str, Any], now: datetime) -> dict[str, Any]:
+    if kind == Kind.RESPONSE:
+        for action in body["actions_taken"]:
+            action["at"] = format_utc(now)
+        body["preservation"]["until"] = format_utc(now + timedelta(days=180))
+    return body

@@ -51,7 +51,10 @@ PUBLIC_ROUTES = {
     "/v1/openapi.json",
     "/healthz",
     "/readyz",
+    "/",
     "/docs",
+    "/docs/init.js",
+    "/docs/assets/<path:filename>",
     "/metrics",  # guarded by its own METRICS_TOKEN when one is configured
     "/static/<path:filename>",
 }
