@@ -3,7 +3,8 @@
 `GET /v1/orgs/{id}/keys` says which keys an organisation has. The client computes the same
 from its replica (`exchange.client.replica`) and refuses any difference, naming it: a key
 the log never registered, a key of another organisation or official, a revoked, rotated or
-deactivated key shown as current, a role the log does not give, a key left out.
+deactivated key shown as current, an official no lead approved, a role the log does not
+give, a key left out.
 """
 
 from collections.abc import Mapping, Sequence
@@ -23,7 +24,8 @@ def check_keys(directory: Directory, org: str, hint: Sequence[Mapping[str, Any]]
         _check_listed(directory, org, key)
     shown = {str(key.get("kid")) for key in hint}
     for official, record in sorted(directory.officials.items()):
-        if record.org != org or not record.active:
+        # The server lists the keys of active officials that a lead of `org` approved.
+        if record.org != org or not record.active or not record.approved:
             continue
         for kid in record.kids:
             held = directory.keys[kid]
@@ -61,6 +63,10 @@ def _check_listed(directory: Directory, org: str, key: Mapping[str, Any]) -> Non
         raise DirectoryMismatchError(
             f"the server lists key {kid} of {official}, but the log deactivated"
             f" {official} at entry {owner.until}"
+        )
+    if not owner.approved:
+        raise DirectoryMismatchError(
+            f"the server lists key {kid} of {official}, whom no lead of {org} approved in the log"
         )
     if key.get("status") != record.status:
         raise DirectoryMismatchError(

@@ -49,6 +49,7 @@ class Stage:
     origin: str
     verifier_key: str
     people: dict[str, Enrolled] = field(default_factory=dict)
+    leads: dict[str, str] = field(default_factory=dict)  # org -> its bootstrapped lead
     notes: dict[str, Any] = field(default_factory=dict)
     opened: list[Client] = field(default_factory=list)
 
@@ -62,7 +63,34 @@ class Stage:
         transport.post_json("/v1/enroll", {"code": code, "statement": statement}, auth=False)
         transport.close()
         self.people[official] = Enrolled(org, official, identity)
+        self.admitted(org, official, role)
         return self.people[official]
+
+    def admitted(self, org: str, official: str, role: str) -> None:
+        """The organisation's first official is its bootstrapped lead (`LiveServer.invite`);
+        every later one is approved by that lead with a signed statement, as in real life."""
+        if org not in self.leads:
+            self.leads[org] = official
+        else:
+            self.approve(org, official, role)
+
+    def approve(self, org: str, official: str, role: str) -> None:
+        lead = self.people[self.leads[org]]
+        transport = Transport(
+            self.server.url, lead.official, lead.identity, audience=f"{self.server.url}/v1/token"
+        )
+        statement = authoring.membership(
+            lead.identity.signing_key,
+            org,
+            "approve",
+            transport.clock(),
+            official=official,
+            role=role,
+            categories=[],
+            lead=False,
+        )
+        transport.post_json(f"/v1/orgs/{org}/membership", {"statement": statement})
+        transport.close()
 
     def client(self, official: str, state: Path, *, through_proxy: bool = True) -> Client:
         """The official's SDK as a fresh run of the CLI would be: state from `state`."""
@@ -119,6 +147,7 @@ def _enroll_with_the_cli(stage: Stage, org: str, official: str, role: str) -> No
     )
     assert result.exit_code == 0, result.output
     stage.people[official] = Enrolled(org, official, load_key_dir(keys, PASSPHRASE.encode()))
+    stage.admitted(org, official, role)
 
 
 def _transport(stage: Stage, official: str) -> Transport:
