@@ -101,7 +101,7 @@ def run() -> list[str]:
     )
     floor, both, seal_time, open_time = (times[k] for k in ("floor", "both", "seal", "open"))
     ratio = both / floor
-    jwcrypto_jwe = times["encrypt"] + times["decrypt"]
+    joserfc_jwe = times["encrypt"] + times["decrypt"]
     validation = 2 * times["validate"]  # the sender's and the recipient's
     canonical_json = 2 * times["canonical"]  # signed once, re-checked once
     verdict = "ok" if ratio <= TARGET_RATIO else "MISSED"
@@ -112,8 +112,8 @@ def run() -> list[str]:
         f"  pyca floor (same primitives, nothing else) {fmt_seconds(floor)}"
         " (each timed in turn with the others, medians of 9 rounds)",
         f"  ratio {ratio:.2f}x (target <= {TARGET_RATIO}x): {verdict}",
-        f"  of which jwcrypto's JWE encrypt + decrypt alone: {fmt_seconds(jwcrypto_jwe)} "
-        f"({jwcrypto_jwe / floor:.2f}x the whole floor)",
+        f"  of which joserfc's JWE encrypt + decrypt alone: {fmt_seconds(joserfc_jwe)} "
+        f"({joserfc_jwe / floor:.2f}x the whole floor)",
         f"  of which validating the record (marshmallow, on seal and on open): "
         f"{fmt_seconds(validation)} ({validation / floor:.2f}x)",
         f"  of which RFC 8785 canonical JSON of the record (rfc8785, on seal and on open): "

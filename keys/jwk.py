@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
-from jwcrypto.jwk import JWK
+from joserfc.jwk import OKPKey
 
 from keys.b64 import NonCanonicalBase64Error, b64url_decode, b64url_encode
 from keys.errors import InvalidJWKError
@@ -33,7 +33,7 @@ def thumbprint(jwk: Mapping[str, Any]) -> str:
 # Kids are looked up on every seal, open and verify; a key's thumbprint never changes.
 @lru_cache(maxsize=4096)
 def _thumbprint(crv: str, kty: str, x: str) -> str:
-    return str(JWK(crv=crv, kty=kty, x=x).thumbprint())
+    return OKPKey.import_key({"kty": kty, "crv": crv, "x": x}).thumbprint()
 
 
 def public_jwk(key: PublicKey) -> dict[str, str]:

@@ -630,7 +630,9 @@ class EpkSchema(StrictSchema):
 class RecipientHeaderSchema(StrictSchema):
     alg = Const(JWE_KEY_ALG, required=True)
     kid = Kid(required=True)
-    epk = fields.Nested(EpkSchema, required=True)
+    # Here, or (for a single recipient only) in the protected header: the envelope code
+    # checks that it is in exactly one of the two places.
+    epk = fields.Nested(EpkSchema)
 
 
 class RecipientSchema(StrictSchema):

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from exchange.auditor.errors import EntryFormatError, EntryIndexError
-from exchange.protocol.envelope.canonical import parse_canonical
+from exchange.protocol.envelope.canonical import parse_canonical_object
 from exchange.protocol.envelope.errors import EnvelopeError
 from exchange.protocol.events import Event
 
@@ -53,7 +53,7 @@ class Entry:
 def parse_entry(data: bytes, position: int) -> Entry:
     """The entry at `position`, or EntryFormatError / EntryIndexError naming it."""
     try:
-        document = parse_canonical(data, "log entry")
+        document = parse_canonical_object(data, "log entry")
     except EnvelopeError as exc:
         raise EntryFormatError(str(exc), position) from exc
     if document.keys() != ENTRY_FIELDS:

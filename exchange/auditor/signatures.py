@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from marshmallow import ValidationError
 
 from exchange.protocol.envelope.bounds import DEFAULT_LIMITS
-from exchange.protocol.envelope.canonical import parse_canonical
+from exchange.protocol.envelope.canonical import parse_canonical_object
 from exchange.protocol.envelope.errors import (
     BadSignatureError,
     EnvelopeError,
@@ -32,7 +32,7 @@ class CheckedStatement:
 
     `signing_input` is the JWS Signing Input (RFC 7515 §5.2): the first two base64url parts
     as they appear in the token. `parse_compact_jws` accepts only canonical base64url, so
-    these are the very bytes jwcrypto would re-encode and verify.
+    these are the very bytes joserfc would verify.
     """
 
     token: str
@@ -47,7 +47,7 @@ def check_statement(token: str) -> CheckedStatement:
     if len(token) > DEFAULT_LIMITS.max_statement_bytes:
         raise OversizeError(f"statement exceeds {DEFAULT_LIMITS.max_statement_bytes} bytes")
     jws = parse_compact_jws(token, STATEMENT_TYP, "statement")
-    payload = parse_canonical(jws.payload, "statement payload")
+    payload = parse_canonical_object(jws.payload, "statement payload")
     try:
         statement = load_statement(payload)
     except ValidationError as exc:
@@ -61,11 +61,11 @@ def check_statement(token: str) -> CheckedStatement:
 def statement_problem(token: str, kid: str, key: Ed25519PublicKey) -> str | None:
     """Why a logged statement by `kid` (the entry's actor's key) does not verify, or None.
 
-    Why pyca and not `jose.verify_compact`: jwcrypto builds a JWSCore and re-encodes the
-    signing input on every call, once per entry of the whole log. `check_statement` has
+    Why pyca and not `jose.verify_compact`: joserfc parses the token again and builds its
+    objects on every call, once per entry of the whole log. `check_statement` has
     already applied the strict JOSE policy through `parse_compact_jws` (alg, typ, kid,
     headers, canonical base64url, signature length), so what is left is the Ed25519
-    signature over the JWS Signing Input, which pyca checks on exactly the bytes jwcrypto
+    signature over the JWS Signing Input, which pyca checks on exactly the bytes joserfc
     would.
     """
     try:

@@ -6,10 +6,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from jwcrypto.jwk import JWK
-from jwcrypto.jws import JWSCore
 
 from exchange.protocol import key_management
+from exchange.protocol.envelope import jose
 from exchange.protocol.envelope.canonical import canonical
 from keys import Identity
 from schemas.common import format_utc
@@ -25,7 +24,6 @@ def client_assertion(
     identity: Identity, official_id: str, audience: str, now: datetime, jti: str | None = None
 ) -> str:
     """An RFC 7523 client assertion: a JWT signed with the official's Ed25519 key."""
-    header = canonical({"alg": "Ed25519", "kid": identity.signing_kid, "typ": "JWT"}).decode()
     claims = {
         "iss": official_id,
         "sub": official_id,
@@ -34,10 +32,8 @@ def client_assertion(
         "exp": int((now + ASSERTION_LIFETIME).timestamp()),
         "jti": jti or str(uuid.uuid4()),
     }
-    signed = JWSCore(
-        "Ed25519", JWK.from_pyca(identity.signing_key), header, canonical(claims), ["Ed25519"]
-    ).sign()
-    return f"{signed['protected']}.{signed['payload'].decode('ascii')}.{signed['signature']}"
+    # The same compact JWS as every statement: header {alg: Ed25519, kid, typ: JWT}.
+    return jose.sign_compact(canonical(claims), identity.signing_key, "JWT")
 
 
 def _jwks(identity: Identity) -> dict[str, Any]:

@@ -1,7 +1,9 @@
-"""RFC 8785 canonical JSON, and the strict parses that insist a signed payload is canonical.
+"""RFC 8785 canonical JSON, and the strict parse that insists a signed payload is canonical.
 
-`parse_canonical_object` is the reference check; `parse_canonical` is the same check made
-fast for the auditor, which parses two canonical documents per log entry.
+Both run on Python's C JSON codec where that is exactly RFC 8785 (see "the fast path"
+below) and on the reference `rfc8785` package otherwise: the envelope, the server and the
+auditor canonicalise or check several documents per handoff, and the pure-Python reference
+costs more than the signatures.
 """
 
 import hashlib
@@ -17,6 +19,16 @@ from keys.b64 import b64url_encode
 
 
 def canonical(value: Any) -> bytes:
+    """The RFC 8785 canonical JSON of `value`."""
+    try:
+        text = _encoder.encode(value)
+        if text.isascii():
+            # Parsing back refuses floats and integers beyond ±(2**53 - 1), the values
+            # where the C codec and RFC 8785 may print differently.
+            _decoder.decode(text)
+            return text.encode("ascii")
+    except (_SlowPathError, TypeError, ValueError):
+        pass
     return rfc8785.dumps(value)
 
 
@@ -34,27 +46,19 @@ def strict_json(data: bytes, what: str) -> Any:
         raise MalformedEnvelopeError(f"{what} is not valid JSON") from exc
 
 
-def parse_canonical_object(data: bytes, what: str) -> dict[str, Any]:
-    """Parse a signed payload that must be the canonical JSON of an object.
-
-    Requiring the one canonical spelling means the signed bytes and the meaning are the same
-    thing: nobody can re-serialise a statement into different bytes that still verify.
-    """
+def _parse_canonical_reference(data: bytes, what: str) -> dict[str, Any]:
+    """The reference check: strict parse, then the `rfc8785` spelling must be the input."""
     value = strict_json(data, what)
     if not isinstance(value, dict):
         raise MalformedEnvelopeError(f"{what} must be a JSON object")
-    if canonical(value) != data:
+    if rfc8785.dumps(value) != data:
         raise NonCanonicalJSONError(f"{what} is not RFC 8785 canonical JSON")
     return value
 
 
-# --- the auditor's fast path ---------------------------------------------------------------
-# Parse RFC 8785 canonical JSON objects fast, with the reference check as the fallback.
-#
-# The auditor parses two canonical documents per entry (the entry and its statement's
-# payload); `parse_canonical_object` re-serialises each with the pure-Python `rfc8785`,
-# which would cost more than the signature check. The fast path here uses the C json
-# codec and is exact for the inputs it accepts:
+# --- the fast path -------------------------------------------------------------------------
+# Write and check RFC 8785 canonical JSON with the C json codec, with the reference
+# `rfc8785` as the fallback. The fast path is exact for the inputs it accepts:
 #
 # * the text is ASCII, so every string in it is ASCII once re-encoded without escaping
 #   (a non-ASCII character would appear raw and the comparison would fail): key order by
@@ -92,8 +96,12 @@ _encoder = json.JSONEncoder(
 )
 
 
-def parse_canonical(data: bytes, what: str) -> dict[str, Any]:
-    """The object `data` is the canonical JSON of, or an EnvelopeError saying why not."""
+def parse_canonical_object(data: bytes, what: str) -> dict[str, Any]:
+    """The object `data` is the canonical JSON of, or an EnvelopeError saying why not.
+
+    Requiring the one canonical spelling means the signed bytes and the meaning are the same
+    thing: nobody can re-serialise a statement into different bytes that still verify.
+    """
     if data.isascii():
         text = data.decode("ascii")
         try:
@@ -103,7 +111,7 @@ def parse_canonical(data: bytes, what: str) -> dict[str, Any]:
         if isinstance(value, dict) and _encoder.encode(value) == text:
             return value
     try:
-        return parse_canonical_object(data, what)
+        return _parse_canonical_reference(data, what)
     except ValueError as exc:
         # rfc8785 refuses what JSON allows but JCS cannot express (NaN, huge integers,
         # lone surrogates): not canonical either.

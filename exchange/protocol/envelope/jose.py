@@ -1,9 +1,11 @@
-"""The JOSE subset we accept, parsed strictly before jwcrypto does the cryptography.
+"""The JOSE subset we accept, parsed strictly before joserfc does the cryptography.
 
-jwcrypto signs, verifies, encrypts and decrypts; this module decides what may reach it:
+joserfc signs, verifies, encrypts and decrypts; this module decides what may reach it:
 compact JWS with exactly the headers {alg, kid, typ} and alg Ed25519 (RFC 9864), and
 General JSON JWE with protected {cty, enc: A256GCM} and per-recipient
-{alg: ECDH-ES+A256KW, kid, epk}. Anything else is refused with its own error.
+{alg: ECDH-ES+A256KW, kid, epk}; with exactly one recipient, `epk` may sit in the
+protected header instead (RFC 7516 allows either place, and panva/jose's GeneralEncrypt
+puts it there), never in both. Anything else is refused with its own error.
 """
 
 import json
@@ -17,12 +19,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
-from jwcrypto.common import JWException
-from jwcrypto.jwe import JWE
-from jwcrypto.jwk import JWK
-from jwcrypto.jws import JWSCore
+from joserfc import jwe as joserfc_jwe
+from joserfc import jws as joserfc_jws
+from joserfc.errors import JoseError
+from joserfc.jwe import FlattenedJSONSerialization, GeneralJSONEncryption
+from joserfc.jwk import OKPKey
 
-from exchange.protocol.envelope.canonical import canonical, strict_json
+from exchange.protocol.envelope.canonical import strict_json
 from exchange.protocol.envelope.errors import (
     AlgNoneError,
     BadSignatureError,
@@ -47,6 +50,7 @@ CONTENT_ENC = "A256GCM"
 STATEMENT_TYP = "hotline-statement+jws"
 RECORD_TYP = "hotline-record+jws"
 _ALGS = [SIGNATURE_ALG]
+_JWE_ALGS = [KEY_WRAP_ALG, CONTENT_ENC]
 
 # Each names a key source, a changed meaning or a compression oracle (RFC 7515 §4.1,
 # RFC 7797, RFC 7516 §4.1.3): known attacks, and nothing this protocol needs.
@@ -54,6 +58,7 @@ _FORBIDDEN = frozenset({"zip", "crit", "b64", "jku", "x5u", "jwk", "x5c", "x5t",
 _JWS_HEADER = frozenset({"alg", "kid", "typ"})
 _JWE_PROTECTED = frozenset({"enc", "cty"})
 _JWE_RECIPIENT_HEADER = frozenset({"alg", "kid", "epk"})
+_JWE_PROTECTED_WITH_EPK = _JWE_PROTECTED | {"epk"}
 _JWE_MEMBERS = frozenset({"protected", "recipients", "iv", "ciphertext", "tag"})
 _EPK_MEMBERS = frozenset({"kty", "crv", "x"})
 
@@ -71,6 +76,10 @@ _LOW_ORDER_POINTS = frozenset(
         "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
     )
 )
+
+
+def _compact_json(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=True, separators=(",", ":")).encode("ascii")
 
 
 def decode_b64(value: object, what: str) -> bytes:
@@ -141,35 +150,33 @@ def parse_compact_jws(token: object, typ: str, what: str) -> CompactJWS:
     return CompactJWS(token, header, payload, header_bytes.decode("utf-8"), signature)
 
 
-# jwcrypto key objects are costly to build (a JWK export and import each time) and a few
-# keys sign and verify everything, so each is built once. Public keys are unhashable: they
-# are cached by their raw bytes instead.
+# joserfc key objects are built from pyca keys once: a few keys sign and verify everything.
+# Public keys are unhashable: they are cached by their raw bytes instead.
 @lru_cache(maxsize=64)
-def _private_jwk(key: Ed25519PrivateKey | X25519PrivateKey) -> JWK:
-    return JWK.from_pyca(key)
+def _private_jwk(key: Ed25519PrivateKey | X25519PrivateKey) -> OKPKey:
+    return OKPKey.import_key(key)
 
 
 @lru_cache(maxsize=4096)
-def _public_jwk(raw: bytes, curve: str) -> JWK:
+def _public_jwk(raw: bytes, curve: str) -> OKPKey:
     key = (
         Ed25519PublicKey.from_public_bytes(raw)
         if curve == "Ed25519"
         else X25519PublicKey.from_public_bytes(raw)
     )
-    return JWK.from_pyca(key)
+    return OKPKey.import_key(key)
 
 
-def _jwk_of_public(key: Ed25519PublicKey | X25519PublicKey) -> JWK:
+def _jwk_of_public(key: Ed25519PublicKey | X25519PublicKey) -> OKPKey:
     curve = "Ed25519" if isinstance(key, Ed25519PublicKey) else "X25519"
     return _public_jwk(key.public_bytes_raw(), curve)
 
 
-# JWSCore is jwcrypto's signing and verification primitive; the JWS wrapper around it
-# only adds the serialisations we parse ourselves, at a measured third of the envelope's cost.
 def sign_compact(payload: bytes, key: Ed25519PrivateKey, typ: str) -> str:
-    header = canonical({"alg": SIGNATURE_ALG, "kid": kid_of(key.public_key()), "typ": typ})
-    signed = JWSCore(SIGNATURE_ALG, _private_jwk(key), header.decode(), payload, _ALGS).sign()
-    return f"{signed['protected']}.{signed['payload'].decode('ascii')}.{signed['signature']}"
+    # Members in RFC 8785 order: joserfc writes them as given, compactly, so the protected
+    # header is exactly the canonical JSON of {alg, kid, typ}.
+    header = {"alg": SIGNATURE_ALG, "kid": kid_of(key.public_key()), "typ": typ}
+    return joserfc_jws.serialize_compact(header, payload, _private_jwk(key), algorithms=_ALGS)
 
 
 def verify_compact(
@@ -182,10 +189,9 @@ def verify_compact(
     key = keys.get(jws.kid)
     if key is None:
         raise UnknownSignerKeyError(f"{what} is signed by key {jws.kid}, not a key of the sender")
-    core = JWSCore(SIGNATURE_ALG, _jwk_of_public(key), jws.protected, jws.payload, _ALGS)
     try:
-        core.verify(jws.signature)
-    except JWException as exc:
+        joserfc_jws.deserialize_compact(jws.token, _jwk_of_public(key), algorithms=_ALGS)
+    except (JoseError, ValueError) as exc:
         raise error(f"{what} signature does not verify") from exc
     return key
 
@@ -204,14 +210,27 @@ def parse_jwe(document: object, max_recipients: int) -> JWEParts:
     if "header" in document or "encrypted_key" in document:
         raise MalformedEnvelopeError("jwe must use the General JSON serialization (recipients)")
     _check_header_names(document, _JWE_MEMBERS, "jwe")
-    protected = strict_json(decode_b64(document["protected"], "jwe protected"), "jwe protected")
+    protected_bytes = decode_b64(document["protected"], "jwe protected")
+    protected = strict_json(protected_bytes, "jwe protected")
     if not isinstance(protected, dict):
         raise MalformedEnvelopeError("jwe protected header must be a JSON object")
-    _check_header_names(protected, _JWE_PROTECTED, "jwe protected header")
+    shared_epk = "epk" in protected
+    _check_header_names(
+        protected,
+        _JWE_PROTECTED_WITH_EPK if shared_epk else _JWE_PROTECTED,
+        "jwe protected header",
+    )
     if protected["enc"] != CONTENT_ENC:
         raise UnsupportedAlgorithmError(f"jwe enc {protected['enc']!r} is refused; only A256GCM")
     if protected["cty"] != RECORD_TYP:
         raise WrongTypeError(f"jwe cty {protected['cty']!r}, expected {RECORD_TYP!r}")
+    # One spelling: joserfc (1.8) re-serialises the parsed header to rebuild the AAD of a
+    # JSON-serialised JWE, so any other spelling could not decrypt. Refused here, by name,
+    # rather than later as a decryption failure. Every producer we know writes this form.
+    if _compact_json(protected) != protected_bytes:
+        raise MalformedEnvelopeError(
+            "jwe protected header must be compact JSON (no whitespace, non-ASCII escaped)"
+        )
     if len(decode_b64(document["iv"], "jwe iv")) != 12:
         raise MalformedEnvelopeError("jwe iv must be 96 bits")
     if len(decode_b64(document["tag"], "jwe tag")) != 16:
@@ -222,25 +241,43 @@ def parse_jwe(document: object, max_recipients: int) -> JWEParts:
         raise MalformedEnvelopeError("jwe recipients must be a non-empty list")
     if len(recipients) > max_recipients:
         raise MalformedEnvelopeError(f"jwe has more than {max_recipients} recipients")
-    kids = tuple(_check_recipient(entry, i) for i, entry in enumerate(recipients))
+    if shared_epk:
+        if len(recipients) != 1:
+            raise MalformedEnvelopeError(
+                "jwe protected header carries epk, which only a single recipient may share"
+            )
+        _check_epk(protected["epk"], "jwe protected header")
+    kids = tuple(_check_recipient(entry, i, shared_epk) for i, entry in enumerate(recipients))
     if len(set(kids)) != len(kids):
         raise MalformedEnvelopeError("jwe names a recipient kid twice")
     return JWEParts(document, kids)
 
 
-def _check_recipient(entry: object, position: int) -> str:
+def _check_recipient(entry: object, position: int, shared_epk: bool) -> str:
     what = f"jwe recipient {position}"
     if not isinstance(entry, dict) or set(entry) != {"header", "encrypted_key"}:
         raise MalformedEnvelopeError(f"{what} must hold exactly header and encrypted_key")
     header = entry["header"]
     if not isinstance(header, dict):
         raise MalformedEnvelopeError(f"{what} header must be a JSON object")
-    _check_header_names(header, _JWE_RECIPIENT_HEADER, what)
+    if shared_epk and "epk" in header:
+        raise ForbiddenHeaderError(
+            f"{what} carries epk and so does the protected header: one place only"
+        )
+    allowed = _JWE_RECIPIENT_HEADER - {"epk"} if shared_epk else _JWE_RECIPIENT_HEADER
+    _check_header_names(header, allowed, what)
     if header["alg"] != KEY_WRAP_ALG:
         raise UnsupportedAlgorithmError(f"{what} alg {header['alg']!r}; only {KEY_WRAP_ALG}")
     if not isinstance(header["kid"], str):
         raise MalformedEnvelopeError(f"{what} kid must be a string")
-    epk = header["epk"]
+    if not shared_epk:
+        _check_epk(header["epk"], what)
+    if len(decode_b64(entry["encrypted_key"], f"{what} encrypted_key")) != 40:
+        raise MalformedEnvelopeError(f"{what} encrypted_key must be a wrapped 256-bit key")
+    return header["kid"]
+
+
+def _check_epk(epk: object, what: str) -> None:
     if not isinstance(epk, dict) or set(epk) != _EPK_MEMBERS:
         raise MalformedEnvelopeError(f"{what} epk must hold exactly kty, crv and x")
     if epk["kty"] != "OKP" or epk["crv"] != "X25519":
@@ -250,23 +287,15 @@ def _check_recipient(entry: object, position: int) -> str:
         raise MalformedEnvelopeError(f"{what} epk must be 32 bytes")
     if bytes([*point[:31], point[31] & 0x7F]) in _LOW_ORDER_POINTS:
         raise LowOrderPointError(f"{what} epk is a low-order point")
-    if len(decode_b64(entry["encrypted_key"], f"{what} encrypted_key")) != 40:
-        raise MalformedEnvelopeError(f"{what} encrypted_key must be a wrapped 256-bit key")
-    return header["kid"]
 
 
 def encrypt(plaintext: bytes, recipients: Sequence[X25519PublicKey]) -> dict[str, Any]:
     """Encrypt once (A256GCM) and wrap the content key for every recipient key."""
-    protected = canonical({"cty": RECORD_TYP, "enc": CONTENT_ENC}).decode()
-    jwe = JWE(plaintext, protected=protected)
+    message = GeneralJSONEncryption({"cty": RECORD_TYP, "enc": CONTENT_ENC}, plaintext)
     for key in recipients:
-        header = canonical({"alg": KEY_WRAP_ALG, "kid": kid_of(key)}).decode()
-        jwe.add_recipient(_jwk_of_public(key), header=header)
-    document: dict[str, Any] = strict_json(jwe.serialize().encode(), "jwe")
-    if "recipients" not in document:  # jwcrypto flattens a single recipient
-        entry = {"header": document.pop("header"), "encrypted_key": document.pop("encrypted_key")}
-        document["recipients"] = [entry]
-    return document
+        message.add_recipient({"alg": KEY_WRAP_ALG, "kid": kid_of(key)}, _jwk_of_public(key))
+    document = joserfc_jwe.encrypt_json(message, None, algorithms=_JWE_ALGS)
+    return dict(document)
 
 
 def decrypt(jwe: JWEParts, key: X25519PrivateKey) -> bytes:
@@ -278,7 +307,7 @@ def decrypt(jwe: JWEParts, key: X25519PrivateKey) -> bytes:
         raise UnknownRecipientError(f"the jwe is not encrypted to key {kid}") from exc
     entry = jwe.document["recipients"][position]
     # The flattened form of our own entry decrypts with one unwrap instead of trying them all.
-    flattened = {
+    flattened: FlattenedJSONSerialization = {
         "protected": jwe.document["protected"],
         "header": entry["header"],
         "encrypted_key": entry["encrypted_key"],
@@ -286,9 +315,10 @@ def decrypt(jwe: JWEParts, key: X25519PrivateKey) -> bytes:
         "ciphertext": jwe.document["ciphertext"],
         "tag": jwe.document["tag"],
     }
-    decrypter = JWE(algs=[KEY_WRAP_ALG, CONTENT_ENC])
     try:
-        decrypter.deserialize(json.dumps(flattened), key=_private_jwk(key))
-    except (JWException, ValueError) as exc:
+        message = joserfc_jwe.decrypt_json(flattened, _private_jwk(key), algorithms=_JWE_ALGS)
+    except (JoseError, ValueError) as exc:
         raise DecryptionFailedError(f"the jwe does not decrypt with key {kid}") from exc
-    return bytes(decrypter.payload)
+    if message.plaintext is None:
+        raise DecryptionFailedError(f"the jwe does not decrypt with key {kid}")
+    return message.plaintext

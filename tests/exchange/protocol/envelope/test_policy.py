@@ -292,6 +292,25 @@ def test_signed_but_corrupt_jwe_does_not_decrypt(sealed, platform, agency, path)
         _open(tampered, platform, agency)
 
 
+@pytest.mark.parametrize(
+    "header",
+    [
+        b'{"cty": "hotline-record+jws", "enc": "A256GCM"}',
+        b'{"cty":"hotline-record+jws","enc":"A256GCM"}\n',
+    ],
+    ids=["spaced", "trailing-newline"],
+)
+def test_a_protected_header_spelled_other_than_compact_is_refused(sealed, agency, header):
+    jwe = copy.deepcopy(sealed.jwe)
+    jwe["protected"] = b64url_encode(header)
+    tampered = forge.resign(sealed, agency.identity.signing_key, jwe=jwe)
+    with pytest.raises(
+        errors.MalformedEnvelopeError,
+        match=r"^jwe protected header must be compact JSON \(no whitespace, non-ASCII escaped\)$",
+    ):
+        env.verify_statement(tampered, agency.signing_keys)
+
+
 def test_signed_but_reordered_protected_header_fails_the_aad(sealed, platform, agency):
     jwe = copy.deepcopy(sealed.jwe)
     jwe["protected"] = b64url_encode(b'{"enc":"A256GCM","cty":"hotline-record+jws"}')
