@@ -4,6 +4,7 @@ discrepancy, and nothing encrypted reaches the server."""
 
 import json
 import re
+import stat
 
 import pytest
 
@@ -32,6 +33,9 @@ def _keys(change):
 
 def test_the_honest_answer_seals_to_exactly_the_handlers_in_the_log(stage, lies, tmp_path):
     sent = stage.client("officer", tmp_path / "officer").submit(case_body(), "clipshare")
+    replica = tmp_path / "officer" / "directory.json"
+    assert stat.S_IMODE(replica.stat().st_mode) == 0o600
+    assert len(json.loads(replica.read_text())["entries"]) > 10
     (posted,) = lies.posted("/v1/cases")
     assert recipient_kids(posted) == {
         stage.kid("officer", "enc"),
