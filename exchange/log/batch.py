@@ -80,7 +80,10 @@ def seal(session: Session) -> Batch | None:
     batch.head.key_name = signer_key
     batch.head.size = batch.size
     root = nodes.root(session, batch.size, batch.nodes)
-    text = CheckpointText(batch.signer.name, batch.size, root, (_directory(session, batch).line(),))
+    # Reads committed rows only: flushing this transaction's writes early would reorder them.
+    with session.no_autoflush:
+        directory = _directory(session, batch)
+    text = CheckpointText(batch.signer.name, batch.size, root, (directory.line(),))
     session.add(
         Checkpoint(
             size=batch.size,

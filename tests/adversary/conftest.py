@@ -218,11 +218,19 @@ def bare_stage(tmp_path_factory, database) -> Iterator[Stage]:
 
 @pytest.fixture(scope="module")
 def stage(tmp_path_factory, database) -> Iterator[Stage]:
-    """Plus a rotated key, a revoked key, a CLI user, and the checkpoint from before."""
+    """Plus a rotated key, a revoked key, a deactivated official, a CLI user, and the
+    checkpoint from before the revocation."""
     with _staged(tmp_path_factory.mktemp("adversary"), database) as stage:
         server = stage.server
         stage.enroll("clipshare", "reviewer", "platform_official")
         stage.enroll("clipshare", "second", "platform_official")
+        stage.enroll("clipshare", "former", "platform_official")
+        transport = _transport(stage, "officer")
+        stage.notes["former-keys"] = [
+            k for k in transport.get("/v1/orgs/clipshare/keys")["keys"] if k["official"] == "former"
+        ]
+        transport.close()
+        server.admin("official", "deactivate", "former")
         _enroll_with_the_cli(stage, "police", "clerk", "agency_officer")
         _rotate(stage, "reviewer")
         transport = _transport(stage, "officer")

@@ -4,6 +4,7 @@ discrepancy, and nothing encrypted reaches the server."""
 
 import json
 import re
+import stat
 
 import pytest
 
@@ -32,6 +33,9 @@ def _keys(change):
 
 def test_the_honest_answer_seals_to_exactly_the_handlers_in_the_log(stage, lies, tmp_path):
     sent = stage.client("officer", tmp_path / "officer").submit(case_body(), "clipshare")
+    replica = tmp_path / "officer" / "directory.json"
+    assert stat.S_IMODE(replica.stat().st_mode) == 0o600
+    assert len(json.loads(replica.read_text())["entries"]) > 10
     (posted,) = lies.posted("/v1/cases")
     assert recipient_kids(posted) == {
         stage.kid("officer", "enc"),
@@ -148,6 +152,80 @@ def test_a_directory_answer_that_contradicts_the_log_at_the_same_checkpoint(stag
             tmp_path,
             DirectoryMismatchError,
             "the server lists second as platform_lead, but the log has them as platform_official",
+        )
+
+
+def test_a_deactivated_officials_key_presented_as_current(stage, lies, tmp_path):
+    (former,) = [k for k in stage.notes["former-keys"] if k["use"] == "enc"]
+    officer = stage.client("officer", tmp_path / "honest", through_proxy=False)
+    until = officer.replica.current().directory.officials["former"].until
+    with lies.lying("GET", "/v1/orgs/clipshare/keys", _keys(lambda keys: keys.append(former))):
+        _refused(
+            stage,
+            lies,
+            tmp_path,
+            DirectoryMismatchError,
+            f"the server lists key {former['kid']} of former, but the log deactivated former"
+            f" at entry {until}",
+        )
+
+
+def test_a_colleagues_key_presented_as_the_leads(stage, lies, tmp_path):
+    moved = stage.kid("reviewer", "enc")
+
+    def reassign(keys):
+        for key in keys:
+            if key["kid"] == moved:
+                key["official"] = "lead"
+
+    with lies.lying("GET", "/v1/orgs/clipshare/keys", _keys(reassign)):
+        _refused(
+            stage,
+            lies,
+            tmp_path,
+            DirectoryMismatchError,
+            f"the server lists key {moved} as lead's, but the log registers it to reviewer",
+        )
+
+
+def test_other_key_material_under_a_registered_kid(stage, lies, tmp_path):
+    """The lead's kid, with the operator's own X25519 key behind it."""
+    kid = stage.kid("lead", "enc")
+    substitute = Identity.generate().public_jwks()["keys"][1]["x"]
+
+    def swap_material(keys):
+        for key in keys:
+            if key["kid"] == kid:
+                key["x"] = substitute
+
+    with lies.lying("GET", "/v1/orgs/clipshare/keys", _keys(swap_material)):
+        _refused(
+            stage,
+            lies,
+            tmp_path,
+            DirectoryMismatchError,
+            f"the server's key {kid} is not the key the log registers under that kid",
+        )
+
+
+def test_a_registration_index_the_log_does_not_have(stage, lies, tmp_path):
+    kid = stage.kid("lead", "enc")
+    officer = stage.client("officer", tmp_path / "honest", through_proxy=False)
+    since = officer.replica.current().directory.keys[kid].since
+
+    def move(keys):
+        for key in keys:
+            if key["kid"] == kid:
+                key["registered_log_index"] = since + 1
+
+    with lies.lying("GET", "/v1/orgs/clipshare/keys", _keys(move)):
+        _refused(
+            stage,
+            lies,
+            tmp_path,
+            DirectoryMismatchError,
+            f"the server says key {kid} was registered at log entry {since + 1},"
+            f" the log says {since}",
         )
 
 

@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from werkzeug.serving import make_server
 
 from exchange.client.client import Client
-from exchange.client.errors import TrustError
+from exchange.client.errors import DirectoryMismatchError, TrustError
 from exchange.client.profile import Profile
 from exchange.protocol.checkpoint import Checkpoint, sign_checkpoint
 from exchange.protocol.envelope.canonical import canonical
@@ -202,7 +202,10 @@ def test_a_key_that_borrows_another_officials_registration_is_refused(world, lyi
         return json.dumps(keys).encode()
 
     liar.rules["/v1/orgs/clipshare/keys"] = borrowed
-    with pytest.raises(TrustError, match=f"log entry {lead_enrolled} does not register a key"):
+    refusal = (
+        rf"^the server says key \S+ was registered at log entry {lead_enrolled}, the log says \d+$"
+    )
+    with pytest.raises(DirectoryMismatchError, match=refusal):
         client.submit(_body(), "clipshare")
     # Nothing was sent: the refusal happened before sealing.
     assert [c for c in client.cases() if c["issuer_case_ref"] == "SDK-LIAR-1"] == []
