@@ -17,9 +17,15 @@ from keys import KeyStoreError
 DEV_ENV_HINT = "for the development server, run `. instance/dev.env` first (`make run` writes it)"
 
 
+# gunicorn's exit code for "the application could not be loaded": its master then stops,
+# rather than restarting workers that would fail the same way.
+GUNICORN_APP_LOAD_ERROR = 4
+
+
 def refuse_to_start(reason: str) -> NoReturn:
     print(f"error: the exchange cannot start: {reason}; {DEV_ENV_HINT}", file=sys.stderr)
-    raise SystemExit(2)
+    under_gunicorn = "gunicorn.arbiter" in sys.modules
+    raise SystemExit(GUNICORN_APP_LOAD_ERROR if under_gunicorn else 2)
 
 
 def app_or_exit() -> Flask:

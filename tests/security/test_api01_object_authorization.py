@@ -198,6 +198,23 @@ def static_files(world: World, cases: Cases) -> None:
             assert_problem(world.client.get(f"/static/{path}"), 404, "not-found")
 
 
+def docs_assets(world: World, cases: Cases) -> None:
+    """The docs page's assets: the few Swagger UI files it names, and nothing else of
+    their folder or of the disk, whatever the path."""
+    with unchanged(world):
+        assert world.client.get("/docs/assets/swagger-ui.css").status_code == 200
+    for path in (
+        "LICENSE",
+        "index.css",
+        "../__init__.py",
+        "..%2f..%2fwsgi.py",
+        "etc/passwd",
+        "swagger-ui.css/..",
+    ):
+        with unchanged(world):
+            assert_problem(world.client.get(f"/docs/assets/{path}"), 404, "not-found")
+
+
 MATRIX: dict[tuple[str, str], Callable[[World, Cases], None]] = {
     ("GET", "/v1/cases/<string:case_id>"): read_case,
     ("POST", "/v1/cases/<string:case_id>/handoffs"): post_handoff,
@@ -206,6 +223,7 @@ MATRIX: dict[tuple[str, str], Callable[[World, Cases], None]] = {
     ("GET", "/v1/orgs/<string:org_id>/keys"): read_organisation("/keys"),
     ("POST", "/v1/keys/<string:kid>/revoke"): revoke_key,
     ("GET", "/static/<path:filename>"): static_files,
+    ("GET", "/docs/assets/<path:filename>"): docs_assets,
 }
 
 

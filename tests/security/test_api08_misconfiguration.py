@@ -92,7 +92,8 @@ def test_debug_mode_is_off_and_the_debugger_unreachable(app, failing_world, monk
     assert app.debug is False
     assert app.config["PROPAGATE_EXCEPTIONS"] is None
     assert failing_world.app.debug is True
-    for path in ("/console", "/?__debugger__=yes&cmd=resource&f=style.css"):
+    # The debugger answers `?__debugger__=yes` on any path; `/` itself is the front door.
+    for path in ("/console", "/nowhere?__debugger__=yes&cmd=resource&f=style.css"):
         assert_problem(failing_world.client.get(path), 404, "not-found")
 
 

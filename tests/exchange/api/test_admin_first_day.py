@@ -185,3 +185,25 @@ def test_5_an_invitation_prints_the_servers_public_url(world, app, runner):
         admin(runner, "official", "invite", "metro-police", "officer-7", "--role", "agency_officer")
     )
     assert "They run: hotline enroll --server http://127.0.0.1:8000 --code " in output
+
+
+def test_3_gunicorn_without_settings_stops_with_the_same_line(tmp_path):
+    """Under gunicorn the worker exits with its 'cannot load' code: the master stops
+    instead of restarting workers that would fail the same way."""
+    result = subprocess.run(
+        [str(FLASK.parent / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"],
+        cwd=ROOT,
+        env=_bare_env(
+            EXCHANGE_INSTANCE_PATH=str(tmp_path / "instance"),
+            GUNICORN_BIND="127.0.0.1:0",
+            GUNICORN_WORKERS="1",
+        ),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "error: the exchange cannot start: set EXCHANGE_KEY_PASSPHRASE" in result.stderr
+    assert "App failed to load" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -3,15 +3,28 @@
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
 
 from exchange.cli import main
 from exchange.ops.devserver import LiveServer
+from schemas.common import format_utc
+from tests.schemas import examples
 
 PASSPHRASE = "cli test passphrase"
+
+
+def live_response_body() -> dict[str, Any]:
+    """The example response, its actions dated now: `hotline respond` refuses an action
+    dated before its case was submitted, and a live server's clock is the real one."""
+    body = examples.response_body()
+    for action in body["actions_taken"]:
+        action["at"] = format_utc(datetime.now(UTC))
+    return body
 
 
 @dataclass

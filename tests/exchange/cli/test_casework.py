@@ -2,13 +2,12 @@
 
 import json
 import stat
-from datetime import UTC, datetime
 
 import pytest
 
 from exchange.protocol.envelope.templates import template
-from schemas.common import format_utc
 from schemas.enums import Kind
+from tests.exchange.cli.conftest import live_response_body
 from tests.schemas import examples
 
 
@@ -19,15 +18,6 @@ def _case_file(tmp_path, **changes):
     path = tmp_path / "case.json"
     path.write_text(json.dumps(body))
     return path
-
-
-def _response_body():
-    """The example response, its actions dated now: `respond` refuses an action dated
-    before its case was submitted, and this live server's clock is the real one."""
-    body = examples.response_body()
-    for action in body["actions_taken"]:
-        action["at"] = format_utc(datetime.now(UTC))
-    return body
 
 
 @pytest.fixture
@@ -74,7 +64,7 @@ def test_a_case_from_submission_to_closure(hotline, tmp_path):
     assert answered["state"] == "supplemented"
 
     response = tmp_path / "response.json"
-    response.write_text(json.dumps(_response_body()))
+    response.write_text(json.dumps(live_response_body()))
     assert hotline.json("reviewer", "respond", case_id, str(response))["state"] == "actioned"
     closed = hotline.json("officer", "close", case_id, "--reason", "completed")
     assert closed["state"] == "closed"
@@ -130,7 +120,7 @@ def test_cases_lists_and_filters(hotline, case_id):
 
 def test_refusals_exit_1_with_the_problem_in_one_line(hotline, case_id, tmp_path):
     response = tmp_path / "response.json"
-    response.write_text(json.dumps(_response_body()))
+    response.write_text(json.dumps(live_response_body()))
     refused = hotline("reviewer", "respond", case_id, str(response))
     assert refused.exit_code == 1
     assert refused.stderr.startswith(

@@ -270,7 +270,8 @@ def test_an_official_of_another_platform_cannot_audit(server, tmp_path):
     assert not (tmp_path / "s").exists()
 
 
-def test_a_wrong_passphrase_exits_2(server, tmp_path):
+def test_a_wrong_passphrase_exits_1(server, tmp_path):
+    """A key that does not open is a failed check (1), as in every command (docs/cli.md)."""
     running, keys, log_key = server
     result = run(
         "verify",
@@ -281,7 +282,7 @@ def test_a_wrong_passphrase_exits_2(server, tmp_path):
         log_key,
         env_extra={"HOTLINE_PASSPHRASE": "wrong"},
     )
-    assert result.returncode == 2
+    assert result.returncode == 1
     assert result.stderr.startswith("error: ")
 
 

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from exchange.client.client import Client
 from exchange.ops.devserver import LiveServer
 from exchange.protocol import note
-from tests.exchange.cli.conftest import PASSPHRASE, Hotline
+from tests.exchange.cli.conftest import PASSPHRASE, Hotline, live_response_body
 from tests.exchange.reports.page import assert_figures_match, figures_of
 from tests.schemas import examples
 
@@ -54,7 +54,7 @@ def history(hotline, tmp_path_factory):
         path.write_text(json.dumps(body))
         ids[name] = hotline.json("officer", "submit", str(path), "--to", "clipshare")["case_id"]
     response = folder / "response.json"
-    response.write_text(json.dumps(examples.response_body()))
+    response.write_text(json.dumps(live_response_body()))
     assert hotline.json("reviewer", "ack", ids["answered"])["state"] == "acknowledged"
     assert hotline.json("reviewer", "respond", ids["answered"], str(response))["state"] == (
         "actioned"
