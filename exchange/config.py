@@ -33,6 +33,9 @@ DEFAULTS: Mapping[str, Any] = {
     "ASSERTION_MAX_LIFETIME_SECONDS": 300,
     "CLOCK_SKEW_SECONDS": 300,
     "ENROLLMENT_CODE_TTL_SECONDS": 72 * 3600,
+    # How long the operator's replacement of all of an organisation's leads waits, so that
+    # a lead can object with a signed statement (issue 13).
+    "LEAD_REPLACEMENT_WAIT_SECONDS": 14 * 86400,
     "MAX_BODY_BYTES": 2 * 1024 * 1024,
     "MAX_JSON_DEPTH": 32,
     "MAX_RECIPIENTS": 64,
@@ -93,6 +96,7 @@ _INTEGERS = (
     "ASSERTION_MAX_LIFETIME_SECONDS",
     "CLOCK_SKEW_SECONDS",
     "ENROLLMENT_CODE_TTL_SECONDS",
+    "LEAD_REPLACEMENT_WAIT_SECONDS",
     "MAX_BODY_BYTES",
     "MAX_JSON_DEPTH",
     "MAX_RECIPIENTS",

@@ -4,7 +4,8 @@ Each is the RFC 8785 JSON payload of a compact JWS with the key statements' head
 (`hotline-keys+jws`, see `schemas.keys`) and its own payload `typ`, signed by a current
 lead of the organisation and logged verbatim. Nobody becomes a recipient of an
 organisation's cases, takes a handling role or categories, or gets routed cases, without
-one; the operator only bootstraps the first lead.
+one; the operator only bootstraps the first lead, and replaces all leads only after a waiting
+period in which a lead can object.
 """
 
 from collections.abc import Mapping
@@ -38,6 +39,7 @@ class MembershipAction(StrEnum):
     APPROVE = "approve"  # approve an operator's invitation, or change role, categories, lead
     REMOVE = "remove"  # deactivate an official
     ROUTE = "route"  # new cases of `category` go to `official`
+    OBJECT = "object"  # cancel the operator's pending replacement of all leads
 
 
 # What each action must and must not name, beyond typ, statement_id, action, org, issued_at.
@@ -46,8 +48,11 @@ _REQUIRED: dict[str, frozenset[str]] = {
     MembershipAction.APPROVE: frozenset({"official", "role", "categories", "lead"}),
     MembershipAction.REMOVE: frozenset({"official"}),
     MembershipAction.ROUTE: frozenset({"official", "category"}),
+    MembershipAction.OBJECT: frozenset({"replacement"}),
 }
-_OPTIONAL = frozenset({"official", "role", "categories", "lead", "category", "title"})
+_OPTIONAL = frozenset(
+    {"official", "role", "categories", "lead", "category", "title", "replacement"}
+)
 
 
 class MembershipSchema(StrictSchema):
@@ -60,6 +65,7 @@ class MembershipSchema(StrictSchema):
     categories = BoundedList(Choice(Category), max_length=len(Category), unique=True)
     lead = Bool()
     category = Choice(Category)
+    replacement = Uuid()  # the pending lead replacement an `object` cancels
     title = Text(min_length=0, max_length=200)
     issued_at = UtcTimestamp(required=True)
 
@@ -87,6 +93,7 @@ class Membership:
     categories: tuple[str, ...] = ()
     lead: bool = False
     category: str | None = None
+    replacement: str | None = None
     title: str = ""
 
 
@@ -106,5 +113,6 @@ def load_membership(document: Mapping[str, Any]) -> Membership:
         categories=tuple(sorted(data.get("categories", ()))),
         lead=data.get("lead", False),
         category=data.get("category"),
+        replacement=data.get("replacement"),
         title=data.get("title", ""),
     )

@@ -111,6 +111,7 @@ class Directory:
         self.led: set[str] = set()  # organisations that have had a lead: no second bootstrap
         self.membership_statements: dict[str, int] = {}  # statement_id → its entry
         self.changes: list[membership.Change] = []  # membership and keys, in log order
+        self.replacements: dict[str, membership.Replacement] = {}  # of all leads, by id
         self._apply: dict[str, Callable[[Entry], None]] = {
             Event.ORGANISATION_CREATED: self._organisation_created,
             Event.OFFICIAL_INVITED: self._official_invited,
@@ -123,6 +124,8 @@ class Directory:
             Event.SUBSCRIPTION_ADDED: self._subscription_changed,
             Event.SUBSCRIPTION_REMOVED: self._subscription_changed,
             Event.LEAD_BOOTSTRAPPED: partial(membership.lead_bootstrapped, self),
+            Event.LEAD_REPLACEMENT_STARTED: partial(membership.replacement_started, self),
+            Event.LEAD_REPLACEMENT_COMPLETED: partial(membership.replacement_completed, self),
             **{
                 event: partial(membership.membership_signed, self)
                 for event in membership.EVENT_OF_ACTION.values()

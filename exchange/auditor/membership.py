@@ -9,6 +9,7 @@ Every change to an organisation's membership or keys is kept as a `Change`, mark
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from exchange.auditor.entries import Actor, Entry
@@ -16,6 +17,7 @@ from exchange.auditor.errors import MembershipEventError
 from exchange.protocol import key_management
 from exchange.protocol.envelope.errors import EnvelopeError
 from exchange.protocol.events import Event
+from schemas.common import format_utc, parse_utc
 from schemas.membership import Membership, MembershipAction, load_membership
 
 if TYPE_CHECKING:
@@ -26,6 +28,7 @@ EVENT_OF_ACTION = {
     MembershipAction.APPROVE: Event.MEMBER_APPROVED,
     MembershipAction.REMOVE: Event.MEMBER_REMOVED,
     MembershipAction.ROUTE: Event.ROUTING_SIGNED,
+    MembershipAction.OBJECT: Event.LEAD_REPLACEMENT_OBJECTED,
 }
 
 
@@ -40,6 +43,16 @@ class Change:
     signer: str | None  # the lead (or the official themselves, for their keys); None: operator
     authorised: bool  # signed by a lead, by the official for their own keys, or the bootstrap
     summary: str
+
+
+@dataclass(slots=True)
+class Replacement:
+    """The operator's pending replacement of all of an organisation's leads."""
+
+    org: str
+    official: str
+    effective_at: datetime
+    status: str = "pending"
 
 
 def is_current_lead(record: "OfficialRecord") -> bool:
@@ -91,6 +104,9 @@ def membership_signed(directory: "Directory", entry: Entry) -> None:
     expected = _details(signed)
     if {name: entry.details.get(name) for name in expected} != expected:
         raise MembershipEventError("the entry's details are not the statement's", entry.index)
+    if signed.action == MembershipAction.OBJECT:
+        _objected(directory, entry, actor, signed)
+        return
     record = directory.officials.get(official)
     if signed.action == MembershipAction.INVITE:
         if record is not None and record.org != org:
@@ -113,6 +129,90 @@ def membership_signed(directory: "Directory", entry: Entry) -> None:
     directory.record_change(entry, org, official, actor.official, True, _summary(signed))
 
 
+def replacement_started(directory: "Directory", entry: Entry) -> None:
+    """The operator starts replacing all leads: on record, effective only after its wait."""
+    if entry.actor is not None or entry.statement is not None:
+        raise MembershipEventError("a lead replacement is the operator's: no actor", entry.index)
+    org, official, ident = (_text(entry, name) for name in ("org", "official", "replacement"))
+    record = directory.officials.get(official)
+    if record is None or record.org != org or not record.active:
+        raise MembershipEventError(f"{official} is not an active official of {org}", entry.index)
+    if any(r.org == org and r.status == "pending" for r in directory.replacements.values()):
+        raise MembershipEventError(
+            f"a replacement of {org}'s leads is already pending", entry.index
+        )
+    effective_at = _time(entry, "effective_at")
+    directory.replacements[ident] = Replacement(org, official, effective_at)
+    directory.record_change(
+        entry,
+        org,
+        official,
+        None,
+        False,
+        f"the operator starts replacing all leads by {official}, effective"
+        f" {format_utc(effective_at)} unless a lead objects ({ident})",
+    )
+
+
+def replacement_completed(directory: "Directory", entry: Entry) -> None:
+    """After the wait and with no objection, the new lead replaces every other."""
+    if entry.actor is not None or entry.statement is not None:
+        raise MembershipEventError("a lead replacement is the operator's: no actor", entry.index)
+    org, official, ident = (_text(entry, name) for name in ("org", "official", "replacement"))
+    pending = directory.replacements.get(ident)
+    if pending is None or (pending.org, pending.official) != (org, official):
+        raise MembershipEventError(f"no replacement {ident} of {org}'s leads started", entry.index)
+    if pending.status != "pending":
+        raise MembershipEventError(f"replacement {ident} was {pending.status}", entry.index)
+    if parse_utc(entry.logged_at) < pending.effective_at:
+        raise MembershipEventError(
+            f"replacement {ident} completed before its waiting period ended"
+            f" ({format_utc(pending.effective_at)})",
+            entry.index,
+        )
+    replaced = sorted(o for o, r in directory.officials.items() if r.org == org and r.lead)
+    if entry.details.get("replaced") != replaced:
+        raise MembershipEventError(
+            f"the entry replaces {entry.details.get('replaced')}, but {org}'s leads were"
+            f" {replaced}",
+            entry.index,
+        )
+    for name in replaced:
+        directory.officials[name].lead = False
+    record = directory.officials[official]
+    if not record.active:
+        raise MembershipEventError(f"{official} is no longer active", entry.index)
+    record.approved = record.lead = True
+    pending.status = "completed"
+    directory.record_change(
+        entry, org, official, None, False, f"{official} replaced all leads ({', '.join(replaced)})"
+    )
+
+
+def _objected(directory: "Directory", entry: Entry, actor: Actor, signed: Membership) -> None:
+    pending = directory.replacements.get(signed.replacement or "")
+    if pending is None or pending.org != actor.org or pending.status != "pending":
+        raise MembershipEventError(
+            f"no pending replacement {signed.replacement} of {actor.org}", entry.index
+        )
+    pending.status = "objected"
+    directory.record_change(
+        entry,
+        actor.org,
+        pending.official,
+        actor.official,
+        True,
+        f"{actor.official} objected: the replacement of all leads by {pending.official} is void",
+    )
+
+
+def _time(entry: Entry, name: str) -> datetime:
+    try:
+        return parse_utc(_text(entry, name))
+    except ValueError as exc:
+        raise MembershipEventError(f"details.{name} is not a UTC time", entry.index) from exc
+
+
 def _verified(directory: "Directory", entry: Entry) -> tuple[Actor, Membership]:
     actor, token = entry.actor, entry.statement
     if actor is None or token is None:
@@ -132,6 +232,8 @@ def _verified(directory: "Directory", entry: Entry) -> tuple[Actor, Membership]:
 
 
 def _details(signed: Membership) -> dict[str, object]:
+    if signed.action == MembershipAction.OBJECT:
+        return {"org": signed.org, "replacement": signed.replacement}
     if signed.action == MembershipAction.ROUTE:
         return {"platform": signed.org, "category": signed.category, "official": signed.official}
     if signed.action == MembershipAction.REMOVE:

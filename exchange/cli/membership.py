@@ -136,6 +136,17 @@ def route(category: str, official: str, as_json: bool) -> None:
     _changed(answer, as_json, f"New {category} cases go to {official}")
 
 
+@org.command(name="object")
+@click.argument("replacement")
+@_JSON
+@reports_errors
+def object_to(replacement: str, as_json: bool) -> None:
+    """Cancel the operator's pending replacement of your organisation's leads."""
+    with client() as session:
+        answer = session.membership("object", replacement=replacement)
+    _changed(answer, as_json, f"Objected to replacement {replacement}")
+
+
 @click.group(name="key")
 def key() -> None:
     """Your own keys: rotate them, or revoke a lost or compromised one."""

@@ -121,6 +121,36 @@ def org_create(org_id: str, kind: str, name: str) -> None:
     click.echo(f"Created {kind} {org_id}")
 
 
+@org.command("replace-leads")
+@click.argument("org_id")
+@click.argument("official_id")
+def org_replace_leads(org_id: str, official_id: str) -> None:
+    """Start replacing all of ORG_ID's leads with OFFICIAL_ID (invite them first).
+
+    Logged now; it takes effect only with `complete-replacement` after
+    LEAD_REPLACEMENT_WAIT_SECONDS, unless a current lead objects (`hotline org object`).
+    """
+    wait = timedelta(seconds=current_app.config["LEAD_REPLACEMENT_WAIT_SECONDS"])
+    with _operation() as session:
+        replacement = operator.start_lead_replacement(session, now(), wait, org_id, official_id)
+        effective = replacement.effective_at.isoformat()
+        ident = replacement.id
+    click.echo(
+        f"Replacement {ident} of {org_id}'s leads by {official_id} pending until {effective}"
+    )
+    click.echo(f"Its leads may object: hotline org object {ident}")
+
+
+@org.command("complete-replacement")
+@click.argument("org_id")
+def org_complete_replacement(org_id: str) -> None:
+    """After the waiting period, with no objection: the new lead replaces all others."""
+    with _operation() as session:
+        replacement = operator.complete_lead_replacement(session, now(), org_id)
+        official_id = replacement.official_id
+    click.echo(f"{official_id} is now the only lead of {org_id}")
+
+
 @org.command("list")
 @_JSON
 def org_list(as_json: bool) -> None:

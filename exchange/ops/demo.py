@@ -22,6 +22,7 @@ from typing import Any
 from exchange.auditor import verify_log
 from exchange.auditor.http import HttpSource
 from exchange.auditor.source import SourceError, checkpoint_size, iter_entries
+from exchange.cli.monitor import Watched, watch
 from exchange.cli.reporting import write_report_file
 from exchange.client import authoring
 from exchange.client.client import Client
@@ -110,37 +111,70 @@ def set_up(server: LiveServer, workdir: Path) -> Cast:
         ("audit-office", "auditor", "Court Audit Office"),
     ):
         server.admin("org", "create", org, "--kind", kind, "--name", name)
-    cast = Cast(
-        regulator=_enroll(
-            server, workdir, "online-safety-regulator", "osr-duty-officer", "agency_officer"
-        ),
-        helpline=_enroll(
-            server, workdir, "safe-harbour-helpline", "shh-caseworker", "agency_officer"
-        ),
-        clip_official=_enroll(
-            server,
-            workdir,
-            "clipshare",
-            "cs-designated",
-            "platform_official",
-            "--categories",
-            "sexual_deepfake,ncii",
-        ),
-        clip_lead=_enroll(server, workdir, "clipshare", "cs-lead", "platform_lead"),
-        chat_official=_enroll(
-            server, workdir, "chatter", "ch-designated", "platform_official", "--categories", "ncii"
-        ),
-        chat_lead=_enroll(server, workdir, "chatter", "ch-lead", "platform_lead"),
-        auditor=_enroll(server, workdir, "audit-office", "court-auditor", "auditor"),
+    # Each organisation's first official is its lead, bootstrapped by the operator and
+    # marked so in the log; the leads approve everyone else.
+    regulator = _enroll(
+        server, workdir, "online-safety-regulator", "osr-duty-officer", "agency_officer"
     )
-    for platform, category, official in (
-        ("clipshare", "sexual_deepfake", "cs-designated"),
-        ("clipshare", "ncii", "cs-designated"),
-        ("chatter", "ncii", "ch-designated"),
-    ):
-        server.admin("routing", "set", platform, category, official)
+    helpline = _enroll(server, workdir, "safe-harbour-helpline", "shh-caseworker", "agency_officer")
+    clip_lead = _enroll(server, workdir, "clipshare", "cs-lead", "platform_lead")
+    chat_lead = _enroll(server, workdir, "chatter", "ch-lead", "platform_lead")
+    auditor = _enroll(server, workdir, "audit-office", "court-auditor", "auditor")
+    clip_official = _enroll(server, workdir, "clipshare", "cs-designated", "platform_official")
+    chat_official = _enroll(server, workdir, "chatter", "ch-designated", "platform_official")
+    cast = Cast(regulator, helpline, clip_official, clip_lead, chat_official, chat_lead, auditor)
+    memberships(cast)
     expect(True, "5 organisations, 7 officials enrolled with keys generated on their machines")
     return cast
+
+
+def _monitored(lead: Client, org: str) -> Watched:
+    watched = watch(lead, org)
+    for change in watched.changes:
+        check = "ok" if change.authorised else "NOT SIGNED BY A LEAD"
+        print(f"      entry {change.index:>3}  {change.summary:<58} {check}")
+    return watched
+
+
+def memberships(cast: Cast) -> None:
+    """The operator invited the designated officials; only their leads' approval counts."""
+    print("Membership: the operator invites, the platform's lead approves (hotline org/monitor)")
+    pending = cast.clip_lead.keys("clipshare")
+    expect(
+        cast.clip_official.identity.encryption_kid not in {k["kid"] for k in pending},
+        "an official the operator alone invited is no recipient of ClipShare's cases",
+    )
+    print("  cs-lead runs `hotline monitor`:")
+    watched = _monitored(cast.clip_lead, "clipshare")
+    expect(
+        [c.official for c in watched.unauthorised] == ["cs-designated"],
+        "the monitor flags the operator's invitation (exit 1): no lead signed it",
+    )
+    for lead, org, official in (
+        (cast.clip_lead, "clipshare", "cs-designated"),
+        (cast.chat_lead, "chatter", "ch-designated"),
+    ):
+        categories = ["sexual_deepfake", "ncii"] if org == "clipshare" else ["ncii"]
+        lead.membership(
+            "approve",
+            official=official,
+            role="platform_official",
+            categories=categories,
+            lead=False,
+        )
+        for category in categories:
+            lead.membership("route", category=category, official=official)
+    print("  cs-lead approves cs-designated and routes them cases; `hotline monitor` again:")
+    watched = _monitored(cast.clip_lead, "clipshare")
+    expect(
+        bool(watched.changes) and not watched.unauthorised,
+        "the monitor reports the approval and routing, each signed by the lead (exit 0)",
+    )
+    listed = cast.clip_lead.transport.get("/v1/orgs/clipshare/keys")["keys"]
+    expect(
+        cast.clip_official.identity.encryption_kid in {k["kid"] for k in listed},
+        "the approved official now receives ClipShare's cases",
+    )
 
 
 def _ref() -> str:

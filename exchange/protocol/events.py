@@ -31,6 +31,10 @@ class Event(StrEnum):
     MEMBER_APPROVED = "member_approved"
     MEMBER_REMOVED = "member_removed"
     ROUTING_SIGNED = "routing_signed"
+    # Replacing all leads: the operator starts it, a lead may object, it ends after the wait.
+    LEAD_REPLACEMENT_STARTED = "lead_replacement_started"
+    LEAD_REPLACEMENT_OBJECTED = "lead_replacement_objected"
+    LEAD_REPLACEMENT_COMPLETED = "lead_replacement_completed"
     # Lateness as a fact, not a query over mutable rows.
     DEADLINE_BREACHED = "deadline_breached"
     # The operator put a deadline policy version in force (or retired it), for new cases.

@@ -35,7 +35,13 @@ from exchange.protocol.events import Event
 from exchange.services import directory, operator
 from exchange.services.caller import Caller
 from exchange.services.clock import check_issued_at
-from exchange.storage.models import MembershipStatement, Official, Organisation, Route
+from exchange.storage.models import (
+    LeadReplacement,
+    MembershipStatement,
+    Official,
+    Organisation,
+    Route,
+)
 from schemas.enums import OrgKind
 from schemas.membership import Membership, MembershipAction, load_membership
 
@@ -221,17 +227,32 @@ def _route(
     return official, details, None
 
 
+def _object(
+    session: Session, now: datetime, code_ttl: timedelta, org: Organisation, signed: Membership
+) -> _Change:
+    """A lead cancels the operator's pending replacement of the organisation's leads."""
+    replacement = session.get(LeadReplacement, signed.replacement)
+    if replacement is None or replacement.org_id != org.id or replacement.status != "pending":
+        raise NotFoundError(f"no pending replacement {signed.replacement} of {org.id}")
+    replacement.status = "objected"
+    official = session.get(Official, replacement.official_id)
+    assert official is not None  # a foreign key
+    return official, {"org": org.id, "replacement": replacement.id}, None
+
+
 _CHANGES = {
     MembershipAction.INVITE: _invite,
     MembershipAction.APPROVE: _approve,
     MembershipAction.REMOVE: _remove,
     MembershipAction.ROUTE: _route,
+    MembershipAction.OBJECT: _object,
 }
 _EVENTS = {
     MembershipAction.INVITE: Event.MEMBER_INVITED,
     MembershipAction.APPROVE: Event.MEMBER_APPROVED,
     MembershipAction.REMOVE: Event.MEMBER_REMOVED,
     MembershipAction.ROUTE: Event.ROUTING_SIGNED,
+    MembershipAction.OBJECT: Event.LEAD_REPLACEMENT_OBJECTED,
 }
 
 

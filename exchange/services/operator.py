@@ -5,6 +5,7 @@ Each change is on record: an event appended in the same transaction, with no act
 """
 
 import secrets
+import uuid
 from base64 import b32encode
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -22,8 +23,15 @@ from exchange.errors import (
 )
 from exchange.protocol.events import Event
 from exchange.protocol.key_management import code_sha256
-from exchange.storage.models import EnrollmentCode, Official, OfficialKey, Organisation, Route
-from schemas.common import ORG_ID_RE
+from exchange.storage.models import (
+    EnrollmentCode,
+    LeadReplacement,
+    Official,
+    OfficialKey,
+    Organisation,
+    Route,
+)
+from schemas.common import ORG_ID_RE, format_utc
 from schemas.enums import Category, OrgKind, Role
 
 ROLES_OF_KIND: dict[str, frozenset[str]] = {
@@ -246,3 +254,79 @@ def official_keys(session: Session, official_id: str) -> Sequence[OfficialKey]:
         .where(OfficialKey.official_id == official_id)
         .order_by(OfficialKey.registered_log_index)
     ).all()
+
+
+def start_lead_replacement(
+    session: Session, now: datetime, wait: timedelta, org_id: str, official_id: str
+) -> LeadReplacement:
+    """Begin replacing all of an organisation's leads with `official_id` (lost keys, a
+    departed team). On record at once; it takes effect only after `wait`, and any current
+    lead cancels it with a signed `object` statement meanwhile."""
+    official = session.get(Official, official_id)
+    if official is None or official.org_id != org_id or not official.active:
+        raise UnprocessableError(f"{official_id} is not an active official of {org_id}")
+    if _pending_replacement(session, org_id) is not None:
+        raise AlreadyExistsError(f"a replacement of {org_id}'s leads is already pending")
+    replacement = LeadReplacement(
+        id=str(uuid.uuid4()),
+        org_id=org_id,
+        official_id=official_id,
+        started_at=now,
+        effective_at=now + wait,
+        status="pending",
+    )
+    session.add(replacement)
+    log.append(
+        session,
+        Event.LEAD_REPLACEMENT_STARTED,
+        now,
+        details={
+            "org": org_id,
+            "official": official_id,
+            "replacement": replacement.id,
+            "effective_at": format_utc(replacement.effective_at),
+        },
+    )
+    return replacement
+
+
+def complete_lead_replacement(session: Session, now: datetime, org_id: str) -> LeadReplacement:
+    """After the wait, with no lead's objection: the new lead replaces all others."""
+    replacement = _pending_replacement(session, org_id)
+    if replacement is None:
+        raise NotFoundError(f"no pending replacement of {org_id}'s leads")
+    if now < replacement.effective_at:
+        raise UnprocessableError(
+            f"the waiting period runs until {format_utc(replacement.effective_at)}"
+        )
+    official = session.get(Official, replacement.official_id)
+    if official is None or not official.active:
+        raise UnprocessableError(f"{replacement.official_id} is no longer active")
+    replaced = []
+    for lead in session.scalars(
+        select(Official).where(Official.org_id == org_id, Official.lead.is_(True))
+    ):
+        lead.lead = False
+        replaced.append(lead.id)
+    official.approved = official.lead = True
+    replacement.status = "completed"
+    log.append(
+        session,
+        Event.LEAD_REPLACEMENT_COMPLETED,
+        now,
+        details={
+            "org": org_id,
+            "official": official.id,
+            "replacement": replacement.id,
+            "replaced": sorted(replaced),
+        },
+    )
+    return replacement
+
+
+def _pending_replacement(session: Session, org_id: str) -> LeadReplacement | None:
+    return session.scalars(
+        select(LeadReplacement).where(
+            LeadReplacement.org_id == org_id, LeadReplacement.status == "pending"
+        )
+    ).first()

@@ -38,8 +38,8 @@ ORGS = {
 OFFICIALS = {
     "officer": ("police", "agency_officer"),
     "caseworker": ("helpline", "agency_officer"),
+    "lead": ("clipshare", "platform_lead"),  # first: clipshare's bootstrapped lead
     "reviewer": ("clipshare", "platform_official"),
-    "lead": ("clipshare", "platform_lead"),
     "ch-lead": ("chatter", "platform_lead"),
     "auditor": ("regulator", "auditor"),
 }
@@ -81,7 +81,15 @@ def run(examples_per_operation: int, seed: int | None) -> None:
             for org, kind in ORGS.items():
                 server.admin("org", "create", org, "--kind", kind, "--name", org.title())
             clients = {official: enroll(server, official, state) for official in OFFICIALS}
-            server.admin("routing", "set", "clipshare", "sexual_deepfake", "reviewer")
+            # The lead approves the operator's invitation and signs the routing.
+            clients["lead"].membership(
+                "approve",
+                official="reviewer",
+                role="platform_official",
+                categories=["sexual_deepfake"],
+                lead=False,
+            )
+            clients["lead"].membership("route", category="sexual_deepfake", official="reviewer")
             cases = [
                 clients["officer"].submit(case_body(), "clipshare").case_id,
                 clients["caseworker"].submit(case_body(), "chatter").case_id,

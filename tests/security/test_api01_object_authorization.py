@@ -185,6 +185,47 @@ def revoke_key(world: World, cases: Cases) -> None:
     created(officer.post(f"/v1/keys/{kid}/revoke", {"statement": statement}))
 
 
+ORGS_OF = {"metro-police", "helpline", "clipshare", "chatter", "regulator"}
+LEADS = {"officer-1", "caseworker-1", "cs-lead", "ch-lead", "auditor-1"}  # bootstrapped
+
+
+def read_members(world: World, cases: Cases) -> None:
+    """Membership, with pending invitations, is each organisation's own business."""
+    for official_id in OFFICIALS:
+        person = world.officials[official_id]
+        with unchanged(world):
+            for org in ORGS_OF:
+                response = person.get(f"/v1/orgs/{org}/members")
+                if org == person.org:
+                    assert response.status_code == 200, (official_id, org)
+                else:
+                    assert_problem(response, 403, "forbidden")
+
+
+def change_membership(world: World, cases: Cases) -> None:
+    """Only a current lead of the organisation signs its membership: every other official,
+    for every organisation, is refused and nothing changes."""
+    for official_id in OFFICIALS:
+        person = world.officials[official_id]
+        for org in sorted(ORGS_OF):
+            if org == person.org and official_id in LEADS:
+                continue
+            victim = next(p for p in world.officials.values() if p.org == org)
+            statement = authoring.membership(
+                person.identity.signing_key,
+                org,
+                "remove",
+                world.clock(),
+                official=victim.id,
+            )
+            slug = "lead-of-another-organisation" if official_id in LEADS else "not-a-lead"
+            with unchanged(world):
+                response = person.post(f"/v1/orgs/{org}/membership", {"statement": statement})
+                assert_problem(response, 403, slug)
+    # The control: clipshare's lead removes cs-second (the check can fail).
+    created(world.membership("clipshare", "remove", official="cs-second"))
+
+
 def static_files(world: World, cases: Cases) -> None:
     """Flask's static route: the app ships no static files, so every path is a 404."""
     for path in (
@@ -221,6 +262,8 @@ MATRIX: dict[tuple[str, str], Callable[[World, Cases], None]] = {
     ("GET", "/v1/orgs/<string:org_id>"): read_organisation(""),
     ("GET", "/v1/orgs/<string:org_id>/officials"): read_organisation("/officials"),
     ("GET", "/v1/orgs/<string:org_id>/keys"): read_organisation("/keys"),
+    ("GET", "/v1/orgs/<string:org_id>/members"): read_members,
+    ("POST", "/v1/orgs/<string:org_id>/membership"): change_membership,
     ("POST", "/v1/keys/<string:kid>/revoke"): revoke_key,
     ("GET", "/static/<path:filename>"): static_files,
     ("GET", "/docs/assets/<path:filename>"): docs_assets,

@@ -167,6 +167,7 @@ def readable_paths(world: World, case_ids: list[str]) -> list[str]:
     ]
     for org in ("metro-police", "helpline", "clipshare", "chatter", "regulator"):
         paths += [f"/v1/orgs/{org}", f"/v1/orgs/{org}/officials", f"/v1/orgs/{org}/keys?status=all"]
+        paths.append(f"/v1/orgs/{org}/members")  # the caller's own organisation only
     paths += [f"/v1/cases/{case_id}" for case_id in case_ids]
     return paths
 

@@ -28,9 +28,10 @@ from tests.helpers.world import World, statement_of
 from tests.schemas import examples
 from tests.security.support import signed_in, unchanged
 
-# Everything an HTTP client can change: the OAuth token, enrollment, one's own keys, and
-# cases. Nothing else: organisations, officials, routing and other people's keys are the
-# operator's, through `flask admin`.
+# Everything an HTTP client can change: the OAuth token, enrollment, one's own keys, cases,
+# and an organisation's membership and routing, signed by its own lead (issue 13). Nothing
+# else: organisations, the first lead and other people's keys are the operator's, through
+# `flask admin`.
 WRITE_OPERATIONS = {
     ("POST", "/v1/token"),
     ("POST", "/v1/enroll"),
@@ -39,12 +40,13 @@ WRITE_OPERATIONS = {
     ("POST", "/v1/keys/{kid}/revoke"),
     ("POST", "/v1/cases"),
     ("POST", "/v1/cases/{case_id}/handoffs"),
+    ("POST", "/v1/orgs/{org_id}/membership"),
 }
 ADMIN_COMMANDS = {
     ("org", "create"),
     ("official", "invite"),
     ("official", "deactivate"),
-    ("routing", "set"),
+    ("routing", "list"),  # setting it is the platform lead's (`hotline org route`)
     ("key", "revoke"),
 }
 

@@ -13,6 +13,7 @@ from exchange.storage.models.cases import (
 )
 from exchange.storage.models.directory import (
     EnrollmentCode,
+    LeadReplacement,
     MembershipStatement,
     Official,
     OfficialKey,
@@ -44,6 +45,7 @@ __all__ = [
     "Handoff",
     "InboxHead",
     "InboxItem",
+    "LeadReplacement",
     "LogEntry",
     "LogHead",
     "LogNode",

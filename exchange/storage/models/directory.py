@@ -79,6 +79,19 @@ class Route(Base):
     official_id: Mapped[str] = mapped_column(ForeignKey("officials.id"))
 
 
+class LeadReplacement(Base):
+    """The operator's replacement of all of an organisation's leads, pending its wait."""
+
+    __tablename__ = "lead_replacements"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    official_id: Mapped[str] = mapped_column(ForeignKey("officials.id"))
+    started_at: Mapped[datetime]
+    effective_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16))  # pending, objected, completed
+
+
 class MembershipStatement(Base):
     """Each lead-signed membership statement, once: a replay is refused by its id."""
 

@@ -146,3 +146,17 @@ def test_an_official_rotates_and_revokes_their_own_keys(hotline, tmp_path):
         hotline("cs-rotator", "key", "rotate", "--new-key-dir", str(tmp_path / "new")).exit_code
         == 2
     )
+
+
+def test_a_lead_objects_to_the_operators_replacement_of_all_leads(hotline):
+    hotline.server.invite("chatter", "ch-usurper", "platform_lead")  # pending, by the operator
+    started = hotline.server.admin("org", "replace-leads", "chatter", "ch-usurper").stdout
+    ident = started.split()[1]
+    assert f"hotline org object {ident}" in started
+    objected = hotline.json("ch-lead", "org", "object", ident)
+    assert objected["event"] == "lead_replacement_objected"
+    assert objected["member"]["id"] == "ch-usurper"
+    assert objected["member"]["lead"] is False
+    late = hotline.server.admin("org", "complete-replacement", "chatter", check=False)
+    assert late.returncode == 1
+    assert "no pending replacement of chatter's leads" in late.stderr

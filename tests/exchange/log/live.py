@@ -87,7 +87,20 @@ def populate(server: LiveServer, keys: Path) -> str:
     )
     enroll(server, keys, "chatter", "ch-lead", "platform_lead")
     enroll(server, keys, "regulator", "auditor", "auditor")
-    server.admin("routing", "set", "clipshare", "sexual_deepfake", "reviewer")
+    # clipshare's first official is its bootstrapped lead: they sign the routing.
+    reviewer.post(
+        "/v1/orgs/clipshare/membership",
+        {
+            "statement": authoring.membership(
+                reviewer.identity.signing_key,
+                "clipshare",
+                "route",
+                datetime.now(UTC),
+                category="sexual_deepfake",
+                official="reviewer",
+            )
+        },
+    )
     readers = [officer.identity.encryption_public_key, reviewer.identity.encryption_public_key]
     body = examples.deepfake_case_body()
     body["issuer_case_ref"] = f"REF-{uuid.uuid4().hex[:10]}"

@@ -37,6 +37,15 @@ def test_demo_runs_and_the_server_never_stored_plaintext(tmp_path):
     assert "ok  ClipShare decrypts the answer; the server only ever held its ciphertext" in (
         result.stdout
     )
+    # A lead approving an official, and the monitor reporting the change (issue 13).
+    for step in (
+        "ok  an official the operator alone invited is no recipient of ClipShare's cases",
+        "ok  the monitor flags the operator's invitation (exit 1): no lead signed it",
+        "ok  the monitor reports the approval and routing, each signed by the lead (exit 0)",
+        "ok  the approved official now receives ClipShare's cases",
+    ):
+        assert step in result.stdout
+    assert "cs-designated approved as platform_official (ncii,sexual_deepfake)" in result.stdout
     assert_compliance_report(tmp_path, result.stdout)
 
 

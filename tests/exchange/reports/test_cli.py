@@ -34,10 +34,21 @@ def hotline(tmp_path_factory):
             server.admin("org", "create", org, "--kind", kind, "--name", org.title())
         cli = Hotline(server, root / "config", root / "keys")
         cli.enroll("police", "officer", "agency_officer")
-        cli.enroll("clipshare", "reviewer", "platform_official", "--categories", "sexual_deepfake")
+        # Each organisation's first official is its bootstrapped lead, who approves the rest.
         cli.enroll("clipshare", "lead", "platform_lead")
+        cli.enroll("clipshare", "reviewer", "platform_official", "--categories", "sexual_deepfake")
+        cli.json(
+            "lead",
+            "org",
+            "approve",
+            "reviewer",
+            "--role",
+            "platform_official",
+            "--categories",
+            "sexual_deepfake",
+        )
         cli.enroll("regulator", "auditor", "auditor")
-        server.admin("routing", "set", "clipshare", "sexual_deepfake", "reviewer")
+        cli.json("lead", "org", "route", "sexual_deepfake", "reviewer")
         yield cli
 
 
