@@ -12,13 +12,14 @@ from typing import Any
 import click
 
 from exchange.cli.common import UsageProblem, passphrase
+from exchange.cli.contract import HotlineGroup, json_option
 from exchange.cli.output import echo_json, table
 from exchange.cli.session import client, profile_name, reports_errors
 from exchange.client import profile as profiles
 from keys import create_key_dir, has_keys
 from schemas.enums import Category, Role
 
-_JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+_JSON = json_option
 _ROLE = click.option("--role", type=click.Choice([str(r) for r in Role]), required=True)
 _CATEGORIES = click.option(
     "--categories", default="", help=f"Comma-separated: {', '.join(Category)}."
@@ -43,7 +44,7 @@ def _changed(answer: dict[str, Any], as_json: bool, said: str) -> None:
         click.echo(f"Enrollment code: {answer['code']}  (single use; hand it over securely)")
 
 
-@click.group(name="org")
+@click.group(name="org", cls=HotlineGroup)
 def org() -> None:
     """Your organisation's membership, signed by its leads."""
 
@@ -147,7 +148,7 @@ def object_to(replacement: str, as_json: bool) -> None:
     _changed(answer, as_json, f"Objected to replacement {replacement}")
 
 
-@click.group(name="key")
+@click.group(name="key", cls=HotlineGroup)
 def key() -> None:
     """Your own keys: rotate them, or revoke a lost or compromised one."""
 

@@ -21,6 +21,7 @@ from exchange.auditor.http import HttpSource
 from exchange.auditor.membership import Change
 from exchange.auditor.source import SourceError, iter_entries
 from exchange.cli.common import Refused, UsageProblem
+from exchange.cli.contract import json_option
 from exchange.cli.output import echo_json, table
 from exchange.cli.session import client, reports_errors
 from exchange.client.client import Client
@@ -92,7 +93,7 @@ def _row(change: Change) -> dict[str, Any]:
 
 @click.command()
 @click.option("--org", help="The organisation to watch (default: your own).")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@json_option
 @reports_errors
 def monitor(org: str | None, as_json: bool) -> None:
     """Report every membership and key change since the last run; exit 1 on one that no

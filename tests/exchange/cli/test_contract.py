@@ -78,6 +78,17 @@ def test_without_a_profile_every_command_says_enroll_in_one_line(path, tmp_path)
         "supplement": ["abcd1234", "--text", "more"],
         "withdraw": ["abcd1234", "--reason", "issued_in_error"],
         "profile": ["someone"] if path[-1] == "use" else [],
+        "org": {
+            "invite": ["someone", "--role", "platform_official"],
+            "approve": ["someone", "--role", "platform_official"],
+            "remove": ["someone"],
+            "route": ["sexual_deepfake", "someone"],
+            "object": ["abcd1234"],
+        }.get(path[-1], []),
+        "key": {
+            "rotate": ["--new-key-dir", str(tmp_path / "new-keys")],
+            "revoke": ["somekid", "--reason", "lost"],
+        }.get(path[-1], []),
     }.get(path[0], [])
     stdin = {
         "respond": '{"outcome": "actioned", "actions_taken": [], "automated_detection": false}',
