@@ -36,6 +36,19 @@ def count(app, model):
         return session.scalar(select(func.count()).select_from(model))
 
 
+def removal_statement(world, official, subscription_id):
+    return key_management.sign(
+        {
+            "typ": SUBSCRIPTION_REMOVAL_TYP,
+            "org": official.org,
+            "official": official.id,
+            "subscription_id": subscription_id,
+            "issued_at": format_utc(world.clock()),
+        },
+        official.identity.signing_key,
+    )
+
+
 def test_registering_and_removing_are_signed_statements_in_the_log(world):
     reviewer = world.officials["cs-reviewer"]
     size = world.log_size()
