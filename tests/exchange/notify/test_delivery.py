@@ -1,6 +1,7 @@
 """The worker's delivery rules in process: STARTTLS with credentials, timeouts, giving up,
 targets removed while a message waits, secrets sealed to their subscription."""
 
+import base64
 import datetime as dt
 import ipaddress
 import socket
@@ -16,9 +17,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from sqlalchemy import select
+from standardwebhooks import Webhook
 
 from exchange import config, runtime
+from exchange.notify import webhook
 from exchange.notify.worker import Worker
+from exchange.ops.receiver import WebhookInbox
 from exchange.services import webhook_secrets
 from exchange.storage.models import DeliveryAttempt, Notification
 from tests.exchange.notify.conftest import subscribe
@@ -225,3 +229,52 @@ def test_notification_settings_are_checked_at_start(setting, value, message):
     settings = {**config.DEFAULTS, "PUBLIC_URL": "https://x.test", setting: value}
     with pytest.raises(config.ConfigError, match=message):
         config._check(settings)
+
+
+def test_a_target_that_became_private_is_refused_at_send_time(app, world, receiver):
+    hook = receiver()
+    subscribe(world.officials["cs-reviewer"], hook.url, events=("case",))
+    _, response = world.submit(world.officials["officer-1"], "clipshare")
+    assert response.status_code == 201
+    app.config.update(NOTIFY_ALLOWED_NETWORKS=[])  # as if the name now pointed inside
+    assert deliver(app) == 1
+    assert hook.requests() == []
+    _, [attempt] = rows(app)
+    assert (attempt.outcome, attempt.status_code, attempt.error) == (
+        "retry",
+        None,
+        "refused: 127.0.0.1 resolves to 127.0.0.1, a non-public address",
+    )
+
+
+def test_flask_worker_once_sweeps_and_delivers_in_process(app, world, receiver, runner):
+    hook = receiver()
+    created = subscribe(world.officials["cs-reviewer"], hook.url, events=("case",))
+    _, response = world.submit(world.officials["officer-1"], "clipshare")
+    assert response.status_code == 201
+    result = runner.invoke(args=["worker", "--once"])
+    assert result.exit_code == 0, result.output
+    [request] = hook.requests()
+    body = base64.b64decode(request["body"])
+    assert Webhook(created["secret"]).verify(body, request["headers"])["type"] == "case"
+    [notification], [attempt] = rows(app)
+    assert (notification.status, attempt.status_code) == ("delivered", 204)
+
+
+def test_the_demo_receiver_believes_only_signed_fresh_deliveries():
+    inbox = WebhookInbox()
+    inbox.secret = b"k" * 32
+    body = b'{"data":{"case_id":"c-1"},"timestamp":"2026-01-01T00:00:00Z","type":"case"}'
+    stamp = int(time.time())
+    headers = {
+        "webhook-id": "msg_1",
+        "webhook-timestamp": str(stamp),
+        "webhook-signature": webhook.signature(inbox.secret, "msg_1", stamp, body),
+    }
+    assert inbox.record(headers, body) is True
+    assert inbox.wait_for("c-1", "case", timeout=0)["data"] == {"case_id": "c-1"}
+    assert inbox.wait_for("c-2", "case", timeout=0) is None
+    assert inbox.record({**headers, "webhook-id": "msg_2"}, body) is False  # not its signature
+    stale = str(stamp - 600)
+    assert inbox.record({**headers, "webhook-timestamp": stale}, body) is False
+    assert inbox.refused == 2
