@@ -28,8 +28,8 @@ from tests.helpers.world import World, statement_of
 from tests.schemas import examples
 from tests.security.support import signed_in, unchanged
 
-# Everything an HTTP client can change: the OAuth token, enrollment, one's own keys, and
-# cases. Nothing else: organisations, officials, routing and other people's keys are the
+# Everything an HTTP client can change: the OAuth token, enrollment, one's own keys, one's
+# own notification targets, and cases. Nothing else: organisations, officials, routing and other people's keys are the
 # operator's, through `flask admin`.
 WRITE_OPERATIONS = {
     ("POST", "/v1/token"),
@@ -39,6 +39,9 @@ WRITE_OPERATIONS = {
     ("POST", "/v1/keys/{kid}/revoke"),
     ("POST", "/v1/cases"),
     ("POST", "/v1/cases/{case_id}/handoffs"),
+    ("POST", "/v1/subscriptions"),
+    ("POST", "/v1/subscriptions/{subscription_id}/remove"),
+    ("POST", "/v1/subscriptions/{subscription_id}/test"),
 }
 ADMIN_COMMANDS = {
     ("org", "create"),
