@@ -29,8 +29,8 @@ from tests.schemas import examples
 from tests.security.support import signed_in, unchanged
 
 # Everything an HTTP client can change: the OAuth token, enrollment, one's own keys, one's
-# own notification targets, and cases. Nothing else: organisations, officials, routing and other people's keys are the
-# operator's, through `flask admin`.
+# own notification targets, and cases. Nothing else: organisations, officials, routing and
+# other people's keys are the operator's, through `flask admin`.
 WRITE_OPERATIONS = {
     ("POST", "/v1/token"),
     ("POST", "/v1/enroll"),
