@@ -5,7 +5,8 @@ Headers `webhook-id` (the notification's id, the same on every retry), `webhook-
 `id.timestamp.body` under the subscription's secret). Redirects are not followed (a
 redirect is a new destination nobody checked), the answer is read up to 64 KiB only (to
 keep the connection) and never used, and the target is checked against the SSRF policy
-again right before the request.
+again right before the request, which then goes to the address checked (the host name
+kept for the Host header, SNI and the certificate check).
 """
 
 import base64
@@ -62,8 +63,15 @@ def send(
     status: int | None = None
     error: str | None = None
     try:
-        destinations.check_webhook(policy, claimed.target)
-        with client.stream("POST", claimed.target, content=body, headers=headers) as response:
+        addresses = destinations.check_webhook(policy, claimed.target)
+        target = destinations.pinned(claimed.target, addresses[0])
+        with client.stream(
+            "POST",
+            target.url,
+            content=body,
+            headers={**headers, "host": target.host_header},
+            extensions={"sni_hostname": target.server_name},
+        ) as response:
             status = response.status_code
             _drain(response)
         if not 200 <= status < 300:

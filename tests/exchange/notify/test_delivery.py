@@ -6,9 +6,12 @@ import datetime as dt
 import ipaddress
 import socket
 import ssl
+import threading
 import time
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, HTTPServer
 
+import httpx
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -24,6 +27,8 @@ from exchange.notify import webhook
 from exchange.notify.worker import Worker
 from exchange.ops.receiver import WebhookInbox
 from exchange.services import webhook_secrets
+from exchange.services.destinations import DestinationPolicy
+from exchange.services.outbox import Claimed
 from exchange.storage.models import DeliveryAttempt, Notification
 from tests.exchange.notify.conftest import subscribe
 from tests.exchange.notify.test_subscriptions import HOOK, Mailbox, removal_statement
@@ -278,3 +283,91 @@ def test_the_demo_receiver_believes_only_signed_fresh_deliveries():
     stale = str(stamp - 600)
     assert inbox.record({**headers, "webhook-timestamp": stale}, body) is False
     assert inbox.refused == 2
+
+
+def test_an_https_send_connects_to_the_checked_address_and_verifies_the_name(tmp_path):
+    """The request goes to the address the SSRF check resolved, while TLS (SNI and the
+    certificate) and the Host header still use the registered name."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "hooks.test")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("hooks.test")]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp_path / "hooks.pem", tmp_path / "hooks.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    seen = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            seen.append(
+                (self.headers["host"], self.rfile.read(int(self.headers["content-length"])))
+            )
+            self.send_response(204)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(cert_path, key_path)
+    server.socket = tls.wrap_socket(server.socket, server_side=True)
+    port = server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    resolved = []
+
+    def resolve(host, port):
+        resolved.append(host)
+        return ["127.0.0.1"]
+
+    policy = DestinationPolicy(
+        allowed_networks=(ipaddress.ip_network("127.0.0.0/8"),), resolve=resolve
+    )
+    claimed = Claimed(
+        "msg_1",
+        1,
+        "test",
+        '{"type":"test"}',
+        now,
+        "s",
+        "webhook",
+        f"https://hooks.test:{port}/in",
+        None,
+    )
+    client = httpx.Client(verify=ssl.create_default_context(cafile=str(cert_path)), timeout=5)
+    try:
+        outcome = webhook.send(client, policy, claimed, b"k" * 32, now)
+        wrong_name = Claimed(
+            "msg_2", 1, "test", "{}", now, "s", "webhook", f"https://other.test:{port}/in", None
+        )
+        refused = webhook.send(client, policy, wrong_name, b"k" * 32, now)
+    finally:
+        client.close()
+        server.shutdown()
+        server.server_close()
+    assert (outcome.delivered, outcome.status_code, outcome.error) == (True, 204, None)
+    assert seen == [(f"hooks.test:{port}", b'{"type":"test"}')]
+    assert resolved == ["hooks.test", "other.test"]
+    # other.test also resolves to the server, whose certificate is not for that name.
+    assert refused.delivered is False
+    assert refused.error.startswith("ConnectError")
+    assert "certificate" in refused.error

@@ -352,3 +352,14 @@ def test_more_refusals_each_with_its_exact_problem_and_no_change(world):
     auditor = world.officials["auditor-1"]
     forbidden = auditor.get("/v1/subscriptions")
     assert (forbidden.status_code, forbidden.get_json()["type"]) == (403, PROBLEM + "forbidden")
+
+
+def test_a_send_is_pinned_to_the_address_that_was_checked():
+    pinned = destinations.pinned("https://hooks.example.org:8443/in?x=1", "93.184.215.14")
+    assert (pinned.url, pinned.host_header, pinned.server_name) == (
+        "https://93.184.215.14:8443/in?x=1",
+        "hooks.example.org:8443",
+        "hooks.example.org",
+    )
+    v6 = destinations.pinned("https://hooks.example.org/in", "2606:2800:220:1::1")
+    assert (v6.url, v6.host_header) == ("https://[2606:2800:220:1::1]/in", "hooks.example.org")
