@@ -23,8 +23,7 @@ def worker_command(once: bool) -> None:
     def _stop(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
+    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         if once:
             worker.schedule()
@@ -33,6 +32,8 @@ def worker_command(once: bool) -> None:
             worker.run(stop)
     finally:
         worker.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def init_app(app: Flask) -> None:

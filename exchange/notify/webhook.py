@@ -3,8 +3,10 @@
 Headers `webhook-id` (the notification's id, the same on every retry), `webhook-timestamp`
 (Unix seconds of this attempt) and `webhook-signature` (`v1,` + base64 HMAC-SHA256 of
 `id.timestamp.body` under the subscription's secret). Redirects are not followed (a
-redirect is a new destination nobody checked), the answer's body is never read, and the
-target is checked against the SSRF policy again right before the request.
+redirect is a new destination nobody checked), the answer is read up to 64 KiB only (to
+keep the connection) and never used, and the target is checked against the SSRF policy
+again right before the request, which then goes to the address checked (the host name
+kept for the Host header, SNI and the certificate check).
 """
 
 import base64
@@ -21,6 +23,19 @@ from exchange.services.destinations import DestinationPolicy
 from exchange.services.outbox import Claimed, Outcome
 
 USER_AGENT = "HotlineExchange-Webhooks/1"
+
+
+MAX_ANSWER_BYTES = 64 * 1024
+
+
+def _drain(response: httpx.Response) -> None:
+    """Read a short answer to its end, so the connection is kept for the next message;
+    a long one is cut off (the connection is then dropped): nothing of it is used."""
+    read = 0
+    for chunk in response.iter_raw():
+        read += len(chunk)
+        if read > MAX_ANSWER_BYTES:
+            break
 
 
 def signature(secret: bytes, message_id: str, timestamp: int, body: bytes) -> str:
@@ -48,9 +63,17 @@ def send(
     status: int | None = None
     error: str | None = None
     try:
-        destinations.check_webhook(policy, claimed.target)
-        with client.stream("POST", claimed.target, content=body, headers=headers) as response:
+        addresses = destinations.check_webhook(policy, claimed.target)
+        target = destinations.pinned(claimed.target, addresses[0])
+        with client.stream(
+            "POST",
+            target.url,
+            content=body,
+            headers={**headers, "host": target.host_header},
+            extensions={"sni_hostname": target.server_name},
+        ) as response:
             status = response.status_code
+            _drain(response)
         if not 200 <= status < 300:
             error = f"the receiver answered {status}"
     except UnsafeDestinationError as exc:

@@ -12,7 +12,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -114,17 +114,21 @@ class Worker:
             claimed = outbox.claim(session, self.clock(), self.settings.batch, self.settings.lease)
         if not claimed:
             return 0
-        # Each result is recorded as soon as it is in: a worker killed now re-sends only
-        # what was still in flight (its lease lapses), never what was already answered.
-        futures = {self.pool.submit(self._send, item): item for item in claimed}
-        for future in as_completed(futures):
-            item, outcome = futures[future], future.result()
+        # Results are recorded as soon as they are in (those that arrived together, in
+        # one transaction): a worker killed now re-sends only what was still in flight
+        # (its lease lapses), never what was already answered.
+        pending = {self.pool.submit(self._send, item): item for item in claimed}
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
             with database.write(db) as session:
-                result = outbox.finish(
-                    session, self.clock(), item, outcome, self.settings.retry, self.rng
-                )
-            if not outcome.delivered:
-                logger.warning("notification %s: %s (%s)", item.id, outcome.error, result)
+                now = self.clock()
+                for future in done:
+                    item, outcome = pending.pop(future), future.result()
+                    result = outbox.finish(
+                        session, now, item, outcome, self.settings.retry, self.rng
+                    )
+                    if not outcome.delivered:
+                        logger.warning("notification %s: %s (%s)", item.id, outcome.error, result)
         return len(claimed)
 
     def _send(self, claimed: Claimed) -> Outcome:

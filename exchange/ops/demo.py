@@ -5,8 +5,10 @@ official and a lead each, and an auditor. Every step checks that the system beha
 described; the demo exits non-zero at the first step that did not.
 """
 
+import base64
 import hashlib
 import json
+import subprocess
 import sys
 import tempfile
 import time
@@ -29,7 +31,8 @@ from exchange.client.client import Client
 from exchange.client.errors import ClientError, ServerRefusedError
 from exchange.client.profile import Profile
 from exchange.client.transport import Transport
-from exchange.ops.devserver import LiveServer
+from exchange.ops.devserver import BIN, LiveServer
+from exchange.ops.receiver import WebhookInbox, webhook_inbox
 from exchange.protocol import envelope as env
 from exchange.protocol.key_management import code_sha256
 from exchange.protocol.verification import VerificationError
@@ -70,6 +73,7 @@ class Cast:
     chat_official: Client
     chat_lead: Client
     auditor: Client
+    tickets: WebhookInbox | None = None  # ClipShare's ticketing system, told by webhook
 
 
 def _enroll(
@@ -275,6 +279,35 @@ def actioned(item_id: str) -> dict[str, Any]:
     return {"outcome": "actioned", "automated_detection": False, "actions_taken": [taken]}
 
 
+def subscribe_tickets(cast: Cast, tickets: WebhookInbox) -> None:
+    print("0. ClipShare's designated official registers a webhook instead of polling")
+    created = cast.clip_official.notifications.add(
+        "webhook", tickets.url, events=["case", "deadline_breached"], priorities=["urgent", "high"]
+    )
+    tickets.secret = base64.b64decode(created["secret"].removeprefix("whsec_"))
+    expect(
+        created["secret"].startswith("whsec_"),
+        f"a signed statement at log index {created['log']['index']}; the secret shown once",
+    )
+    cast.tickets = tickets
+
+
+def notified(cast: Cast, case_id: str) -> None:
+    if cast.tickets is None:
+        return
+    document = cast.tickets.wait_for(case_id, "case")
+    expect(
+        document is not None,
+        f"ClipShare's ticketing system is told of case {case_id[:8]} by a signed webhook,"
+        f" before anyone polls (metadata only: {_brief(document)})",
+    )
+
+
+def _brief(document: dict[str, Any] | None) -> str:
+    data = document["data"] if document else {}
+    return f"{data.get('priority')}, {data.get('category')}, ack by {data.get('ack_due_at')}"
+
+
 def pull(client: Client, case_id: str) -> None:
     seen = [entry.case_id for entry in client.inbox()]
     expect(case_id in seen, f"{client.profile.official} finds case {case_id[:8]} in their inbox")
@@ -286,6 +319,7 @@ def scenario(server: LiveServer, cast: Cast) -> dict[str, str]:
     print("1. An urgent sexual-deepfake removal order, with URL and channel locators")
     sent = cast.regulator.submit(deepfake_case(), "clipshare")
     cases["deepfake"] = sent.case_id
+    notified(cast, sent.case_id)
     expect(
         cast.regulator.case(sent.case_id)["assignee"] == "cs-designated",
         "routed to ClipShare's designated official for sexual deepfakes",
@@ -540,9 +574,27 @@ def demo_server(workdir: Path) -> Iterator[LiveServer]:
     settings = {
         "EXCHANGE_DEADLINES": json.dumps(DEADLINES),
         "EXCHANGE_LOG_ORIGIN": "demo.hotline-exchange.local/log",
+        # The demo's webhook receiver is on this machine: allow loopback over plain http.
+        "EXCHANGE_NOTIFY_ALLOW_HTTP": "true",
+        "EXCHANGE_NOTIFY_ALLOWED_NETWORKS": '["127.0.0.0/8"]',
+        "EXCHANGE_NOTIFY_POLL_SECONDS": "0.1",
+        # Step 7 runs the sweep by hand to show it; the worker's own sweep stays out of it.
+        "EXCHANGE_SWEEP_INTERVAL_SECONDS": "86400",
     }
     with LiveServer(workdir / "instance", settings=settings) as server:
-        yield server
+        with (workdir / "worker.log").open("ab") as log:
+            worker = subprocess.Popen(  # noqa: S603 - our own flask, fixed arguments
+                [str(BIN / "flask"), "--app", "wsgi", "worker"],
+                cwd=server.root,
+                env=server.env,
+                stdout=log,
+                stderr=log,
+            )
+        try:
+            yield server
+        finally:
+            worker.terminate()
+            worker.wait(10)
 
 
 def main(argv: list[str]) -> int:
@@ -554,7 +606,9 @@ def main(argv: list[str]) -> int:
         with demo_server(workdir) as server:
             print(f"Server on {server.url} (SQLite: {server.database_url})")
             cast = set_up(server, workdir)
-            cases = scenario(server, cast)
+            with webhook_inbox() as tickets:
+                subscribe_tickets(cast, tickets)
+                cases = scenario(server, cast)
             audit(server, workdir, cast)
             summary(compliance(server, workdir, cast, cases, started))
     except (DemoFailedError, ClientError, VerificationError, SourceError, RuntimeError) as exc:

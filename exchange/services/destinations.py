@@ -4,8 +4,10 @@ A webhook target is an address a user chose, and the worker that calls it sits i
 operator's network. A target must be https (http only where the operator allows it, for
 development) and every address its host name resolves to must be public, unless the
 operator lists the network explicitly (`NOTIFY_ALLOWED_NETWORKS`; the tests list loopback).
-The check runs when a subscription is registered and again right before each send, so a
-name re-pointed at an internal address later (DNS rebinding) is refused then.
+The check runs when a subscription is registered and again right before each send, and
+the send connects to the address that was checked (`pinned`), with the host name kept for
+the Host header and TLS (SNI and certificate): a name re-pointed at an internal address
+(DNS rebinding) is refused, and cannot be switched between the check and the connection.
 """
 
 import ipaddress
@@ -67,3 +69,21 @@ def check_webhook(policy: DestinationPolicy, url: str) -> list[str]:
                 f"{parts.hostname} resolves to {address}, a non-public address"
             )
     return list(addresses)
+
+
+@dataclass(frozen=True)
+class Pinned:
+    """A URL that connects to one checked address, and the host name it stands for."""
+
+    url: str
+    host_header: str
+    server_name: str
+
+
+def pinned(url: str, address: str) -> Pinned:
+    parts = urlsplit(url)
+    hostname = parts.hostname or ""
+    literal = f"[{address}]" if ":" in address else address
+    netloc = f"{literal}:{parts.port}" if parts.port else literal
+    host = parts.netloc.rpartition("@")[2]
+    return Pinned(parts._replace(netloc=netloc).geturl(), host, hostname)

@@ -226,6 +226,69 @@ def change_membership(world: World, cases: Cases) -> None:
     created(world.membership("clipshare", "remove", official="cs-second"))
 
 
+def _victim_subscription(world: World) -> tuple[Official, str]:
+    """cs-reviewer's e-mail target (no outbound check applies to an address)."""
+    victim = world.officials["cs-reviewer"]
+    target = "cs-reviewer@clipshare.example"
+    statement = authoring.subscription(
+        victim.identity.signing_key,
+        victim.org,
+        victim.id,
+        subscription_id=new_id(),
+        channel="email",
+        target=target,
+        scope="own",
+        events=["case"],
+        priorities=["urgent"],
+        now=world.clock(),
+    )
+    body = created(victim.post("/v1/subscriptions", {"statement": statement, "target": target}))
+    return victim, body["id"]
+
+
+def remove_subscription(world: World, cases: Cases) -> None:
+    """Nobody removes another official's target, whoever the statement names."""
+    victim, subscription_id = _victim_subscription(world)
+    for official_id in OFFICIALS:
+        person = world.officials[official_id]
+        if person is victim:
+            continue
+        for org, named in ((person.org, person.id), (victim.org, victim.id)):
+            statement = authoring.subscription_removal(
+                person.identity.signing_key, org, named, subscription_id, world.clock()
+            )
+            with unchanged(world):
+                response = person.post(
+                    f"/v1/subscriptions/{subscription_id}/remove", {"statement": statement}
+                )
+                if person.role == "auditor":
+                    assert_problem(response, 403, "forbidden")
+                else:
+                    assert_problem(response, 404, "not-found")
+    statement = authoring.subscription_removal(
+        victim.identity.signing_key, victim.org, victim.id, subscription_id, world.clock()
+    )
+    response = victim.post(f"/v1/subscriptions/{subscription_id}/remove", {"statement": statement})
+    assert response.status_code == 200  # the control: its owner may
+
+
+def send_test_message(world: World, cases: Cases) -> None:
+    """Nobody sends test messages to another official's target."""
+    victim, subscription_id = _victim_subscription(world)
+    for official_id in OFFICIALS:
+        person = world.officials[official_id]
+        if person is victim:
+            continue
+        with unchanged(world):
+            response = person.post(f"/v1/subscriptions/{subscription_id}/test", {})
+            if person.role == "auditor":
+                assert_problem(response, 403, "forbidden")
+            else:
+                assert_problem(response, 404, "not-found")
+    response = victim.post(f"/v1/subscriptions/{subscription_id}/test", {})
+    assert response.status_code == 202  # the control
+
+
 def static_files(world: World, cases: Cases) -> None:
     """Flask's static route: the app ships no static files, so every path is a 404."""
     for path in (
@@ -265,6 +328,8 @@ MATRIX: dict[tuple[str, str], Callable[[World, Cases], None]] = {
     ("GET", "/v1/orgs/<string:org_id>/members"): read_members,
     ("POST", "/v1/orgs/<string:org_id>/membership"): change_membership,
     ("POST", "/v1/keys/<string:kid>/revoke"): revoke_key,
+    ("POST", "/v1/subscriptions/<string:subscription_id>/remove"): remove_subscription,
+    ("POST", "/v1/subscriptions/<string:subscription_id>/test"): send_test_message,
     ("GET", "/static/<path:filename>"): static_files,
     ("GET", "/docs/assets/<path:filename>"): docs_assets,
 }

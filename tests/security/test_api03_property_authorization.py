@@ -149,6 +149,8 @@ def readable_paths(world: World, case_ids: list[str]) -> list[str]:
         "/v1/orgs",
         "/v1/cases?limit=100",
         "/v1/inbox?limit=100",
+        "/v1/subscriptions",
+        "/v1/notifications?limit=100",
         f"/v1/log/entries?start=0&end={size}",
         f"/v1/log/directory?start=0&end={size}",
         f"/v1/log/proof/inclusion?index=0&tree_size={size}",

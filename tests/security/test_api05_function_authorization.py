@@ -28,10 +28,10 @@ from tests.helpers.world import World, statement_of
 from tests.schemas import examples
 from tests.security.support import signed_in, unchanged
 
-# Everything an HTTP client can change: the OAuth token, enrollment, one's own keys, cases,
-# and an organisation's membership and routing, signed by its own lead (issue 13). Nothing
-# else: organisations, the first lead and other people's keys are the operator's, through
-# `flask admin`.
+# Everything an HTTP client can change: the OAuth token, enrollment, one's own keys, one's
+# own notification targets, cases, and an organisation's membership and routing, signed by
+# its own lead (issue 13). Nothing else: organisations, the first lead and other people's
+# keys are the operator's, through `flask admin`.
 WRITE_OPERATIONS = {
     ("POST", "/v1/token"),
     ("POST", "/v1/enroll"),
@@ -41,6 +41,9 @@ WRITE_OPERATIONS = {
     ("POST", "/v1/cases"),
     ("POST", "/v1/cases/{case_id}/handoffs"),
     ("POST", "/v1/orgs/{org_id}/membership"),
+    ("POST", "/v1/subscriptions"),
+    ("POST", "/v1/subscriptions/{subscription_id}/remove"),
+    ("POST", "/v1/subscriptions/{subscription_id}/test"),
 }
 ADMIN_COMMANDS = {
     ("org", "create"),

@@ -1,12 +1,17 @@
-"""API7:2023 Server Side Request Forgery: not applicable, and kept that way.
+"""API7:2023 Server Side Request Forgery: one guarded way out, and kept that way.
 
-The server never fetches a URL: locators of content to take down travel only inside the
-encrypted record, which the server cannot read, and JOSE headers that point at keys by
-URL (`jku`, `x5u`) are refused by the envelope policy (tested in
-tests/exchange/protocol/envelope/test_policy.py::test_forbidden_statement_headers). This test keeps
-it so: no server module imports an HTTP client. The client SDK (`exchange.client`), the
-CLI, the auditor's HTTP source and the development server talk to a server on purpose and
-are not part of it.
+The server fetches no URL of a request: locators of content to take down travel only
+inside the encrypted record, which the server cannot read, and JOSE headers that point at
+keys by URL (`jku`, `x5u`) are refused by the envelope policy (tested in
+tests/exchange/protocol/envelope/test_policy.py::test_forbidden_statement_headers). The
+one outbound path is the notification worker (`exchange.notify`), which calls the webhook
+targets officials registered, through the SSRF policy of
+`exchange.services.destinations` (https only, public addresses only unless the operator
+allows a network, re-checked before every send: tested in
+tests/exchange/notify/test_subscriptions.py and test_delivery.py), and the operator's own
+SMTP relay. This test keeps it so: no other server module imports a network client. The
+client SDK (`exchange.client`), the CLI, the auditor's HTTP source and the development
+server talk to a server on purpose and are not part of it.
 """
 
 import ast
@@ -37,6 +42,12 @@ NOT_THE_SERVER = (
     "reports/fetch.py",
     "ops/devserver.py",
     "ops/demo.py",
+    "ops/receiver.py",  # the demo's webhook receiver: a server of its own, not a client
+    # The guarded way out: webhooks and e-mail, and the DNS look-up of the SSRF check.
+    "notify/webhook.py",
+    "notify/mail.py",
+    "notify/worker.py",
+    "services/destinations.py",
 )
 
 

@@ -319,6 +319,7 @@ def test_every_other_route_needs_a_token_and_logs_nothing_without_one(app, world
             "<string:kid>", world.officials["officer-1"].identity.signing_kid
         )
         path = path.replace("<string:org_id>", "metro-police")
+        path = path.replace("<string:subscription_id>", new_id())
         assert "<" not in path, path
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             response = client.open(path, method=method, json={})

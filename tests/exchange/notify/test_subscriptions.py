@@ -36,6 +36,19 @@ def count(app, model):
         return session.scalar(select(func.count()).select_from(model))
 
 
+def removal_statement(world, official, subscription_id):
+    return key_management.sign(
+        {
+            "typ": SUBSCRIPTION_REMOVAL_TYP,
+            "org": official.org,
+            "official": official.id,
+            "subscription_id": subscription_id,
+            "issued_at": format_utc(world.clock()),
+        },
+        official.identity.signing_key,
+    )
+
+
 def test_registering_and_removing_are_signed_statements_in_the_log(world):
     reviewer = world.officials["cs-reviewer"]
     size = world.log_size()
@@ -299,3 +312,54 @@ def test_the_scheduler_warns_before_a_deadline_and_escalates_a_breach_to_the_lea
     scheduled()
     assert world.log_size() == size + 1
     assert len(events(lead)) == 1
+
+
+def test_more_refusals_each_with_its_exact_problem_and_no_change(world):
+    reviewer, lead = world.officials["cs-reviewer"], world.officials["cs-lead"]
+
+    def post(official, statement, target=HOOK):
+        return official.post("/v1/subscriptions", {"statement": statement, "target": target})
+
+    size = world.log_size()
+    garbage = post(reviewer, "e30.e30.e30")
+    assert (garbage.status_code, garbage.get_json()["type"]) == (
+        422,
+        PROBLEM + "subscription-statement-invalid",
+    )
+    world.clock.advance(minutes=-10)
+    stale = subscription_statement(reviewer, HOOK)
+    world.clock.advance(minutes=10)
+    assert post(reviewer, stale).get_json()["type"] == PROBLEM + "clock-skew"
+    assert world.log_size() == size
+    # A platform lead may subscribe for the whole organisation; the same id twice is a 409.
+    chosen = str(uuid.uuid4())
+    statement = subscription_statement(lead, HOOK, scope="organisation", subscription_id=chosen)
+    assert post(lead, statement).status_code == 201
+    again = subscription_statement(lead, HOOK, subscription_id=chosen)
+    twice = post(lead, again)
+    assert (twice.status_code, twice.get_json()["type"]) == (409, PROBLEM + "already-exists")
+    # A removal must name the subscription of the URL, signed by its owner.
+    other = subscribe(reviewer, HOOK)
+    wrong = removal_statement(world, reviewer, chosen)
+    refused = reviewer.post(f"/v1/subscriptions/{other['id']}/remove", {"statement": wrong})
+    assert (refused.status_code, refused.get_json()["type"]) == (
+        422,
+        PROBLEM + "subscription-statement-invalid",
+    )
+    assert [s["id"] for s in reviewer.get("/v1/subscriptions").get_json()["subscriptions"]] == [
+        other["id"]
+    ]
+    auditor = world.officials["auditor-1"]
+    forbidden = auditor.get("/v1/subscriptions")
+    assert (forbidden.status_code, forbidden.get_json()["type"]) == (403, PROBLEM + "forbidden")
+
+
+def test_a_send_is_pinned_to_the_address_that_was_checked():
+    pinned = destinations.pinned("https://hooks.example.org:8443/in?x=1", "93.184.215.14")
+    assert (pinned.url, pinned.host_header, pinned.server_name) == (
+        "https://93.184.215.14:8443/in?x=1",
+        "hooks.example.org:8443",
+        "hooks.example.org",
+    )
+    v6 = destinations.pinned("https://hooks.example.org/in", "2606:2800:220:1::1")
+    assert (v6.url, v6.host_header) == ("https://[2606:2800:220:1::1]/in", "hooks.example.org")

@@ -24,7 +24,8 @@ def test_a_submitted_case_reaches_the_receiver_once_signed_and_without_content(
     created = subscribe(reviewer, hook.url, events=("case",), priorities=("urgent",))
     assert created["secret"].startswith("whsec_")
     assert created["channel"] == "webhook"
-    worker().wait_started()  # polling before the case arrives
+    running = worker()
+    running.wait_started()  # polling before the case arrives
     sealed, response = world.submit(world.officials["officer-1"], "clipshare")
     accepted_at = time.time()
     assert response.status_code == 201, response.get_json()
@@ -78,6 +79,9 @@ def test_a_submitted_case_reaches_the_receiver_once_signed_and_without_content(
     assert [a["status_code"] for a in entry["attempts"]] == [204]
     lead = world.officials["cs-lead"]
     assert lead.get("/v1/notifications").get_json() == {"notifications": []}
+    running.stop()  # SIGTERM: the worker finishes its loop and exits cleanly
+    assert running.process.returncode == 0
+    assert b"notification worker stopped" in running.path.read_bytes()
 
 
 def test_a_receiver_that_fails_three_times_gets_it_on_the_fourth_try(world, receiver, worker):
