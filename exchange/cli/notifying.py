@@ -2,15 +2,16 @@
 
 import click
 
+from exchange.cli.contract import HotlineGroup, UsageProblem, json_option
 from exchange.cli.output import echo_json, relative, table
 from exchange.cli.session import client, reports_errors
 from schemas.enums import Priority
 from schemas.subscriptions import SUBSCRIBABLE
 
-_JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+_JSON = json_option
 
 
-@click.group()
+@click.group(cls=HotlineGroup)
 def notify() -> None:
     """Be told of new cases and deadlines by webhook or e-mail instead of polling."""
 
@@ -47,7 +48,7 @@ def add(
 ) -> None:
     """Register a target. A webhook's signing secret is printed once: store it now."""
     if (url is None) == (address is None):
-        raise click.UsageError("give exactly one of --webhook URL or --email ADDRESS")
+        raise UsageProblem("give exactly one of --webhook URL or --email ADDRESS")
     channel, target = ("webhook", url) if url is not None else ("email", address)
     assert target is not None
     with client() as session:

@@ -85,6 +85,11 @@ def test_without_a_profile_every_command_says_enroll_in_one_line(path, tmp_path)
             "route": ["sexual_deepfake", "someone"],
             "object": ["abcd1234"],
         }.get(path[-1], []),
+        "notify": {
+            "add": ["--webhook", "https://tickets.example.org/hooks"],
+            "remove": ["abcd1234"],
+            "test": ["abcd1234"],
+        }.get(path[-1], []),
         "key": {
             "rotate": ["--new-key-dir", str(tmp_path / "new-keys")],
             "revoke": ["somekid", "--reason", "lost"],

@@ -39,8 +39,9 @@ def notified(tmp_path_factory):
                 server.admin("org", "create", org, "--kind", kind, "--name", org.title())
             cli = Hotline(server, root / "config", root / "keys")
             cli.enroll("police", "officer", "agency_officer")
+            # clipshare's first official is its bootstrapped lead, who signs the routing.
             cli.enroll("clipshare", "reviewer", "platform_official")
-            server.admin("routing", "set", "clipshare", "sexual_deepfake", "reviewer")
+            cli.json("reviewer", "org", "route", "sexual_deepfake", "reviewer")
             yield cli, receiver
         finally:
             worker.terminate()
