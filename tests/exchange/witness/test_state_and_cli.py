@@ -106,3 +106,43 @@ def test_keygen_vkey_and_refusals(tmp_path):
     )
     assert bad_log.exit_code == 1
     assert "--log: verifier key is not <name>+<key id>+<key>" in bad_log.output
+
+
+def test_every_refusal_in_process(tmp_path):
+    """The statuses of test_protocol.py again, in this process (where coverage sees them)."""
+    key = Ed25519PrivateKey.generate()
+    tree = merkle.MemoryTree()
+    for number in range(6):
+        tree.append(merkle.leaf_hash(b"%d" % number))
+    app = create_witness_app(
+        WitnessIdentity("w.test", Ed25519PrivateKey.generate()),
+        logs_by_origin([note.verifier_key(ORIGIN, key.public_key())]),
+        WitnessState(tmp_path / "state.db"),
+    )
+    client = app.test_client()
+
+    def signed(size: int, origin: str = ORIGIN, signer: Ed25519PrivateKey = key) -> str:
+        return sign_checkpoint(Checkpoint(origin, size, tree.root(size)), origin, signer)
+
+    def post(old: int, proof: tuple[bytes, ...], checkpoint: str) -> tuple[int, str]:
+        answer = client.post("/add-checkpoint", data=AddCheckpoint(old, proof, checkpoint).encode())
+        return answer.status_code, answer.text
+
+    assert post(0, (), "not a note\n")[0] == 400
+    assert post(0, (), "o\n1\nAAAA\n\n\u2014 o AAAAAAAA\n") == (
+        400,
+        "malformed checkpoint: root is not 32 bytes\n",
+    )
+    assert post(0, (), signed(2, origin="other.test/log"))[0] == 404
+    assert post(0, (), signed(2, signer=Ed25519PrivateKey.generate()))[0] == 403
+    assert post(3, (), signed(2)) == (400, "old size 3 is above the checkpoint's 2\n")
+    assert post(0, (bytes(32),), signed(2)) == (
+        422,
+        "a consistency proof from size 0 must be empty\n",
+    )
+    assert post(0, (), signed(2))[0] == 200
+    assert post(1, (), signed(4)) == (409, "2\n")
+    status, text = post(2, (bytes(32),), signed(4))
+    assert (status, text.split(":")[0]) == (422, "consistency proof does not verify")
+    assert post(2, tuple(tree.consistency_proof(2, 6)), signed(6))[0] == 200
+    assert client.get("/vkey").text.startswith("w.test+")
