@@ -140,6 +140,8 @@ def test_every_refusal_in_process(tmp_path):
         422,
         "a consistency proof from size 0 must be empty\n",
     )
+    empty = sign_checkpoint(Checkpoint(ORIGIN, 0, bytes(32)), ORIGIN, key)
+    assert post(0, (), empty) == (422, "a checkpoint of size 0 must have the empty tree's root\n")
     assert post(0, (), signed(2))[0] == 200
     assert post(1, (), signed(4)) == (409, "2\n")
     status, text = post(2, (bytes(32),), signed(4))
