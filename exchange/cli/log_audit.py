@@ -332,14 +332,17 @@ def _witnessed(source: LogSource, trust: "Trust", policy: WitnessPolicy) -> tupl
     return signed, witnessed.witnesses
 
 
-@audit.command()
-@_source_options
-@click.option(
+_WITNESS_POLICY = click.option(
     "--witness-policy",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Verify only up to a checkpoint that a quorum of these witnesses cosigned"
+    help="Accept only a checkpoint that a quorum of these witnesses cosigned"
     " (a Sigsum-style policy file; its log lines pin the log's key too).",
 )
+
+
+@audit.command()
+@_source_options
+@_WITNESS_POLICY
 @_reports
 def verify(
     server: str | None,
@@ -399,6 +402,7 @@ def _print_verified(report: AuditReport, trust: Trust) -> None:
 
 @audit.command()
 @_source_options
+@_WITNESS_POLICY
 @_reports
 def checkpoint(
     server: str | None,
@@ -407,12 +411,25 @@ def checkpoint(
     official: str | None,
     log_keys: tuple[str, ...],
     state_file: Path | None,
+    witness_policy: Path | None,
 ) -> None:
     """Verify the latest checkpoint and that it extends the last one verified (no entries)."""
+    policy = _witness_policy(witness_policy)
+    if policy is not None and not log_keys:
+        log_keys = policy.log_keys
     with _trusted(server, bundle, key_dir, official, log_keys, state_file) as (source, trust):
-        latest = verified(source.checkpoint(), trust.keys, trust.origin, "the log's checkpoint")
+        if policy is None:
+            latest = verified(source.checkpoint(), trust.keys, trust.origin, "the log's checkpoint")
+        else:
+            signed, cosigners = _witnessed(source, trust, policy)
+            latest = verified(signed, trust.keys, trust.origin, "the log's checkpoint")
         click.echo(f"Checkpoint of log {trust.origin}: size {latest.size}")
         click.echo(f"  root {_b64(latest.root)}")
+        if policy is not None:
+            click.echo(
+                f"  witnessed by {', '.join(cosigners)}"
+                f" (the policy needs {describe_quorum(policy)})"
+            )
         if trust.state is None:
             click.echo("  no earlier checkpoint verified here to compare with")
             return

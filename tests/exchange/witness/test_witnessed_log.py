@@ -125,6 +125,18 @@ def test_the_log_is_cosigned_2_of_2_and_the_auditor_checks_the_quorum(setup, tmp
     assert verified.exit_code == 0, verified.output
     assert f"Verified log {setup.origin}: {size} entries" in verified.stdout
     assert "  witnessed by w1, w2 (the policy needs 2 of (w1, w2))\n" in verified.stdout
+    head = setup.hotline(
+        "auditor",
+        "audit",
+        "checkpoint",
+        "--witness-policy",
+        setup.policy,
+        "--state",
+        tmp_path / "state.json",
+    )
+    assert head.exit_code == 0, head.output
+    assert head.stdout.startswith(f"Checkpoint of log {setup.origin}: size {size}\n")
+    assert "  witnessed by w1, w2 (the policy needs 2 of (w1, w2))\n" in head.stdout
     assert setup.officer.log.checkpoint(refresh=True).checkpoint.size == size
     assert setup.officer.log.witnesses == ["w1", "w2"]
 
