@@ -41,7 +41,27 @@ def checkpoint() -> Response:
     return response
 
 
-@blp.route("/tile/<level>/<path:index>", methods=["GET"])
+@blp.route(
+    "/tile/<level>/<path:index>",
+    methods=["GET"],
+    parameters=[
+        {
+            "in": "path",
+            "name": "level",
+            "required": True,
+            "schema": {"type": "string", "pattern": "^(entries|0|[1-9][0-9]?)$"},
+        },
+        {
+            "in": "path",
+            "name": "index",
+            "required": True,
+            # Its exact syntax (x-prefixed 3-digit elements, then .p/<W>) spans path
+            # segments, which OpenAPI path parameters cannot express; the route checks it.
+            "description": "N as x001/x234/067, then .p/<W> for a partial tile",
+            "schema": {"type": "string", "minLength": 3},
+        },
+    ],
+)
 @blp.response(200, content_type="application/octet-stream")
 @blp.problems(404)
 def tile(level: str, index: str) -> Response:
