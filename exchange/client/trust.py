@@ -26,7 +26,7 @@ from exchange.protocol.envelope.canonical import parse_canonical_object
 from exchange.protocol.handover import Handover, HandoverError, verify_handover
 from exchange.protocol.verification import VerificationError
 from exchange.protocol.witness_policy import WitnessPolicy, require_quorum
-from exchange.protocol.witnessed_receipt import WitnessedReceipt, verify_witnessed_receipt
+from exchange.protocol.witnessed import WitnessedReceipt, verify_witnessed_receipt
 from keys import InvalidJWKError, load_public_jwk
 from keys.b64 import b64_decode
 from schemas.keys import Enrollment, Rotation, load_enrollment, load_rotation

@@ -22,7 +22,7 @@ from exchange.ops.devserver import LiveServer
 from exchange.ops.witness_process import LiveWitness
 from exchange.protocol.key_management import code_sha256
 from exchange.protocol.witness_policy import QuorumError, parse_policy, verify_witnessed
-from exchange.protocol.witnessed_receipt import WitnessedReceipt, verify_witnessed_receipt
+from exchange.protocol.witnessed import WitnessedReceipt, verify_witnessed_receipt
 from keys import Identity
 from tests.exchange.cli.conftest import Hotline
 

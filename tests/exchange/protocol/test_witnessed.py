@@ -9,7 +9,7 @@ from exchange.protocol import merkle, note
 from exchange.protocol.checkpoint import Checkpoint, sign_checkpoint
 from exchange.protocol.cosignature import cosign, witness_vkey
 from exchange.protocol.witness_policy import QuorumError, parse_policy
-from exchange.protocol.witnessed_receipt import (
+from exchange.protocol.witnessed import (
     ReceiptFormatError,
     WitnessedReceipt,
     verify_witnessed_receipt,
