@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install lint format test test-sqlite test-postgresql run serve dev-instance demo bench fuzz docs clean
+.PHONY: install interop lint format test test-sqlite test-postgresql run serve dev-instance demo bench fuzz docs clean
 
 # make run: a development server on 127.0.0.1:5000 with SQLite in instance/. The server
 # keys' passphrase is generated into instance/ (owner-only): fine for a laptop, never for
@@ -26,6 +26,18 @@ $(STAMP): setup.cfg pyproject.toml
 
 install: $(STAMP)
 
+# An independent C2SP tlog-witness (aics-witness from PyPI) for the interop test
+# (tests/exchange/witness/test_interop_aics.py). It needs Python >= 3.12 and the project
+# runs on 3.11, so it gets a venv of its own; the test fails in CI where it is missing.
+INTEROP := .venv-interop
+INTEROP_PYTHON ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.1[2-9]*/bin/python3 /usr/bin/python3.1[2-9] /usr/local/bin/python3.1[2-9]))
+$(INTEROP)/.installed:
+	@if [ -z "$(INTEROP_PYTHON)" ]; then echo "no Python >= 3.12: skipping $(INTEROP)"; exit 0; fi; \
+	$(INTEROP_PYTHON) -m venv $(INTEROP) && \
+	$(INTEROP)/bin/python -m pip install --quiet aics-witness==0.1.0 && touch $@
+
+interop: $(INTEROP)/.installed
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -43,10 +55,10 @@ PYTEST_OPTIONS ?= -n auto
 test: lint test-sqlite test-postgresql
 
 # The SQLite run also measures branch coverage and fails under the gate in pyproject.toml.
-test-sqlite: install
+test-sqlite: install interop
 	HOTLINE_TEST_DB=sqlite $(BIN)/pytest $(PYTEST_OPTIONS) --cov --cov-report=term
 
-test-postgresql: install
+test-postgresql: install interop
 	HOTLINE_TEST_DB=postgresql $(BIN)/pytest $(PYTEST_OPTIONS)
 
 # The instance folder and its generated passphrase, shared by `make run` and `make serve`.
@@ -89,4 +101,4 @@ docs: install
 	$(BIN)/python docs/protocol_example.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(INTEROP) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -5,6 +5,7 @@
   by its client address instead, so a flood of forged tokens cannot open new budgets.
 * `POST /v1/token` and `POST /v1/enroll` are counted by client address alone
   (`RATE_LIMIT_TOKEN`, `RATE_LIMIT_ENROLL`): nobody is authenticated yet.
+* The public tiles (`/checkpoint`, `/tile/...`) share `RATE_LIMIT_API`, by client address.
 * Health, readiness, metrics and the docs page are not limited: load balancers and
   monitoring poll them.
 
@@ -52,8 +53,13 @@ def address_key() -> str:
     return f"address:{get_remote_address()}"
 
 
+# The public tiles (`exchange.api.tiles`) share the API's budget, counted by address: they
+# need no token, so without a limit they would be the one unmetered way into the database.
+_LIMITED_PREFIXES = ("/v1/", "/checkpoint", "/tile/")
+
+
 def _not_the_api() -> bool:
-    return not request.path.startswith("/v1/")
+    return not request.path.startswith(_LIMITED_PREFIXES)
 
 
 def _limit_view(app: Flask, limiter: Limiter, view: Callable[..., Any], setting: str) -> None:

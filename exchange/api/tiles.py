@@ -14,7 +14,7 @@ from exchange import runtime
 from exchange.api.blueprint import Blueprint
 from exchange.errors import NotFoundError
 from exchange.protocol.tiles import TilePathError, parse_tile_path
-from exchange.services import cosignatures, transparency
+from exchange.services import transparency, witnessing
 
 blp = Blueprint(
     "tiles", __name__, url_prefix="", description="The public tree (C2SP tlog-tiles), no token"
@@ -33,7 +33,7 @@ def checkpoint() -> Response:
     """The newest checkpoint any witness cosigned, with every cosignature it got (else the
     newest checkpoint): a C2SP signed note whose extra lines are tlog-cosignature/v1."""
     with runtime.read() as session:
-        cosigned = cosignatures.cosigned_checkpoint(session)
+        cosigned = witnessing.cosigned_checkpoint(session)
     if cosigned is None:
         raise NotFoundError("the log is empty: no checkpoint yet")
     response = Response(cosigned.note, content_type="text/plain; charset=utf-8")
@@ -41,7 +41,27 @@ def checkpoint() -> Response:
     return response
 
 
-@blp.route("/tile/<level>/<path:index>", methods=["GET"])
+@blp.route(
+    "/tile/<level>/<path:index>",
+    methods=["GET"],
+    parameters=[
+        {
+            "in": "path",
+            "name": "level",
+            "required": True,
+            "schema": {"type": "string", "pattern": "^(entries|0|[1-9][0-9]?)$"},
+        },
+        {
+            "in": "path",
+            "name": "index",
+            "required": True,
+            # Its exact syntax (x-prefixed 3-digit elements, then .p/<W>) spans path
+            # segments, which OpenAPI path parameters cannot express; the route checks it.
+            "description": "N as x001/x234/067, then .p/<W> for a partial tile",
+            "schema": {"type": "string", "minLength": 3},
+        },
+    ],
+)
 @blp.response(200, content_type="application/octet-stream")
 @blp.problems(404)
 def tile(level: str, index: str) -> Response:

@@ -345,14 +345,17 @@ def _witnessed(source: LogSource, trust: "Trust", policy: WitnessPolicy) -> tupl
     return signed, witnessed.witnesses
 
 
-@audit.command()
-@_source_options
-@click.option(
+_WITNESS_POLICY = click.option(
     "--witness-policy",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Verify only up to a checkpoint that a quorum of these witnesses cosigned"
+    help="Accept only a checkpoint that a quorum of these witnesses cosigned"
     " (a Sigsum-style policy file; its log lines pin the log's key too).",
 )
+
+
+@audit.command()
+@_source_options
+@_WITNESS_POLICY
 @json_option
 @_reports
 def verify(
@@ -398,6 +401,7 @@ def verify(
                 "previous_size": report.previous_size,
                 "learned_keys": list(report.learned_keys),
                 "state_file": str(trust.state_path),
+                **({"witnesses": cosigners} if policy is not None else {}),
             }
         )
         return
@@ -428,6 +432,7 @@ def _print_verified(report: AuditReport, trust: Trust) -> None:
 
 @audit.command()
 @_source_options
+@_WITNESS_POLICY
 @json_option
 @_reports
 def checkpoint(
@@ -437,15 +442,35 @@ def checkpoint(
     official: str | None,
     log_keys: tuple[str, ...],
     state_file: Path | None,
+    witness_policy: Path | None,
     as_json: bool,
 ) -> None:
     """Verify the latest checkpoint and that it extends the last one verified (no entries)."""
+    policy = _witness_policy(witness_policy)
+    if policy is not None and not log_keys:
+        log_keys = policy.log_keys
     with _trusted(server, bundle, key_dir, official, log_keys, state_file) as (source, trust):
-        latest = verified(source.checkpoint(), trust.keys, trust.origin, "the log's checkpoint")
-        shown = {"origin": trust.origin, "size": latest.size, "root": _b64(latest.root)}
+        cosigners: list[str] = []
+        if policy is None:
+            latest = verified(source.checkpoint(), trust.keys, trust.origin, "the log's checkpoint")
+        else:
+            signed, cosigners = _witnessed(source, trust, policy)
+            latest = verified(signed, trust.keys, trust.origin, "the log's checkpoint")
+        shown: dict[str, object] = {
+            "origin": trust.origin,
+            "size": latest.size,
+            "root": _b64(latest.root),
+        }
+        if policy is not None:
+            shown["witnesses"] = cosigners
         if not as_json:
             click.echo(f"Checkpoint of log {trust.origin}: size {latest.size}")
             click.echo(f"  root {_b64(latest.root)}")
+            if policy is not None:
+                click.echo(
+                    f"  witnessed by {', '.join(cosigners)}"
+                    f" (the policy needs {describe_quorum(policy)})"
+                )
         if trust.state is None:
             if as_json:
                 echo_json({**shown, "previous_size": None})

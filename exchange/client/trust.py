@@ -26,6 +26,7 @@ from exchange.protocol.envelope.canonical import parse_canonical_object
 from exchange.protocol.handover import Handover, HandoverError, verify_handover
 from exchange.protocol.verification import VerificationError
 from exchange.protocol.witness_policy import WitnessPolicy, require_quorum
+from exchange.protocol.witnessed import WitnessedReceipt, verify_witnessed_receipt
 from keys import InvalidJWKError, load_public_jwk
 from keys.b64 import b64_decode
 from schemas.keys import Enrollment, Rotation, load_enrollment, load_rotation
@@ -189,6 +190,31 @@ class LogTrust:
         if entry.get("index") != index:
             raise TrustError(f"log entry {index} names index {entry.get('index')}")
         return entry
+
+    def witnessed_receipt(self, index: int) -> WitnessedReceipt:
+        """A receipt of entry `index` under the newest witnessed checkpoint, checked here
+        as it will be offline (needs a witness policy; the entry must be cosigned already)."""
+        if self.witness_policy is None:
+            raise TrustError("a witnessed receipt needs a witness policy")
+        current = self.checkpoint(refresh=True)
+        tree = current.checkpoint
+        if index >= tree.size:
+            raise TrustError(
+                f"log entry {index} is not witnessed yet (the witnessed checkpoint has"
+                f" {tree.size} entries): ask again after the next cosigning round"
+            )
+        proof = self.transport.get("/v1/log/proof/inclusion", index=index, tree_size=tree.size)
+        try:
+            receipt = WitnessedReceipt(
+                index,
+                b64_decode(proof["leaf_hash"]),
+                current.note,
+                tuple(b64_decode(node) for node in proof["proof"]),
+            )
+            verify_witnessed_receipt(receipt, self.verifier_keys, self.origin, self.witness_policy)
+        except (VerificationError, ValueError, KeyError, TypeError) as exc:
+            raise TrustError(f"log entry {index} is not proven in the checkpoint: {exc}") from exc
+        return receipt
 
     def check_key(self, key: dict[str, Any]) -> None:
         """The directory's key was registered for its official by a signed log entry."""

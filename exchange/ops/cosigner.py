@@ -30,7 +30,7 @@ from exchange.protocol.witness_requests import (
     parse_conflict,
     parse_cosignature_lines,
 )
-from exchange.services import cosignatures, transparency
+from exchange.services import transparency, witnessing
 from exchange.storage import database
 from exchange.storage.database import Database
 
@@ -107,7 +107,7 @@ def _cosign_one(
         if name not in found:
             return Outcome(name, size, "answered without a cosignature by its pinned key")
         with database.write(db) as session:
-            cosignatures.store(session, size, found[name], now())
+            witnessing.store(session, size, found[name], now())
         return Outcome(name, size, "cosigned")
     return Outcome(name, size, "refused 409 twice")
 
@@ -121,7 +121,7 @@ def cosign_round(
     """Ask every witness to cosign the newest checkpoint; one outcome per witness."""
     with database.read(db) as session:
         latest = transparency.latest_checkpoint(session)
-        known = cosignatures.last_cosigned_sizes(session)
+        known = witnessing.last_cosigned_sizes(session)
         if latest is None:
             return []
         size, note = latest.size, latest.note

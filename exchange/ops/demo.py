@@ -31,6 +31,7 @@ from exchange.client.client import Client
 from exchange.client.errors import ClientError, ServerRefusedError
 from exchange.client.profile import Profile
 from exchange.client.transport import Transport
+from exchange.ops.demo_witnesses import witnessed
 from exchange.ops.devserver import BIN, LiveServer
 from exchange.ops.receiver import WebhookInbox, webhook_inbox
 from exchange.protocol import envelope as env
@@ -611,6 +612,7 @@ def main(argv: list[str]) -> int:
                 cases = scenario(server, cast)
             audit(server, workdir, cast)
             summary(compliance(server, workdir, cast, cases, started))
+            witnessed(server, workdir, cast.auditor.profile.log_verifier_keys, expect)
     except (DemoFailedError, ClientError, VerificationError, SourceError, RuntimeError) as exc:
         print(f"DEMO FAILED: {exc}", file=sys.stderr)
         return 1

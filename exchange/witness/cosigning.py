@@ -7,6 +7,7 @@ which), a different root at the same size 409, a consistency proof that does not
 422. Only then is the new state committed and the cosignature returned.
 """
 
+import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -21,6 +22,8 @@ from exchange.protocol.witness_requests import (
     parse_add_checkpoint,
 )
 from exchange.witness.state import Latest, WitnessState
+
+EMPTY_ROOT = hashlib.sha256(b"").digest()
 
 
 class RefusedError(Exception):
@@ -80,6 +83,8 @@ def add_checkpoint(
         text = note.verify(request.checkpoint, logs[origin])
     except VerificationError as exc:
         raise RefusedError(403, f"checkpoint is not signed by the log's key: {exc}") from None
+    if checkpoint.size == 0 and checkpoint.root != EMPTY_ROOT:
+        raise RefusedError(422, "a checkpoint of size 0 must have the empty tree's root")
     if request.old_size > checkpoint.size:
         raise RefusedError(
             400, f"old size {request.old_size} is above the checkpoint's {checkpoint.size}"

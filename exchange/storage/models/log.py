@@ -6,7 +6,7 @@ them too). `log_head` is the one mutable row: the size, and the lock writers que
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, LargeBinary, SmallInteger, String, Text
+from sqlalchemy import BigInteger, LargeBinary, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from exchange.storage.models.base import Base
@@ -48,9 +48,7 @@ class Cosignature(Base):
 
     __tablename__ = "cosignatures"
 
-    size: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("checkpoints.size"), primary_key=True, autoincrement=False
-    )
+    size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     witness: Mapped[str] = mapped_column(String(200), primary_key=True, index=True)
     line: Mapped[str] = mapped_column(Text)  # "— <witness> <base64>\n", as the witness sent it
     timestamp: Mapped[int] = mapped_column(BigInteger)

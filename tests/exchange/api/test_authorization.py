@@ -57,6 +57,8 @@ PUBLIC_ROUTES = {
     "/docs/assets/<path:filename>",
     "/metrics",  # guarded by its own METRICS_TOKEN when one is configured
     "/static/<path:filename>",
+    "/checkpoint",  # the public tlog-tiles read API: sizes and hashes only
+    "/tile/<level>/<path:index>",
 }
 
 

@@ -47,6 +47,10 @@ def test_demo_runs_and_the_server_never_stored_plaintext(tmp_path):
         assert step in result.stdout
     assert "cs-designated approved as platform_official (ncii,sexual_deepfake)" in result.stdout
     assert_compliance_report(tmp_path, result.stdout)
+    # Two witnesses beside the exchange: a 2-of-2 quorum, and a split view refused.
+    assert "ok  both witnesses cosign the newest checkpoint" in result.stdout
+    assert "cosigned by w1, w2, the policy needs 2 of (w1, w2)" in result.stdout
+    assert "ok  both witnesses refuse the forked history" in result.stdout
 
 
 def assert_compliance_report(workdir, stdout):

@@ -171,3 +171,12 @@ def test_without_redis_each_process_falls_back_to_counting_alone(make_app):
     ).test_client()
     assert [client.post("/v1/token", data=TOKEN_FORM).status_code for _ in range(2)] == [401] * 2
     assert_rate_limited(client.post("/v1/token", data=TOKEN_FORM))
+
+
+def test_the_public_tiles_are_limited_per_client_address(make_app):
+    client = make_app(RATE_LIMIT_API="2 per hour").test_client()
+    for _ in range(2):
+        assert client.get("/checkpoint", **from_address("192.0.2.7")).status_code == 404
+    assert_rate_limited(client.get("/tile/0/000", **from_address("192.0.2.7")))
+    # Another address has its own budget.
+    assert client.get("/checkpoint", **from_address("192.0.2.8")).status_code == 404

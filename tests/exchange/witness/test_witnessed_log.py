@@ -22,6 +22,7 @@ from exchange.ops.devserver import LiveServer
 from exchange.ops.witness_process import LiveWitness
 from exchange.protocol.key_management import code_sha256
 from exchange.protocol.witness_policy import QuorumError, parse_policy, verify_witnessed
+from exchange.protocol.witnessed import WitnessedReceipt, verify_witnessed_receipt
 from keys import Identity
 from tests.exchange.cli.conftest import Hotline
 
@@ -125,8 +126,31 @@ def test_the_log_is_cosigned_2_of_2_and_the_auditor_checks_the_quorum(setup, tmp
     assert verified.exit_code == 0, verified.output
     assert f"Verified log {setup.origin}: {size} entries" in verified.stdout
     assert "  witnessed by w1, w2 (the policy needs 2 of (w1, w2))\n" in verified.stdout
+    head = setup.hotline(
+        "auditor",
+        "audit",
+        "checkpoint",
+        "--witness-policy",
+        setup.policy,
+        "--state",
+        tmp_path / "state.json",
+    )
+    assert head.exit_code == 0, head.output
+    assert head.stdout.startswith(f"Checkpoint of log {setup.origin}: size {size}\n")
+    assert "  witnessed by w1, w2 (the policy needs 2 of (w1, w2))\n" in head.stdout
     assert setup.officer.log.checkpoint(refresh=True).checkpoint.size == size
     assert setup.officer.log.witnesses == ["w1", "w2"]
+    # A receipt that a court can check offline, years later, with the policy alone.
+    kept = setup.officer.log.witnessed_receipt(size - 1).to_json()
+    witnessed = verify_witnessed_receipt(
+        WitnessedReceipt.from_json(kept),
+        [setup.log_vkey],
+        setup.origin,
+        parse_policy(setup.policy.read_text()),
+    )
+    assert witnessed.checkpoint.size == size
+    with pytest.raises(TrustError, match=f"log entry {size} is not witnessed yet"):
+        setup.officer.log.witnessed_receipt(size)
 
 
 def test_a_witness_down_delays_cosigning_and_blocks_nothing(setup, tmp_path):

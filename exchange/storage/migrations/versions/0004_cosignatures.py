@@ -2,7 +2,9 @@
 
 One row per checkpoint and witness: the line the witness answered, verified against the
 witness's key before it is stored. A cosignature proves itself, so the table is not
-append-only like the log: losing a row loses a proof, it cannot forge one.
+append-only like the log: losing a row loses a proof, it cannot forge one. No foreign key
+to `checkpoints`: it would put a second guard, with another error, in front of the log
+tables' own append-only triggers (TRUNCATE).
 
 Revision ID: 0004
 Revises: 0002
@@ -25,9 +27,6 @@ def upgrade() -> None:
         sa.Column("line", sa.Text(), nullable=False),
         sa.Column("timestamp", sa.BigInteger(), nullable=False),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["size"], ["checkpoints.size"], name=op.f("fk_cosignatures_size_checkpoints")
-        ),
         sa.PrimaryKeyConstraint("size", "witness", name=op.f("pk_cosignatures")),
     )
     op.create_index(op.f("ix_cosignatures_witness"), "cosignatures", ["witness"], unique=False)
