@@ -47,7 +47,7 @@ from exchange.protocol.envelope.errors import UnknownSignerKeyError
 from exchange.protocol.events import Event
 from exchange.protocol.key_usage import KeyPurpose, usable
 from exchange.protocol.workflow import Side, State, TransitionError
-from exchange.services import directory, inbox, policies
+from exchange.services import deadlines, directory, inbox, policies
 from exchange.services.caller import Caller
 from exchange.services.clock import check_issued_at
 from exchange.services.visibility import can_see, side_of, visible_case
@@ -338,6 +338,7 @@ def _continue_case(
     recipient = session.get(Organisation, counterpart)
     if recipient is not None:
         _check_recipients(session, envelope, recipient=recipient, sender_org_id=caller.org_id)
+    deadlines.record_passed(session, now, case)
     _apply(case, new_state, signed, replied, now)
     details: dict[str, Any] = {"to": list(signed.to), "state": str(new_state)}
     if response is not None and workflow.supersedes(state, new_state):
