@@ -25,6 +25,7 @@ from schemas.common import (
     IssuerCaseRef,
     Sha256B64Url,
     StrictSchema,
+    UtcTimestamp,
     parse_utc,
 )
 from schemas.enums import (
@@ -81,6 +82,11 @@ class ResponseMetaSchema(StrictSchema):
             raise ValidationError(item_errors, field_name="item_outcomes")
 
 
+class QuestionMetaSchema(StrictSchema):
+    # The record's `respond_by`, in clear so that the server can hold the other side to it.
+    answer_by = UtcTimestamp()
+
+
 class EmptyMetaSchema(StrictSchema):
     """`{}`: the kind's meaning lies entirely in its sealed record."""
 
@@ -90,7 +96,7 @@ META_SCHEMAS: Mapping[Kind, type[Schema]] = MappingProxyType(
         Kind.CASE: CaseMetaSchema,
         Kind.RECEIPT: ReceiptSchema,
         Kind.RESPONSE: ResponseMetaSchema,
-        Kind.QUESTION: EmptyMetaSchema,
+        Kind.QUESTION: QuestionMetaSchema,
         Kind.SUPPLEMENT: EmptyMetaSchema,
         Kind.WITHDRAWAL: EmptyMetaSchema,
         Kind.CLOSURE: EmptyMetaSchema,
@@ -154,6 +160,8 @@ def meta_for(record: Mapping[str, Any]) -> dict[str, Any]:
                 for item in body["item_outcomes"]
             ]
         return meta
+    if kind == Kind.QUESTION:
+        return {"answer_by": body["respond_by"]} if "respond_by" in body else {}
     if kind in SEALED_KINDS:
         return {}
     raise ValueError(f"kind {kind!r} has no record to derive a meta from")
@@ -219,8 +227,13 @@ class NoMeta:
     """The meta of the kinds whose meaning lies entirely in their sealed record."""
 
 
-Meta = CaseMeta | ResponseMeta | ReceiptMeta | AssignmentMeta | NoMeta
-M = TypeVar("M", CaseMeta, ResponseMeta, ReceiptMeta, AssignmentMeta, NoMeta)
+@dataclass(frozen=True, slots=True)
+class QuestionMeta:
+    answer_by: datetime | None
+
+
+Meta = CaseMeta | ResponseMeta | ReceiptMeta | AssignmentMeta | QuestionMeta | NoMeta
+M = TypeVar("M", CaseMeta, ResponseMeta, ReceiptMeta, AssignmentMeta, QuestionMeta, NoMeta)
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,6 +293,9 @@ def _meta(kind: Kind, meta: Mapping[str, Any]) -> Meta:
         )
     if kind == Kind.ASSIGNMENT:
         return AssignmentMeta(meta["assignee"])
+    if kind == Kind.QUESTION:
+        answer_by = meta.get("answer_by")
+        return QuestionMeta(parse_utc(answer_by) if answer_by else None)
     return NoMeta()
 
 

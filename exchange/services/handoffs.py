@@ -51,11 +51,26 @@ from exchange.services import deadlines, directory, inbox, policies
 from exchange.services.caller import Caller
 from exchange.services.clock import check_issued_at
 from exchange.services.visibility import can_see, side_of, visible_case
-from exchange.storage.models import Case, Handoff, Official, OfficialKey, Organisation, Route
+from exchange.storage.models import (
+    Case,
+    Handoff,
+    Official,
+    OfficialKey,
+    Organisation,
+    Question,
+    Route,
+)
 from keys.b64 import b64url_decode, b64url_encode
 from schemas.common import format_utc
 from schemas.enums import Kind, OrgKind, Role
-from schemas.statement import AssignmentMeta, CaseMeta, ReceiptMeta, ResponseMeta, Statement
+from schemas.statement import (
+    AssignmentMeta,
+    CaseMeta,
+    QuestionMeta,
+    ReceiptMeta,
+    ResponseMeta,
+    Statement,
+)
 
 
 @dataclass(frozen=True)
@@ -154,7 +169,9 @@ def accept(
     check_issued_at(statement.statement.issued_at, now, policy.skew)
     if case is None:
         return _open_case(session, now, policy, caller, checked.envelope, statement, checked.digest)
-    return _continue_case(session, now, caller, case, checked.envelope, statement, checked.digest)
+    return _continue_case(
+        session, now, policy, caller, case, checked.envelope, statement, checked.digest
+    )
 
 
 def _identical_repost(
@@ -299,6 +316,7 @@ def _check_recipients(
 def _continue_case(
     session: Session,
     now: datetime,
+    policy: Policy,
     caller: Caller,
     case: Case,
     envelope: Envelope,
@@ -345,8 +363,53 @@ def _continue_case(
         details["supersedes"] = str(state)
     if kind == Kind.ASSIGNMENT:
         details["assignee"] = case.assignee_id
+    if kind == Kind.WITHDRAWAL:
+        # The platform acknowledges a withdrawal within the case's acknowledgement period.
+        case.withdrawal_ack_due_at = now + (case.ack_due_at - case.submitted_at)
+        details["ack_due_at"] = format_utc(case.withdrawal_ack_due_at)
+    question_due = None
+    if kind == Kind.QUESTION:
+        question_due = _answer_due(policy, case, signed.meta_as(QuestionMeta), now)
+        details["answer_due_at"] = format_utc(question_due)
     handoff = _record(session, now, caller, case, envelope, statement, digest, details)
+    if question_due is not None:
+        session.add(
+            Question(
+                handoff_id=handoff.id,
+                case_id=case.id,
+                asked_by_org=caller.org_id,
+                due_at=question_due,
+                answered_at=None,
+                answer_handoff_id=None,
+            )
+        )
+    elif kind in (Kind.SUPPLEMENT, Kind.RESPONSE) and replied.kind == Kind.QUESTION:
+        _answered(session, replied, handoff, now)
     return Accepted(handoff, case, replayed=False)
+
+
+def _answer_due(policy: Policy, case: Case, meta: QuestionMeta, now: datetime) -> datetime:
+    """When a question must be answered: the asker's answer_by, but never sooner than the
+    case's policy allows (a short date must not trap the other side)."""
+    within = (
+        timedelta(seconds=case.answer_within_seconds)
+        if case.answer_within_seconds is not None
+        else policy.answers[case.priority]
+    )
+    floor = now + within
+    return max(meta.answer_by, floor) if meta.answer_by is not None else floor
+
+
+def _answered(session: Session, question: Handoff, answer: Handoff, now: datetime) -> None:
+    """The other side's first supplement or response naming the question answers it."""
+    open_question = session.get(Question, question.id)
+    if (
+        open_question is not None
+        and open_question.answered_at is None
+        and open_question.asked_by_org != answer.sender_org
+    ):
+        open_question.answered_at = now
+        open_question.answer_handoff_id = answer.id
 
 
 def _check_receipt(meta: ReceiptMeta, acknowledged: Handoff, caller: Caller, case: Case) -> None:
