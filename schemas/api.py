@@ -319,6 +319,7 @@ CASE_STATES = (
     "needs_info",
     "supplemented",
     *(outcome.value for outcome in Outcome if outcome in FINAL_OUTCOMES),
+    "reopened",
     "withdrawn",
     "withdrawal_acknowledged",
     "closed",

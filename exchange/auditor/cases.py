@@ -22,19 +22,27 @@ from exchange.protocol.workflow import (
     TransitionError,
 )
 from schemas.enums import Kind, OrgKind, Role
-from schemas.statement import AssignmentMeta, ReceiptMeta, ResponseMeta, Statement
+from schemas.statement import (
+    AssignmentMeta,
+    ReceiptMeta,
+    ResponseMeta,
+    Statement,
+    SupplementMeta,
+)
 
 _SIDE_ROLES = {
     Side.AGENCY: frozenset({Role.AGENCY_OFFICER}),
     Side.PLATFORM: frozenset({Role.PLATFORM_OFFICIAL, Role.PLATFORM_LEAD}),
 }
 _ANSWER = "answer"
+_REOPENED = "reopened"
 _AWAITING = {
     "ack": AWAITING_ACK,
     "action": AWAITING_ACTION,
     "withdrawal_ack": frozenset({State.WITHDRAWN}),
     # A question is moot once the case is withdrawn or closed.
     _ANSWER: frozenset(State) - WITHDRAWING - {State.CLOSED},
+    _REOPENED: frozenset({State.REOPENED}),
 }
 
 
@@ -83,6 +91,8 @@ class CaseReplay:
                 )
             self._check_kind_rules(statement, replied, case, org, role, index)
             response = statement.meta if isinstance(statement.meta, ResponseMeta) else None
+            meta = statement.meta
+            verification = meta if isinstance(meta, SupplementMeta) else None
             expected_to = (
                 [case.platform]
                 if kind == Kind.ASSIGNMENT
@@ -98,6 +108,8 @@ class CaseReplay:
                     acknowledged_kind=replied.kind,
                     outcome=response.outcome if response else None,
                     reason_code=response.reason_code if response else None,
+                    verifies=bool(verification and verification.verification),
+                    reopens=bool(verification and verification.reopens),
                 )
             except TransitionError as exc:
                 raise ReplayedTransitionError(
@@ -155,6 +167,8 @@ class CaseReplay:
         key = str(deadline)
         if deadline == _ANSWER:
             key = f"{deadline}:{self._open_question(entry, index)}"
+        if deadline == _REOPENED:
+            key = f"{deadline}:{str(details.get('verification'))[:36]}"
         if (entry.case_id, key) in self._breaches:
             raise CaseReplayError(f"the {deadline} deadline of this case is breached twice", index)
         if case.state not in _AWAITING[deadline]:

@@ -2,8 +2,9 @@
 (cron) or by the next handoff of the case, whichever comes first.
 
 The deadlines: `ack` (acknowledge the case), `action` (a final answer), `withdrawal_ack`
-(acknowledge the agency's withdrawal) and `answer` (answer a question of the other
-side; one per question, keyed `answer:<question handoff id>`).
+(acknowledge the agency's withdrawal), `reopened` (a new final answer after the agency
+found an item still reachable; keyed by the verification) and `answer` (answer a
+question of the other side; one per question, keyed `answer:<question handoff id>`).
 """
 
 from collections.abc import Sequence
@@ -24,6 +25,7 @@ ACK = "ack"
 ACTION = "action"
 WITHDRAWAL_ACK = "withdrawal_ack"
 ANSWER = "answer"
+REOPENED = "reopened"
 # A question is moot once the case is withdrawn or closed.
 _QUESTIONS_END = [str(s) for s in WITHDRAWING | {State.CLOSED}]
 
@@ -48,6 +50,15 @@ def _case_deadlines(case: Case) -> list[_Due]:
         due.append(_Due(ACTION, ACTION, case.action_due_at, {}))
     if case.state == State.WITHDRAWN and case.withdrawal_ack_due_at is not None:
         due.append(_Due(WITHDRAWAL_ACK, WITHDRAWAL_ACK, case.withdrawal_ack_due_at, {}))
+    if case.state == State.REOPENED and case.reopened_due_at and case.reopened_by:
+        due.append(
+            _Due(
+                REOPENED,
+                f"{REOPENED}:{case.reopened_by}",
+                case.reopened_due_at,
+                {"verification": case.reopened_by},
+            )
+        )
     return due
 
 
@@ -68,6 +79,7 @@ def _overdue_cases(session: Session, now: datetime) -> Sequence[Case]:
             (Case.state.in_([str(s) for s in AWAITING_ACK]) & (Case.ack_due_at <= now))
             | (Case.state.in_([str(s) for s in AWAITING_ACTION]) & (Case.action_due_at <= now))
             | ((Case.state == str(State.WITHDRAWN)) & (Case.withdrawal_ack_due_at <= now))
+            | ((Case.state == str(State.REOPENED)) & (Case.reopened_due_at <= now))
         )
         .order_by(Case.submitted_at, Case.id)
     ).all()
@@ -111,7 +123,7 @@ def sweep(session: Session, now: datetime) -> list[tuple[str, str]]:
     return [(case_id, deadline) for _, _, case_id, deadline in sorted(found)]
 
 
-_ORDER = {ACK: 0, ACTION: 1, WITHDRAWAL_ACK: 2, ANSWER: 3}
+_ORDER = {ACK: 0, ACTION: 1, WITHDRAWAL_ACK: 2, REOPENED: 3, ANSWER: 4}
 
 
 def record_passed(session: Session, now: datetime, case: Case) -> list[str]:

@@ -70,6 +70,7 @@ from schemas.statement import (
     ReceiptMeta,
     ResponseMeta,
     Statement,
+    SupplementMeta,
 )
 
 
@@ -341,6 +342,7 @@ def _continue_case(
     if kind == Kind.ASSIGNMENT:
         _check_assignee(session, case, signed.meta_as(AssignmentMeta).assignee)
     response = signed.meta if isinstance(signed.meta, ResponseMeta) else None
+    verification = signed.meta if isinstance(signed.meta, SupplementMeta) else None
     state = State(case.state)
     try:
         new_state = workflow.transition(
@@ -350,6 +352,8 @@ def _continue_case(
             acknowledged_kind=replied.kind,
             outcome=response.outcome if response else None,
             reason_code=response.reason_code if response else None,
+            verifies=bool(verification and verification.verification),
+            reopens=bool(verification and verification.reopens),
         )
     except TransitionError as exc:
         raise InvalidTransitionError(str(exc), state=case.state) from exc
@@ -367,6 +371,11 @@ def _continue_case(
         # The platform acknowledges a withdrawal within the case's acknowledgement period.
         case.withdrawal_ack_due_at = now + (case.ack_due_at - case.submitted_at)
         details["ack_due_at"] = format_utc(case.withdrawal_ack_due_at)
+    if new_state == State.REOPENED and state != State.REOPENED:
+        # A new final answer is due within the case's action period, from now.
+        case.reopened_by = statement.handoff_id
+        case.reopened_due_at = now + (case.action_due_at - case.submitted_at)
+        details["reopened_due_at"] = format_utc(case.reopened_due_at)
     question_due = None
     if kind == Kind.QUESTION:
         question_due = _answer_due(policy, case, signed.meta_as(QuestionMeta), now)

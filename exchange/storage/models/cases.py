@@ -41,6 +41,9 @@ class Case(Base):
     answer_within_seconds: Mapped[int | None]
     # When the platform must acknowledge the agency's withdrawal (set by the withdrawal).
     withdrawal_ack_due_at: Mapped[datetime | None]
+    # The agency's verification that reopened the case, and the new answer's deadline.
+    reopened_by: Mapped[str | None] = mapped_column(String(36))
+    reopened_due_at: Mapped[datetime | None]
 
     __table_args__ = (
         UniqueConstraint("issuer_org", "issuer_case_ref"),
@@ -105,7 +108,8 @@ class InboxHead(Base):
 class DeadlineBreach(Base):
     """One row per case and deadline, so each breach is logged exactly once.
 
-    `deadline` is `ack`, `action`, `withdrawal_ack`, or `answer:<question handoff id>`.
+    `deadline` is `ack`, `action`, `withdrawal_ack`, `answer:<question handoff id>` or
+    `reopened:<verification handoff id>`.
     """
 
     __tablename__ = "deadline_breaches"

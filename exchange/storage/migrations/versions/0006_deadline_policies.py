@@ -1,5 +1,5 @@
 """Deadline policies as data, the policy each case was opened under, and the deadlines
-of questions and withdrawal acknowledgements.
+of questions, withdrawal acknowledgements and reopened cases.
 
 Revision ID: 0006
 Revises: 0002
@@ -40,6 +40,8 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("withdrawal_ack_due_at", sa.DateTime(timezone=True), nullable=True)
         )
+        batch.add_column(sa.Column("reopened_by", sa.String(length=36), nullable=True))
+        batch.add_column(sa.Column("reopened_due_at", sa.DateTime(timezone=True), nullable=True))
     with op.batch_alter_table("deadline_breaches") as batch:
         batch.alter_column(
             "deadline", existing_type=sa.String(length=8), type_=sa.String(length=64)
@@ -74,6 +76,8 @@ def downgrade() -> None:
             "deadline", existing_type=sa.String(length=64), type_=sa.String(length=8)
         )
     with op.batch_alter_table("cases") as batch:
+        batch.drop_column("reopened_due_at")
+        batch.drop_column("reopened_by")
         batch.drop_column("withdrawal_ack_due_at")
         batch.drop_column("answer_within_seconds")
         batch.drop_column("policy_version")
