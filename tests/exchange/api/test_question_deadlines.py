@@ -138,7 +138,13 @@ def test_an_unacknowledged_withdrawal_is_a_breach(world, clock, database_url):
     )
     withdrawn_at = clock()
     created(officer.send(withdrawal))
+    seen = officer.get(f"/v1/cases/{statement['case_id']}").get_json()
+    due = format_utc(withdrawn_at + timedelta(hours=1))
+    assert (seen["withdrawal_ack_due_at"], seen["overdue"]) == (due, False)
     clock.advance(hours=1)
+    assert officer.get(f"/v1/cases/{statement['case_id']}").get_json()["overdue"] is True
+    overdue = officer.get("/v1/cases?overdue=true").get_json()["cases"]
+    assert [c["case_id"] for c in overdue] == [statement["case_id"]]
     before = world.log_size()
     assert sweep(world) == [(statement["case_id"], "withdrawal_ack")]
     [breach] = world.log_entries(before)

@@ -85,11 +85,13 @@ def test_a_still_reachable_item_reopens_the_case_with_a_new_deadline(world, cloc
     }
     seen = officer.get(f"/v1/cases/{case_id}").get_json()
     assert (seen["state"], seen["outcome"]) == ("reopened", "actioned")
+    assert (seen["reopened_due_at"], seen["overdue"]) == (reopened_due, False)
     # An interim answer does not close it; the new deadline passes; the breach is logged.
     interim = {"outcome": "received", "actions_taken": [], "automated_detection": False}
     created(reviewer.send(sealed_reply(world, reviewer, sealed, "response", interim,
                                        "metro-police")))  # fmt: skip
     clock.advance(hours=24)
+    assert officer.get(f"/v1/cases/{case_id}").get_json()["overdue"] is True
     before = world.log_size()
     assert sweep(world) == [(case_id, "reopened")]
     [breach] = world.log_entries(before)
