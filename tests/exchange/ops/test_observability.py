@@ -42,7 +42,7 @@ def test_not_ready_before_the_migrations(make_app, empty_database_url):
     client = make_app(DATABASE_URL=empty_database_url).test_client()
     response = client.get("/readyz")
     body = assert_problem(response, 503, "not-ready")
-    assert body["detail"] == "schema at None, code needs 0002"
+    assert body["detail"] == "schema at None, code needs 0006"
     assert response.headers["Retry-After"] == "30"
     assert client.get("/healthz").status_code == 200
 
