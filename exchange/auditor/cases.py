@@ -123,7 +123,7 @@ class CaseReplay:
         )
         if entry.details.get("supersedes") != superseded:
             raise CaseReplayError(
-                f"the entry records supersedes={str(entry.details.get('supersedes'))[:40]!r}, "
+                f"the entry records supersedes={repr(entry.details.get('supersedes'))[:40]}, "
                 f"the replay gives {superseded!r}",
                 index,
             )

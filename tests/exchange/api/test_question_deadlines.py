@@ -187,3 +187,26 @@ def test_the_auditor_refuses_a_breach_of_an_answered_question(world, clock, data
     assert (
         refusal.value.reason == f"question {statement_of(sealed)['handoff_id']} was answered before"
     )
+
+
+def test_the_auditor_refuses_an_answer_breach_naming_no_question(world, clock, database_url):
+    _, _, case, case_id = acknowledged(world)
+    with world.app.app_context(), runtime.write() as session:
+        forged = log.append(
+            session,
+            Event.DEADLINE_BREACHED,
+            clock(),
+            case_id=case_id,
+            details={
+                "deadline": "answer",
+                "due_at": format_utc(clock()),
+                "platform": "clipshare",
+                "state": "acknowledged",
+                "question": statement_of(case)["handoff_id"],  # the case, not a question
+                "asked_by": "metro-police",
+            },
+        ).index
+    with pytest.raises(CaseReplayError) as refusal:
+        audit(world, database_url)
+    assert refusal.value.index == forged
+    assert refusal.value.reason == "an answer breach names a question of its case"
