@@ -321,6 +321,14 @@ class TimelineEntrySchema(ResponseSchema):
     )
 
 
+class AppliedPolicySchema(ResponseSchema):
+    name = fields.String(required=True)
+    version = fields.Integer(required=True)
+    answer_within = fields.Integer(
+        required=True, metadata={"description": "Seconds to answer a question of this case."}
+    )
+
+
 class CaseSummarySchema(ResponseSchema):
     case_id = fields.String(required=True)
     issuer_org = fields.String(required=True)
@@ -344,6 +352,14 @@ class CaseSummarySchema(ResponseSchema):
     closed_at = fields.String(allow_none=True, required=True)
     updated_at = fields.String(required=True)
     overdue = fields.Boolean(required=True)
+    deadline_policy = fields.Nested(
+        AppliedPolicySchema,
+        required=True,
+        allow_none=True,
+        metadata={"description": "The deadline policy the case was opened under."},
+    )
+    withdrawal_ack_due_at = fields.String(allow_none=True, required=True)
+    reopened_due_at = fields.String(allow_none=True, required=True)
 
 
 class CaseDetailSchema(CaseSummarySchema):
@@ -363,6 +379,7 @@ CASE_STATES = (
     "needs_info",
     "supplemented",
     *(outcome.value for outcome in Outcome if outcome in FINAL_OUTCOMES),
+    "reopened",
     "withdrawn",
     "withdrawal_acknowledged",
     "closed",

@@ -186,6 +186,34 @@ class OverdueFiguresSchema(_Out):
     cases = fields.List(fields.Nested(OverdueCaseSchema), required=True)
 
 
+class DeadlineVerdictsSchema(_Out):
+    cases = _count()
+    action_met = _count()
+    action_missed = _count()
+    action_pending = _count()
+    action_released = _count()
+
+
+class EvidenceFiguresSchema(_Out):
+    """Defined in docs/reports.md and exchange/reports/evidence.py."""
+
+    interim_only = _count("Cases with responses, none of them final.")
+    refusals_superseded = _count("A final not_actioned later superseded by acting.")
+    removals_claimed = _count("Items the latest final responses report actioned.")
+    removals_verified = _count("Items the agency last found no longer reachable.")
+    claims_contradicted = _count("Verification results that found an item still reachable.")
+    questions_answered_in_time = _count("Agencies' questions answered by their deadline.")
+    questions_answered_late = _count("Agencies' questions answered after their deadline.")
+    questions_overdue = _count("Agencies' questions unanswered past their deadline.")
+    breach_entries = _COUNTS
+    by_legal_basis = fields.Dict(
+        keys=fields.String(), values=fields.Nested(DeadlineVerdictsSchema), required=True
+    )
+    by_policy = fields.Dict(
+        keys=fields.String(), values=fields.Nested(DeadlineVerdictsSchema), required=True
+    )
+
+
 class FiguresSchema(_Out):
     cases_received = _count("Cases submitted in the period.")
     by_category = _COUNTS
@@ -199,6 +227,7 @@ class FiguresSchema(_Out):
     withdrawals = fields.Nested(WithdrawalFiguresSchema, required=True)
     questions_from_agencies = fields.Nested(QuestionFiguresSchema, required=True)
     overdue = fields.Nested(OverdueFiguresSchema, required=True)
+    evidence = fields.Nested(EvidenceFiguresSchema, required=True)
 
 
 class PlatformFiguresSchema(FiguresSchema):

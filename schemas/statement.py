@@ -25,6 +25,7 @@ from schemas.common import (
     IssuerCaseRef,
     Sha256B64Url,
     StrictSchema,
+    UtcTimestamp,
     parse_utc,
 )
 from schemas.enums import (
@@ -42,6 +43,7 @@ from schemas.enums import (
 from schemas.header import HeaderSchema
 from schemas.receipt import ReceiptSchema
 from schemas.response import ItemOutcomeSchema, check_item_outcomes, is_final
+from schemas.supplement import VerificationResultSchema
 
 STATEMENT_TYP = "hotline.handoff/v1"
 
@@ -81,6 +83,21 @@ class ResponseMetaSchema(StrictSchema):
             raise ValidationError(item_errors, field_name="item_outcomes")
 
 
+class QuestionMetaSchema(StrictSchema):
+    # The record's `respond_by`, in clear so that the server can hold the other side to it.
+    answer_by = UtcTimestamp()
+
+
+class SupplementMetaSchema(StrictSchema):
+    # The agency's verification of reported actions, item by item (ids, times, booleans).
+    verification = BoundedList(
+        fields.Nested(VerificationResultSchema),
+        min_length=1,
+        max_length=MAX_ITEMS,
+        unique_key="item_id",
+    )
+
+
 class EmptyMetaSchema(StrictSchema):
     """`{}`: the kind's meaning lies entirely in its sealed record."""
 
@@ -90,8 +107,8 @@ META_SCHEMAS: Mapping[Kind, type[Schema]] = MappingProxyType(
         Kind.CASE: CaseMetaSchema,
         Kind.RECEIPT: ReceiptSchema,
         Kind.RESPONSE: ResponseMetaSchema,
-        Kind.QUESTION: EmptyMetaSchema,
-        Kind.SUPPLEMENT: EmptyMetaSchema,
+        Kind.QUESTION: QuestionMetaSchema,
+        Kind.SUPPLEMENT: SupplementMetaSchema,
         Kind.WITHDRAWAL: EmptyMetaSchema,
         Kind.CLOSURE: EmptyMetaSchema,
         Kind.ASSIGNMENT: AssignmentSchema,
@@ -154,6 +171,19 @@ def meta_for(record: Mapping[str, Any]) -> dict[str, Any]:
                 for item in body["item_outcomes"]
             ]
         return meta
+    if kind == Kind.QUESTION:
+        return {"answer_by": body["respond_by"]} if "respond_by" in body else {}
+    if kind == Kind.SUPPLEMENT and "verification" in body:
+        return {
+            "verification": [
+                {
+                    "item_id": result["item_id"],
+                    "checked_at": result["checked_at"],
+                    "reachable": result["reachable"],
+                }
+                for result in body["verification"]
+            ]
+        }
     if kind in SEALED_KINDS:
         return {}
     raise ValueError(f"kind {kind!r} has no record to derive a meta from")
@@ -219,8 +249,34 @@ class NoMeta:
     """The meta of the kinds whose meaning lies entirely in their sealed record."""
 
 
-Meta = CaseMeta | ResponseMeta | ReceiptMeta | AssignmentMeta | NoMeta
-M = TypeVar("M", CaseMeta, ResponseMeta, ReceiptMeta, AssignmentMeta, NoMeta)
+@dataclass(frozen=True, slots=True)
+class QuestionMeta:
+    answer_by: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    item_id: str
+    checked_at: datetime
+    reachable: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SupplementMeta:
+    verification: tuple[Verification, ...]
+
+    @property
+    def reopens(self) -> bool:
+        """Some item the platform reported acted on is still reachable."""
+        return any(result.reachable for result in self.verification)
+
+
+Meta = (
+    CaseMeta | ResponseMeta | ReceiptMeta | AssignmentMeta | QuestionMeta | SupplementMeta | NoMeta
+)
+M = TypeVar(
+    "M", CaseMeta, ResponseMeta, ReceiptMeta, AssignmentMeta, QuestionMeta, SupplementMeta, NoMeta
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,6 +336,16 @@ def _meta(kind: Kind, meta: Mapping[str, Any]) -> Meta:
         )
     if kind == Kind.ASSIGNMENT:
         return AssignmentMeta(meta["assignee"])
+    if kind == Kind.QUESTION:
+        answer_by = meta.get("answer_by")
+        return QuestionMeta(parse_utc(answer_by) if answer_by else None)
+    if kind == Kind.SUPPLEMENT:
+        return SupplementMeta(
+            tuple(
+                Verification(r["item_id"], parse_utc(r["checked_at"]), r["reachable"])
+                for r in meta.get("verification", ())
+            )
+        )
     return NoMeta()
 
 

@@ -37,6 +37,17 @@ def case_summary(case: Case, now: datetime) -> dict[str, Any]:
         "closed_at": _time(case.closed_at),
         "updated_at": _time(case.updated_at),
         "overdue": is_overdue(case, now),
+        "deadline_policy": (
+            {
+                "name": case.policy_name,
+                "version": case.policy_version,
+                "answer_within": case.answer_within_seconds,
+            }
+            if case.policy_name is not None
+            else None
+        ),
+        "withdrawal_ack_due_at": _time(case.withdrawal_ack_due_at),
+        "reopened_due_at": _time(case.reopened_due_at),
     }
 
 

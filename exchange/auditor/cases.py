@@ -13,15 +13,37 @@ from exchange.auditor.directory import Directory
 from exchange.auditor.entries import Entry
 from exchange.auditor.errors import CaseReplayError, ReplayedTransitionError
 from exchange.protocol import workflow
-from exchange.protocol.workflow import AWAITING_ACK, AWAITING_ACTION, Side, State, TransitionError
+from exchange.protocol.workflow import (
+    AWAITING_ACK,
+    AWAITING_ACTION,
+    WITHDRAWING,
+    Side,
+    State,
+    TransitionError,
+)
 from schemas.enums import Kind, OrgKind, Role
-from schemas.statement import AssignmentMeta, ReceiptMeta, ResponseMeta, Statement
+from schemas.statement import (
+    AssignmentMeta,
+    ReceiptMeta,
+    ResponseMeta,
+    Statement,
+    SupplementMeta,
+)
 
 _SIDE_ROLES = {
     Side.AGENCY: frozenset({Role.AGENCY_OFFICER}),
     Side.PLATFORM: frozenset({Role.PLATFORM_OFFICIAL, Role.PLATFORM_LEAD}),
 }
-_AWAITING = {"ack": AWAITING_ACK, "action": AWAITING_ACTION}
+_ANSWER = "answer"
+_REOPENED = "reopened"
+_AWAITING = {
+    "ack": AWAITING_ACK,
+    "action": AWAITING_ACTION,
+    "withdrawal_ack": frozenset({State.WITHDRAWN}),
+    # A question is moot once the case is withdrawn or closed.
+    _ANSWER: frozenset(State) - WITHDRAWING - {State.CLOSED},
+    _REOPENED: frozenset({State.REOPENED}),
+}
 
 
 @dataclass(slots=True)
@@ -45,6 +67,7 @@ class CaseReplay:
         self.cases: dict[str, CaseRecord] = {}
         self.handoffs: dict[str, HandoffRecord] = {}
         self._breaches: set[tuple[str, str]] = set()
+        self._answered: set[str] = set()
 
     def handoff(self, entry: Entry, statement: Statement, role: str) -> None:
         """Replay a statement sent by the entry's actor (of `role`)."""
@@ -68,6 +91,8 @@ class CaseReplay:
                 )
             self._check_kind_rules(statement, replied, case, org, role, index)
             response = statement.meta if isinstance(statement.meta, ResponseMeta) else None
+            meta = statement.meta
+            verification = meta if isinstance(meta, SupplementMeta) else None
             expected_to = (
                 [case.platform]
                 if kind == Kind.ASSIGNMENT
@@ -83,6 +108,8 @@ class CaseReplay:
                     acknowledged_kind=replied.kind,
                     outcome=response.outcome if response else None,
                     reason_code=response.reason_code if response else None,
+                    verifies=bool(verification and verification.verification),
+                    reopens=bool(verification and verification.reopens),
                 )
             except TransitionError as exc:
                 raise ReplayedTransitionError(
@@ -96,12 +123,16 @@ class CaseReplay:
         )
         if entry.details.get("supersedes") != superseded:
             raise CaseReplayError(
-                f"the entry records supersedes={str(entry.details.get('supersedes'))[:40]!r}, "
+                f"the entry records supersedes={repr(entry.details.get('supersedes'))[:40]}, "
                 f"the replay gives {superseded!r}",
                 index,
             )
         case.state = new_state
         self.handoffs[handoff_id] = HandoffRecord(case_id, kind, org, statement.record_sha256)
+        if kind in (Kind.SUPPLEMENT, Kind.RESPONSE):
+            asked = self.handoffs.get(statement.in_reply_to or "")
+            if asked is not None and asked.kind == Kind.QUESTION and asked.sender_org != org:
+                self._answered.add(statement.in_reply_to or "")
 
     def delivered(self, entry: Entry) -> None:
         """A fetch on record: the platform's first fetch of the case moves it to delivered."""
@@ -133,7 +164,12 @@ class CaseReplay:
         deadline = details.get("deadline")
         if deadline not in _AWAITING:
             raise CaseReplayError(f"unknown deadline {str(deadline)[:20]!r}", index)
-        if (entry.case_id, deadline) in self._breaches:
+        key = str(deadline)
+        if deadline == _ANSWER:
+            key = f"{deadline}:{self._open_question(entry, index)}"
+        if deadline == _REOPENED:
+            key = f"{deadline}:{str(details.get('verification'))[:36]}"
+        if (entry.case_id, key) in self._breaches:
             raise CaseReplayError(f"the {deadline} deadline of this case is breached twice", index)
         if case.state not in _AWAITING[deadline]:
             raise CaseReplayError(
@@ -142,7 +178,17 @@ class CaseReplay:
         if details.get("platform") != case.platform:
             raise CaseReplayError(f"the case's platform is {case.platform}", index)
         self._check_logged_state(entry, case.state)
-        self._breaches.add((entry.case_id, deadline))
+        self._breaches.add((entry.case_id, key))
+
+    def _open_question(self, entry: Entry, index: int) -> str:
+        """The question an `answer` breach names: of this case, and still unanswered."""
+        question = entry.details.get("question")
+        record = self.handoffs.get(question) if isinstance(question, str) else None
+        if record is None or record.kind != Kind.QUESTION or record.case_id != entry.case_id:
+            raise CaseReplayError("an answer breach names a question of its case", index)
+        if question in self._answered:
+            raise CaseReplayError(f"question {question} was answered before", index)
+        return str(question)
 
     def _open(self, entry: Entry, statement: Statement, role: str) -> CaseRecord:
         assert entry.actor is not None

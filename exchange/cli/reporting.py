@@ -129,10 +129,42 @@ def _summary(result: ComplianceReport) -> None:
                 f"{d.deadline} overdue by {duration(d.overdue_seconds)}" for d in case.deadlines
             )
             click.echo(f"  overdue: {platform.platform} case {case.case_id} ({missed})")
+    _evidence(result)
     checkpoint = result.checkpoint
     click.echo(
         f"Computed from {checkpoint.size} entries of log {checkpoint.origin}, verified"
         f" against its checkpoint with root {checkpoint.root}."
+    )
+
+
+def _evidence(result: ComplianceReport) -> None:
+    """What a regulator fines on (docs/reports.md): claims against verification, interim
+    answers that never became final, agencies' questions left past their deadline."""
+    rows = []
+    for platform in result.platforms:
+        e = platform.figures.evidence
+        rows.append(
+            [
+                platform.platform,
+                str(e.removals_claimed),
+                str(e.removals_verified),
+                str(e.claims_contradicted),
+                str(e.interim_only),
+                str(e.questions_overdue),
+                str(sum(e.breach_entries.values())),
+            ]
+        )
+    table(
+        rows,
+        [
+            "PLATFORM",
+            "REMOVALS CLAIMED",
+            "VERIFIED",
+            "CONTRADICTED",
+            "INTERIM ONLY",
+            "QUESTIONS OVERDUE",
+            "BREACHES LOGGED",
+        ],
     )
 
 

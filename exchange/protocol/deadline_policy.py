@@ -10,7 +10,7 @@ to cases opened after it, so past figures keep the meaning they had.
 """
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -202,12 +202,6 @@ def policy_to_json(policy: DeadlinePolicy) -> dict[str, Any]:
         "scope": policy.scope.to_json(),
         **policy.periods.to_json(),
     }
-
-
-def legal_bases(meta_legal_basis: Sequence[Mapping[str, str]] | None) -> tuple[LegalBasis, ...]:
-    return tuple(
-        LegalBasis(b["jurisdiction"], b["instrument"], b["article"]) for b in meta_legal_basis or ()
-    )
 
 
 _SCOPE_KEYS = ("jurisdiction", "instrument", "article", "category", "priority")

@@ -2,11 +2,15 @@
 
     submitted → delivered → acknowledged → (needs_info ⇄ supplemented) → outcome → closed
 
-where outcome is one of the final response outcomes. Interim responses (received, under
-legal review, needs information, or `not_actioned` for `pending_legal_review`) change no
-state: the case still awaits its final answer, and its deadlines run on. A final
-`not_actioned` may be superseded by a later `actioned` or `partially_actioned`. The
-issuing agency may withdraw any open case; the platform then acknowledges the withdrawal.
+where outcome is one of the final response outcomes. After a reported action the agency
+may record what it verified, item by item (a supplement with `verification`); an item
+still reachable reopens the case (`reopened`) for a new final answer.
+
+Interim responses (received, under legal review, needs information, or `not_actioned`
+for `pending_legal_review`) change no state: the case still awaits its final answer,
+and its deadlines run on. A final `not_actioned` may be superseded by a later `actioned`
+or `partially_actioned`. The issuing agency may withdraw any open case; the platform
+then acknowledges the withdrawal.
 Questions from the agency and supplements from the platform carry information without
 changing the state.
 """
@@ -31,6 +35,9 @@ class State(StrEnum):
     ALREADY_UNAVAILABLE = Outcome.ALREADY_UNAVAILABLE.value
     REJECTED_INVALID = Outcome.REJECTED_INVALID.value
     REFERRED_TO_REGULATOR = Outcome.REFERRED_TO_REGULATOR.value
+    # The agency found an item the platform reported acted on still reachable: the platform
+    # owes a new final answer, by a new deadline.
+    REOPENED = "reopened"
     WITHDRAWN = "withdrawn"
     WITHDRAWAL_ACKNOWLEDGED = "withdrawal_acknowledged"
     CLOSED = "closed"
@@ -49,7 +56,9 @@ OPEN = frozenset(State) - {State.CLOSED}
 # Where the platform still owes an answer, so that a deadline can be breached.
 AWAITING_ACK = UNACKNOWLEDGED
 AWAITING_ACTION = UNACKNOWLEDGED | IN_PROGRESS
-RESPONDABLE = IN_PROGRESS | {State.PARTIALLY_ACTIONED}
+RESPONDABLE = IN_PROGRESS | {State.PARTIALLY_ACTIONED, State.REOPENED}
+# What an agency can verify: a reported action.
+VERIFIABLE = frozenset({State.ACTIONED, State.PARTIALLY_ACTIONED})
 # A refusal the platform may take back by acting after all (recorded as superseding it).
 SUPERSEDABLE = frozenset({State.NOT_ACTIONED})
 
@@ -61,6 +70,8 @@ class _Handoff:
     acknowledged_kind: str | None
     outcome: str | None
     reason_code: str | None
+    verifies: bool
+    reopens: bool
 
 
 class TransitionError(ValueError):
@@ -80,11 +91,14 @@ def transition(
     acknowledged_kind: str | None = None,
     outcome: str | None = None,
     reason_code: str | None = None,
+    verifies: bool = False,
+    reopens: bool = False,
 ) -> State:
     """The state after a handoff of `kind` from `side`, or TransitionError.
 
     `acknowledged_kind` is the kind of the handoff a receipt acknowledges; `outcome` and
-    `reason_code` are a response's.
+    `reason_code` are a response's; `verifies` says a supplement carries verification
+    results, and `reopens` that one of them found an item still reachable.
     """
     if kind == Kind.CASE:
         if state is not None or side != Side.AGENCY:
@@ -97,7 +111,7 @@ def transition(
     rule = _RULES.get((Kind(kind), side))
     if rule is None:
         raise TransitionError(f"the {side} side does not send a {kind}")
-    return rule(state, _Handoff(acknowledged_kind, outcome, reason_code))
+    return rule(state, _Handoff(acknowledged_kind, outcome, reason_code, verifies, reopens))
 
 
 def _receipt(state: State, handoff: _Handoff) -> State:
@@ -114,23 +128,31 @@ def _receipt(state: State, handoff: _Handoff) -> State:
 def _platform_question(state: State, _handoff: _Handoff) -> State:
     if state in IN_PROGRESS:
         return State.NEEDS_INFO
+    if state == State.REOPENED:
+        return state
     raise TransitionError(f"the platform asks questions after acknowledging, not when {state}")
 
 
 def _agency_question(state: State, _handoff: _Handoff) -> State:
-    if state in IN_PROGRESS or state in OUTCOMES:
+    if state in IN_PROGRESS or state in OUTCOMES or state == State.REOPENED:
         return state
     raise TransitionError(f"the agency cannot ask a question when the case is {state}")
 
 
-def _agency_supplement(state: State, _handoff: _Handoff) -> State:
+def _agency_supplement(state: State, handoff: _Handoff) -> State:
     if state in WITHDRAWING:
         raise TransitionError("a withdrawn case takes no supplements")
+    if handoff.verifies:
+        if state not in VERIFIABLE:
+            raise TransitionError(f"a verification follows a reported action, not a case {state}")
+        return State.REOPENED if handoff.reopens else state
     return State.SUPPLEMENTED if state == State.NEEDS_INFO else state
 
 
-def _platform_supplement(state: State, _handoff: _Handoff) -> State:
-    if state in IN_PROGRESS or state in OUTCOMES:
+def _platform_supplement(state: State, handoff: _Handoff) -> State:
+    if handoff.verifies:
+        raise TransitionError("only the agency records verification results")
+    if state in IN_PROGRESS or state in OUTCOMES or state == State.REOPENED:
         return state
     raise TransitionError(f"the platform cannot send information when the case is {state}")
 

@@ -50,6 +50,7 @@ from dataclasses import dataclass, fields, is_dataclass
 from datetime import date, datetime
 from typing import Any
 
+from exchange.reports.evidence import EvidenceFigures, evidence_figures
 from exchange.reports.history import (
     ACK,
     ACTION,
@@ -201,6 +202,7 @@ class Figures:
     withdrawals: WithdrawalFigures
     questions_from_agencies: QuestionFigures
     overdue: OverdueFigures
+    evidence: EvidenceFigures
 
 
 @dataclass(frozen=True)
@@ -335,6 +337,7 @@ def _figures(
         withdrawals=_withdrawals(cohort),
         questions_from_agencies=_questions(cohort, asked_by=AGENCY, now=now),
         overdue=_overdue(earlier, now),
+        evidence=evidence_figures(cohort, now, verdict),
     )
 
 

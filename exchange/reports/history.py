@@ -41,6 +41,8 @@ class Handoff:
     at: datetime
     in_reply_to: str | None
     meta: Meta
+    # A question's answer deadline, as the server logged it (None before questions had one).
+    due_at: datetime | None = None
 
     @property
     def acknowledged(self) -> str | None:
@@ -83,6 +85,11 @@ class CaseHistory:
     ack_due_at: datetime
     action_due_at: datetime
     state: str
+    item_count: int = 0
+    # (jurisdiction, instrument, article) of each legal basis the case cites.
+    legal_basis: tuple[tuple[str, str, str], ...] = ()
+    # "name vN" of the deadline policy the case was opened under, if the entry says.
+    policy: str | None = None
     handoffs: list[Handoff] = field(default_factory=list)
     breaches: list[Breach] = field(default_factory=list)
 
@@ -187,7 +194,16 @@ def _open(history: History, entry: Mapping[str, Any], at: datetime) -> None:
         ack_due_at=parse_utc(details["ack_due_at"]),
         action_due_at=parse_utc(details["action_due_at"]),
         state=str(details["state"]),
+        item_count=meta.item_count,
+        legal_basis=meta.legal_basis,
+        policy=_policy_label(details.get("deadline_policy")),
     )
+
+
+def _policy_label(applied: Any) -> str | None:
+    if not isinstance(applied, Mapping):
+        return None
+    return f"{applied.get('name')} v{applied.get('version')}"
 
 
 def _continue(history: History, entry: Mapping[str, Any], at: datetime) -> None:
@@ -205,6 +221,11 @@ def _continue(history: History, entry: Mapping[str, Any], at: datetime) -> None:
             at=at,
             in_reply_to=statement.in_reply_to,
             meta=statement.meta,
+            due_at=_time(entry["details"].get("answer_due_at")),
         )
     )
     case.state = str(entry["details"]["state"])
+
+
+def _time(value: Any) -> datetime | None:
+    return parse_utc(value) if isinstance(value, str) else None

@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from exchange.errors import InvalidCursorError
-from exchange.protocol.workflow import AWAITING_ACK, AWAITING_ACTION, WITHDRAWING
+from exchange.protocol.workflow import AWAITING_ACK, AWAITING_ACTION, WITHDRAWING, State
 from exchange.services.caller import Caller
 from exchange.services.visibility import case_filter, visible_case
 from exchange.storage.models import Case, Handoff
@@ -27,8 +27,16 @@ class CaseFilters:
 
 
 def is_overdue(case: Case, now: datetime) -> bool:
-    """Derived, never stored: a deadline has passed and its answer has not come."""
-    if case.state in WITHDRAWING or case.closed_at is not None:
+    """Derived, never stored: a deadline of the platform has passed and its answer has not
+    come (the case's acknowledgement or action, a withdrawal's acknowledgement, or the new
+    answer of a reopened case)."""
+    if case.closed_at is not None:
+        return False
+    if case.state == State.WITHDRAWN:
+        return case.withdrawal_ack_due_at is not None and case.withdrawal_ack_due_at <= now
+    if case.state == State.REOPENED:
+        return case.reopened_due_at is not None and case.reopened_due_at <= now
+    if case.state in WITHDRAWING:
         return False
     return (case.state in AWAITING_ACK and case.ack_due_at <= now) or (
         case.state in AWAITING_ACTION and case.action_due_at <= now
@@ -39,6 +47,8 @@ def _overdue_clause(now: datetime) -> ColumnElement[bool]:
     return or_(
         and_(Case.state.in_([str(s) for s in AWAITING_ACK]), Case.ack_due_at <= now),
         and_(Case.state.in_([str(s) for s in AWAITING_ACTION]), Case.action_due_at <= now),
+        and_(Case.state == str(State.WITHDRAWN), Case.withdrawal_ack_due_at <= now),
+        and_(Case.state == str(State.REOPENED), Case.reopened_due_at <= now),
     )
 
 

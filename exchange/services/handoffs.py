@@ -48,15 +48,31 @@ from exchange.protocol.envelope.errors import UnknownSignerKeyError
 from exchange.protocol.events import Event
 from exchange.protocol.key_usage import KeyPurpose, usable
 from exchange.protocol.workflow import Side, State, TransitionError
-from exchange.services import directory, inbox, notifications, policies
+from exchange.services import deadlines, directory, inbox, notifications, policies
 from exchange.services.caller import Caller
 from exchange.services.clock import check_issued_at
 from exchange.services.visibility import can_see, side_of, visible_case
-from exchange.storage.models import Case, Handoff, Official, OfficialKey, Organisation, Route
+from exchange.storage.models import (
+    Case,
+    Handoff,
+    Official,
+    OfficialKey,
+    Organisation,
+    Question,
+    Route,
+)
 from keys.b64 import b64url_decode, b64url_encode
 from schemas.common import format_utc
 from schemas.enums import Kind, OrgKind, Role
-from schemas.statement import AssignmentMeta, CaseMeta, ReceiptMeta, ResponseMeta, Statement
+from schemas.statement import (
+    AssignmentMeta,
+    CaseMeta,
+    QuestionMeta,
+    ReceiptMeta,
+    ResponseMeta,
+    Statement,
+    SupplementMeta,
+)
 
 
 @dataclass(frozen=True)
@@ -155,7 +171,9 @@ def accept(
     check_issued_at(statement.statement.issued_at, now, policy.skew)
     if case is None:
         return _open_case(session, now, policy, caller, checked.envelope, statement, checked.digest)
-    return _continue_case(session, now, caller, case, checked.envelope, statement, checked.digest)
+    return _continue_case(
+        session, now, policy, caller, case, checked.envelope, statement, checked.digest
+    )
 
 
 def _identical_repost(
@@ -306,6 +324,7 @@ def _check_recipients(
 def _continue_case(
     session: Session,
     now: datetime,
+    policy: Policy,
     caller: Caller,
     case: Case,
     envelope: Envelope,
@@ -330,6 +349,7 @@ def _continue_case(
     if kind == Kind.ASSIGNMENT:
         _check_assignee(session, case, signed.meta_as(AssignmentMeta).assignee)
     response = signed.meta if isinstance(signed.meta, ResponseMeta) else None
+    verification = signed.meta if isinstance(signed.meta, SupplementMeta) else None
     state = State(case.state)
     try:
         new_state = workflow.transition(
@@ -339,20 +359,73 @@ def _continue_case(
             acknowledged_kind=replied.kind,
             outcome=response.outcome if response else None,
             reason_code=response.reason_code if response else None,
+            verifies=bool(verification and verification.verification),
+            reopens=bool(verification and verification.reopens),
         )
     except TransitionError as exc:
         raise InvalidTransitionError(str(exc), state=case.state) from exc
     recipient = session.get(Organisation, counterpart)
     if recipient is not None:
         _check_recipients(session, envelope, recipient=recipient, sender_org_id=caller.org_id)
+    deadlines.record_passed(session, now, case)
     _apply(case, new_state, signed, replied, now)
     details: dict[str, Any] = {"to": list(signed.to), "state": str(new_state)}
     if response is not None and workflow.supersedes(state, new_state):
         details["supersedes"] = str(state)
     if kind == Kind.ASSIGNMENT:
         details["assignee"] = case.assignee_id
+    if kind == Kind.WITHDRAWAL:
+        # The platform acknowledges a withdrawal within the case's acknowledgement period.
+        case.withdrawal_ack_due_at = now + (case.ack_due_at - case.submitted_at)
+        details["ack_due_at"] = format_utc(case.withdrawal_ack_due_at)
+    if new_state == State.REOPENED and state != State.REOPENED:
+        # A new final answer is due within the case's action period, from now.
+        case.reopened_by = statement.handoff_id
+        case.reopened_due_at = now + (case.action_due_at - case.submitted_at)
+        details["reopened_due_at"] = format_utc(case.reopened_due_at)
+    question_due = None
+    if kind == Kind.QUESTION:
+        question_due = _answer_due(policy, case, signed.meta_as(QuestionMeta), now)
+        details["answer_due_at"] = format_utc(question_due)
     handoff = _record(session, now, caller, case, envelope, statement, digest, details)
+    if question_due is not None:
+        session.add(
+            Question(
+                handoff_id=handoff.id,
+                case_id=case.id,
+                asked_by_org=caller.org_id,
+                due_at=question_due,
+                answered_at=None,
+                answer_handoff_id=None,
+            )
+        )
+    elif kind in (Kind.SUPPLEMENT, Kind.RESPONSE) and replied.kind == Kind.QUESTION:
+        _answered(session, replied, handoff, now)
     return Accepted(handoff, case, replayed=False)
+
+
+def _answer_due(policy: Policy, case: Case, meta: QuestionMeta, now: datetime) -> datetime:
+    """When a question must be answered: the asker's answer_by, but never sooner than the
+    case's policy allows (a short date must not trap the other side)."""
+    within = (
+        timedelta(seconds=case.answer_within_seconds)
+        if case.answer_within_seconds is not None
+        else policy.answers[case.priority]
+    )
+    floor = now + within
+    return max(meta.answer_by, floor) if meta.answer_by is not None else floor
+
+
+def _answered(session: Session, question: Handoff, answer: Handoff, now: datetime) -> None:
+    """The other side's first supplement or response naming the question answers it."""
+    open_question = session.get(Question, question.id)
+    if (
+        open_question is not None
+        and open_question.answered_at is None
+        and open_question.asked_by_org != answer.sender_org
+    ):
+        open_question.answered_at = now
+        open_question.answer_handoff_id = answer.id
 
 
 def _check_receipt(meta: ReceiptMeta, acknowledged: Handoff, caller: Caller, case: Case) -> None:

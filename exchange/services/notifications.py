@@ -148,10 +148,18 @@ def _platform_people(session: Session, case: Case) -> list[str]:
 
 
 def for_breach(
-    session: Session, now: datetime, case: Case, deadline: str, log_index: int
+    session: Session,
+    now: datetime,
+    case: Case,
+    deadline: str,
+    key: str,
+    due_at: datetime,
+    log_index: int,
 ) -> list[Notification]:
-    """A missed deadline escalates: the assignee and every lead of the platform hear of it."""
-    due_at = case.ack_due_at if deadline == ACK else case.action_due_at
+    """A missed deadline escalates: the assignee and every lead of the platform hear of it.
+
+    `key` names the breach within its case (one per question for answers), as in the log.
+    """
     data = {**case_data(case), "deadline": deadline, "due_at": format_utc(due_at)}
     data["log_index"] = log_index
     return _queue(
@@ -160,7 +168,7 @@ def for_breach(
         _subscriptions(session, _platform_people(session, case), case.platform_org),
         NotifyEvent.DEADLINE_BREACHED,
         case.priority,
-        f"breach:{case.id}:{deadline}",
+        f"breach:{case.id}:{key}",
         case.id,
         data,
     )

@@ -201,7 +201,9 @@ def test_supplement_needs_something() -> None:
     assert loads(SUPPLEMENT, supplement_body())
     assert loads(SUPPLEMENT, {"text": "More."})
     assert loads(SUPPLEMENT, {"items": [deepfake_video_item()]})
-    empty = ["A supplement needs text, items or attachments."]
+    verified = {"item_id": "video-1", "checked_at": "2026-03-03T09:00:00Z", "reachable": False}
+    assert loads(SUPPLEMENT, {"verification": [verified]})
+    empty = ["A supplement needs text, items, attachments or verification."]
     assert load_errors(SUPPLEMENT, {}) == {"_schema": empty}
     assert load_errors(SUPPLEMENT, {"items": [], "attachments": []}) == {"_schema": empty}
     assert load_errors(SUPPLEMENT, {"text": ""}) == {

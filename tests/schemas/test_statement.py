@@ -88,9 +88,20 @@ def test_meta_of_a_response() -> None:
     }
 
 
-@pytest.mark.parametrize("kind", ["question", "supplement", "withdrawal", "closure"])
+@pytest.mark.parametrize("kind", ["supplement", "withdrawal", "closure"])
 def test_meta_of_other_sealed_kinds_is_empty(kind: str) -> None:
     assert meta_for(records()[kind]) == {}
+
+
+def test_meta_of_a_question_is_its_answer_by() -> None:
+    assert meta_for(records()["question"]) == {"answer_by": "2026-03-04T12:00:00Z"}
+    without = {**records()["question"], "body": {"questions": ["Which account?"]}}
+    assert meta_for(without) == {}
+    statement = statements()["question"]
+    statement["meta"] = {"answer_by": "tomorrow"}
+    assert load_errors(STATEMENT, statement) == {
+        "meta": {"answer_by": ["Not an RFC 3339 UTC timestamp (YYYY-MM-DDTHH:MM:SS[.ffffff]Z)."]}
+    }
 
 
 @pytest.mark.parametrize("kind", sorted(SIGNED_ONLY_KINDS))
@@ -213,7 +224,7 @@ def test_an_item_not_actioned_says_why() -> None:
     }
 
 
-@pytest.mark.parametrize("kind", ["question", "supplement", "withdrawal", "closure"])
+@pytest.mark.parametrize("kind", ["supplement", "withdrawal", "closure"])
 def test_empty_metas_allow_no_member(kind: str) -> None:
     statement = statements()[kind]
     assert statement["meta"] == {}

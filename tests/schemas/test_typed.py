@@ -18,8 +18,10 @@ from schemas.statement import (
     AssignmentMeta,
     CaseMeta,
     NoMeta,
+    QuestionMeta,
     ReceiptMeta,
     ResponseMeta,
+    SupplementMeta,
     load_statement,
 )
 from tests.schemas.examples import statements
@@ -28,8 +30,8 @@ META_TYPES = {
     Kind.CASE: CaseMeta,
     Kind.RECEIPT: ReceiptMeta,
     Kind.RESPONSE: ResponseMeta,
-    Kind.QUESTION: NoMeta,
-    Kind.SUPPLEMENT: NoMeta,
+    Kind.QUESTION: QuestionMeta,
+    Kind.SUPPLEMENT: SupplementMeta,
     Kind.WITHDRAWAL: NoMeta,
     Kind.CLOSURE: NoMeta,
     Kind.ASSIGNMENT: AssignmentMeta,

@@ -10,6 +10,7 @@ from exchange.storage.models.cases import (
     Handoff,
     InboxHead,
     InboxItem,
+    Question,
 )
 from exchange.storage.models.directory import (
     EnrollmentCode,
@@ -54,6 +55,7 @@ __all__ = [
     "Official",
     "OfficialKey",
     "Organisation",
+    "Question",
     "Route",
     "Subscription",
     "UsedAssertion",

@@ -39,6 +39,11 @@ class Case(Base):
     policy_name: Mapped[str | None] = mapped_column(String(64))
     policy_version: Mapped[int | None]
     answer_within_seconds: Mapped[int | None]
+    # When the platform must acknowledge the agency's withdrawal (set by the withdrawal).
+    withdrawal_ack_due_at: Mapped[datetime | None]
+    # The agency's verification that reopened the case, and the new answer's deadline.
+    reopened_by: Mapped[str | None] = mapped_column(String(36))
+    reopened_due_at: Mapped[datetime | None]
 
     __table_args__ = (
         UniqueConstraint("issuer_org", "issuer_case_ref"),
@@ -101,10 +106,27 @@ class InboxHead(Base):
 
 
 class DeadlineBreach(Base):
-    """One row per case and deadline, so the sweep logs each breach exactly once."""
+    """One row per case and deadline, so each breach is logged exactly once.
+
+    `deadline` is `ack`, `action`, `withdrawal_ack`, `answer:<question handoff id>` or
+    `reopened:<verification handoff id>`.
+    """
 
     __tablename__ = "deadline_breaches"
 
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), primary_key=True)
-    deadline: Mapped[str] = mapped_column(String(8), primary_key=True)
+    deadline: Mapped[str] = mapped_column(String(64), primary_key=True)
     log_index: Mapped[int] = mapped_column(BigInteger)
+
+
+class Question(Base):
+    """A question of either side, until the other side answers it (or the case ends)."""
+
+    __tablename__ = "questions"
+
+    handoff_id: Mapped[str] = mapped_column(ForeignKey("handoffs.id"), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    asked_by_org: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
+    due_at: Mapped[datetime]
+    answered_at: Mapped[datetime | None]
+    answer_handoff_id: Mapped[str | None] = mapped_column(String(36))

@@ -124,3 +124,39 @@ def test_item_outcomes_that_contradict_the_outcome_are_refused(world):
     # (tests/schemas/test_statement.py), whoever signed it.
     with pytest.raises(SealError, match="Every item must be actioned when the outcome is"):
         sealed_reply(world, reviewer, case, "response", body, "metro-police")
+
+
+def test_the_auditor_refuses_a_response_entry_that_hides_what_it_supersedes(
+    world, clock, database_url
+):
+    from exchange import log
+    from exchange.auditor import CaseReplayError, verify_log
+    from exchange.log import Actor
+    from exchange.protocol.events import Event
+    from tests.exchange.log.helpers import bundle_from_database
+
+    reviewer, case, _ = acknowledged_case(world)
+    refusal = response_body("not_actioned")
+    created(reviewer.send(sealed_reply(world, reviewer, case, "response", refusal, "metro-police")))
+    acted = sealed_reply(world, reviewer, case, "response", response_body(), "metro-police")
+    payload = statement_of(acted)
+    with world.app.app_context(), runtime.write() as session:
+        forged = log.append(
+            session,
+            Event.RESPONSE,
+            clock(),
+            actor=Actor(reviewer.org, reviewer.id, reviewer.identity.signing_kid),
+            case_id=payload["case_id"],
+            handoff_id=payload["handoff_id"],
+            statement=acted.statement,
+            jwe_sha256=payload["jwe_sha256"],
+            details={"to": ["metro-police"], "state": "actioned"},  # no "supersedes"
+        ).index
+        verifier = runtime.server_keys().log.verifier_key
+    bundle = bundle_from_database(database_url)
+    with pytest.raises(CaseReplayError) as refused:
+        verify_log(bundle.entries, bundle.checkpoint, [verifier], bundle.origin)
+    assert refused.value.index == forged
+    assert refused.value.reason == (
+        "the entry records supersedes=None, the replay gives 'not_actioned'"
+    )

@@ -169,6 +169,11 @@ def test_a_case_opens_under_the_most_specific_policy_in_force(world, runner, clo
     }
     seen = officer.get(f"/v1/cases/{statement['case_id']}").get_json()
     assert seen["ack_due_at"] == format_utc(opened_at + timedelta(minutes=30))
+    assert seen["deadline_policy"] == {
+        "name": "de-stgb-201a",
+        "version": 1,
+        "answer_within": 21600,
+    }
     assert audit(world, database_url).entries == world.log_size()
 
 

@@ -68,13 +68,19 @@ def test_an_answered_deadline_is_not_breached(world, clock):
     assert breaches(world) == []
 
 
-def test_withdrawn_cases_have_no_deadlines(world, clock):
-    officer = world.officials["officer-1"]
-    case, _ = submit(world, officer)
+def test_withdrawn_cases_have_no_deadlines_but_acknowledging_the_withdrawal(world, clock):
+    """Withdrawn: the case's own deadlines are released; the platform still owes the
+    withdrawal's acknowledgement, within the case's acknowledgement period (urgent: 1 h)."""
+    officer, reviewer = world.officials["officer-1"], world.officials["cs-reviewer"]
+    case, statement = submit(world, officer)
     withdrawal = sealed_reply(
         world, officer, case, "withdrawal", examples.withdrawal_body(), "clipshare"
     )
     created(officer.send(withdrawal))
+    clock.advance(days=8)
+    assert sweep(world) == [(statement["case_id"], "withdrawal_ack")]
+    assert sweep(world) == []
+    created(reviewer.send(receipt(world, reviewer, withdrawal, "metro-police")))
     clock.advance(days=8)
     assert sweep(world) == []
 

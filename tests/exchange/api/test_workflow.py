@@ -192,7 +192,13 @@ def test_an_urgent_sexual_deepfake_case_from_submission_to_closure(world, clock)
     mark = world.log_size()
     send(world, reviewer, question, "needs_info")
     [entry] = appended(world, mark)
-    assert_handoff_entry(entry, question, reviewer, {"to": ["metro-police"], "state": "needs_info"})
+    # The question's respond_by (later than the policy's 24 h) is the agency's deadline.
+    assert_handoff_entry(
+        entry,
+        question,
+        reviewer,
+        {"to": ["metro-police"], "state": "needs_info", "answer_due_at": "2026-03-04T12:00:00Z"},
+    )
 
     # The agency reads its inbox: the officer's own gap-free sequence.
     mark = world.log_size()
@@ -349,7 +355,17 @@ def test_a_withdrawal_is_acknowledged_then_closed(world, clock):
     mark = world.log_size()
     send(world, officer, withdrawal, "withdrawn")
     [entry] = appended(world, mark)
-    assert_handoff_entry(entry, withdrawal, officer, {"to": ["clipshare"], "state": "withdrawn"})
+    # The platform owes the withdrawal's acknowledgement within the case's 1 h.
+    assert_handoff_entry(
+        entry,
+        withdrawal,
+        officer,
+        {
+            "to": ["clipshare"],
+            "state": "withdrawn",
+            "ack_due_at": format_utc(clock() + timedelta(hours=1)),
+        },
+    )
     seen = case_of(officer, statement_of(case)["case_id"])
     assert seen["withdrawn_at"] == format_utc(clock())
     assert seen["overdue"] is False

@@ -335,6 +335,41 @@ def expected_figures(scripted: Scripted) -> dict[str, Any]:
             ],
         },
     }
+    # Every case cites the example's two legal bases and opened under the settings' policy.
+    dsa = "EU / Regulation (EU) 2022/2065 (Digital Services Act) / Art. 9"
+    stgb = "DE / Strafgesetzbuch (StGB) / § 201a"
+    # A met, B missed, C released (withdrawn), D pending.
+    clipshare_action = verdicts(4, met=1, missed=1, pending=1, released=1)
+    clipshare["evidence"] = {
+        "interim_only": 0,
+        "refusals_superseded": 0,
+        "removals_claimed": 2,  # A: actioned, no item outcomes: both of its items
+        "removals_verified": 0,
+        "claims_contradicted": 0,
+        # A's question from metro-police (15:00, urgent: due in 24 h) answered at 17:00.
+        "questions_answered_in_time": 1,
+        "questions_answered_late": 0,
+        "questions_overdue": 0,
+        "breach_entries": breach_kinds(ack=1, action=1),  # B's two, by the sweeps
+        "by_legal_basis": {stgb: clipshare_action, dsa: clipshare_action},
+        "by_policy": {"settings v0": clipshare_action},
+    }
+    chatter_action = verdicts(1, missed=1)
+    chatter["evidence"] = {
+        "interim_only": 0,
+        "refusals_superseded": 0,
+        "removals_claimed": 0,
+        "removals_verified": 0,
+        "claims_contradicted": 0,
+        "questions_answered_in_time": 0,
+        "questions_answered_late": 0,
+        # E's question (Tue 14:00, high: due in 48 h, Thu 14:00), never answered.
+        "questions_overdue": 1,
+        # The Fri sweep logged E's action deadline and its unanswered question.
+        "breach_entries": breach_kinds(action=1, answer=1),
+        "by_legal_basis": {stgb: chatter_action, dsa: chatter_action},
+        "by_policy": {"settings v0": chatter_action},
+    }
     agencies = [
         {
             "agency": "helpline",
@@ -379,3 +414,20 @@ def sample(
         "verdict": verdict,
         "answered": answered,
     }
+
+
+def verdicts(
+    cases: int, *, met: int = 0, missed: int = 0, pending: int = 0, released: int = 0
+) -> dict[str, int]:
+    return {
+        "cases": cases,
+        "action_met": met,
+        "action_missed": missed,
+        "action_pending": pending,
+        "action_released": released,
+    }
+
+
+def breach_kinds(**counts: int) -> dict[str, int]:
+    kinds = ("ack", "action", "withdrawal_ack", "reopened", "answer")
+    return {kind: counts.get(kind, 0) for kind in kinds}

@@ -162,6 +162,11 @@ def test_human_output(hotline, history, tmp_path):
     clipshare = next(line.split() for line in lines if line.startswith("clipshare"))
     assert clipshare[1] == "2"
     assert any(line.startswith("  overdue: clipshare case ") for line in lines)
+    evidence = next(
+        i for i, line in enumerate(lines) if line.split()[:2] == ["PLATFORM", "REMOVALS"]
+    )
+    assert lines[evidence].split()[:4] == ["PLATFORM", "REMOVALS", "CLAIMED", "VERIFIED"]
+    assert any(line.split()[0] == "clipshare" for line in lines[evidence + 1 :])
     assert lines[-1] == f"HTML report written to {page}"
     assert page.exists()
 

@@ -127,3 +127,14 @@ def test_names_from_the_operator_are_escaped(app, client, clock, tmp_path):
         'onerror=alert(1)&gt; &amp; "Co"'
     )
     assert world.log_size() == verified.checkpoint.size
+
+
+def test_the_evidence_figures_are_on_the_page(app, scripted):
+    report = _report(app)
+    figures = figures_of(render(report, server="https://hotline.example")).figures
+    assert_figures_match(figures, report.to_json())
+    shown = {figure.metric: figure.value for figure in figures}
+    assert shown["platform:clipshare:evidence.removals_claimed"] == "2"
+    assert shown["platform:clipshare:evidence.breach_entries.action"] == "1"
+    assert shown["platform:chatter:evidence.questions_overdue"] == "1"
+    assert shown["platform:chatter:evidence.breach_entries.answer"] == "1"
