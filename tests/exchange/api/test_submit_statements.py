@@ -1,0 +1,95 @@
+"""The SQL a submit costs, statement by statement: a regression check, not a timing.
+
+Issue 15 asks for fewer (one read of what the submit needs, one write transaction); until
+then this list is the baseline, so that any statement added to the hot path is a visible,
+deliberate change of this test.
+"""
+
+from typing import Any
+
+from sqlalchemy import event
+
+from exchange import runtime
+from tests.exchange.api.support import submit
+from tests.helpers.world import World
+
+
+def _kind(statement: str) -> str:
+    """`BEGIN`, or the verb and the table: `SELECT officials`, `INSERT INTO cases`."""
+    words = statement.split()
+    if words[0] in ("BEGIN", "COMMIT", "ROLLBACK"):
+        return " ".join(words[:2]) if words[1:2] == ["IMMEDIATE"] else words[0]
+    if words[0] == "SELECT":
+        return f"SELECT {words[words.index('FROM') + 1]}"
+    if words[0] == "INSERT":
+        return f"INSERT INTO {words[2]}"
+    return f"{words[0]} {words[1]}"
+
+
+def _statements_of_a_submit(world: World) -> list[str]:
+    officer = world.officials["officer-1"]
+    officer.headers()  # signed in beforehand: the token's own statements are not the submit's
+    submit(world, officer)  # the first submit warms the process caches
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(_kind(" ".join(statement.split())))
+
+    with world.app.app_context():
+        engine = runtime.get_database().engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        submit(world, officer)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return seen
+
+
+def test_a_submit_issues_exactly_these_statements(world):
+    seen = _statements_of_a_submit(world)
+    if not world.app.config["DATABASE_URL"].startswith("sqlite"):
+        # PostgreSQL: transactions begin implicitly, and the writer first locks the log head.
+        expected = [s for s in EXPECTED if not s.startswith("BEGIN")]
+        expected.insert(4, "SELECT log_head")  # right after the check's two reads
+    else:
+        expected = EXPECTED
+    assert seen == expected
+
+
+EXPECTED = [
+    # authentication: the caller, re-read on every request
+    "BEGIN",
+    "SELECT officials",
+    "SELECT official_keys",
+    # the check, outside the write lock: replay, the sender's key
+    "BEGIN",
+    "SELECT handoffs",
+    "SELECT official_keys",
+    # the write transaction: the state change, its log entry and its checkpoint
+    "BEGIN IMMEDIATE",
+    "SELECT official_keys",
+    "SELECT handoffs",
+    "SELECT cases",
+    "SELECT cases",
+    "SELECT organisations",
+    "SELECT official_keys",
+    "SELECT routes",
+    "SELECT deadline_policies",
+    "INSERT INTO cases",
+    "SELECT log_head",
+    "INSERT INTO handoffs",
+    "INSERT INTO log_entries",
+    "INSERT INTO log_nodes",
+    "SELECT officials",
+    "SELECT inbox_heads",
+    "UPDATE inbox_heads",
+    "INSERT INTO inbox_items",
+    "SELECT subscriptions",
+    "SELECT checkpoints",
+    "INSERT INTO checkpoints",
+    "UPDATE log_head",
+    # the receipt, after the commit
+    "BEGIN",
+    "SELECT checkpoints",
+    "SELECT log_entries",
+]
