@@ -479,15 +479,13 @@ def cosign_command(every: float) -> None:
     """Ask the witnesses of WITNESS_POLICY_FILE to cosign the newest checkpoint."""
     import time
 
-    import httpx
-
     from exchange.ops import cosigner
 
     policy_file = current_app.config.get("WITNESS_POLICY_FILE")
     if not policy_file:
         raise AdminRefused("EXCHANGE_WITNESS_POLICY_FILE is not set")
     witnesses = cosigner.witnesses_from_policy(Path(policy_file))
-    with httpx.Client(timeout=cosigner.REQUEST_TIMEOUT_SECONDS) as client:
+    with cosigner.http_client() as client:
         while True:
             for outcome in cosigner.cosign_round(runtime.get_database(), witnesses, client, now):
                 click.echo(f"{outcome.witness} size {outcome.size}: {outcome.result}")

@@ -8,8 +8,13 @@ before it is stored. Nothing here runs inside a handoff's transaction and every 
 has a timeout, so a witness that is down delays cosigning and never blocks the exchange.
 
 It runs as a background thread of the app (`COSIGN_INTERVAL_SECONDS` > 0 with a
-`WITNESS_POLICY_FILE`) or as `flask admin cosign [--every N]`.
+`WITNESS_POLICY_FILE`) or as `flask admin cosign [--every N]`. It is the server's one way
+out besides the notification worker, to the witnesses the operator configured (never to
+an address a request names); httpx is imported only when it runs, so a server that
+cosigns nothing loads no HTTP client (tests/security/test_api07_ssrf.py).
 """
+
+from __future__ import annotations
 
 import logging
 import threading
@@ -17,8 +22,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import httpx
 from flask import Flask
 
 from exchange.config import ConfigError
@@ -33,6 +38,9 @@ from exchange.protocol.witness_requests import (
 from exchange.services import transparency, witnessing
 from exchange.storage import database
 from exchange.storage.database import Database
+
+if TYPE_CHECKING:
+    import httpx
 
 _log = logging.getLogger(__name__)
 REQUEST_TIMEOUT_SECONDS = 10.0
@@ -75,6 +83,8 @@ def _cosign_one(
     client: httpx.Client,
     now: Callable[[], datetime],
 ) -> Outcome:
+    import httpx
+
     name = witness.key.name
     if old == size:
         return Outcome(name, size, "up to date")
@@ -110,6 +120,13 @@ def _cosign_one(
             witnessing.store(session, size, found[name], now())
         return Outcome(name, size, "cosigned")
     return Outcome(name, size, "refused 409 twice")
+
+
+def http_client() -> httpx.Client:
+    """The client a round sends with: every request times out."""
+    import httpx
+
+    return httpx.Client(timeout=REQUEST_TIMEOUT_SECONDS)
 
 
 def cosign_round(
@@ -155,7 +172,7 @@ def start_background(app: Flask) -> threading.Thread | None:
     app.extensions["exchange.cosigner.stop"] = stop
 
     def run() -> None:
-        with httpx.Client(timeout=REQUEST_TIMEOUT_SECONDS) as client:
+        with http_client() as client:
             while not stop.wait(interval):
                 with app.app_context():
                     try:

@@ -319,6 +319,19 @@ def docs_assets(world: World, cases: Cases) -> None:
             assert_problem(world.client.get(f"/docs/assets/{path}"), 404, "not-found")
 
 
+def public_tiles(world: World, cases: Cases) -> None:
+    """Hash tiles are public by design (C2SP tlog-tiles): the same bytes for every official
+    and for no one; the entry bundles, which name organisations and cases, are not served."""
+    with unchanged(world):
+        anonymous = world.client.get("/tile/0/000.p/1")
+    assert anonymous.status_code == 200
+    for official_id in OFFICIALS:
+        with unchanged(world):
+            assert world.officials[official_id].get("/tile/0/000.p/1").data == anonymous.data
+    with unchanged(world):
+        assert_problem(world.client.get("/tile/entries/000.p/1"), 404, "not-found")
+
+
 MATRIX: dict[tuple[str, str], Callable[[World, Cases], None]] = {
     ("GET", "/v1/cases/<string:case_id>"): read_case,
     ("POST", "/v1/cases/<string:case_id>/handoffs"): post_handoff,
@@ -332,6 +345,7 @@ MATRIX: dict[tuple[str, str], Callable[[World, Cases], None]] = {
     ("POST", "/v1/subscriptions/<string:subscription_id>/test"): send_test_message,
     ("GET", "/static/<path:filename>"): static_files,
     ("GET", "/docs/assets/<path:filename>"): docs_assets,
+    ("GET", "/tile/<level>/<path:index>"): public_tiles,
 }
 
 

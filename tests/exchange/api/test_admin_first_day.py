@@ -148,7 +148,7 @@ def test_3_admin_init_names_the_env_file_and_the_venvs_flask(tmp_path, database_
     assert f"  . {instance / 'dev.env'}\n" in result.stdout
     assert (
         f"  {flask} --app wsgi admin official invite metro-police officer-1"
-        " --role agency_officer\n" in result.stdout
+        " --role agency_officer --bootstrap-lead\n" in result.stdout
     )
 
 

@@ -122,7 +122,7 @@ def test_item_outcomes_that_contradict_the_outcome_are_refused(world):
     ]
     # The SDK will not seal it; the server's statement schema refuses the same in the meta
     # (tests/schemas/test_statement.py), whoever signed it.
-    with pytest.raises(SealError, match="Every item must be actioned when the outcome is"):
+    with pytest.raises(SealError, match="every item must be actioned when the outcome is actioned"):
         sealed_reply(world, reviewer, case, "response", body, "metro-police")
 
 

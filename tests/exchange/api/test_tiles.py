@@ -31,7 +31,20 @@ class ClientBackend:
     def get(self, *path: str) -> bytes | None:
         answer = self.client.get("/" + "/".join(path))
         self.fetched.append("/".join(path))
-        return answer.data if answer.status_code == 200 else None
+        if answer.status_code != 200:
+            return None
+        if path == ("checkpoint",):
+            return _without_extension_lines(answer.data)
+        return answer.data
+
+
+def _without_extension_lines(note: bytes) -> bytes:
+    """tlog-scales 0.0.3 reads a checkpoint's signatures from its fifth line on, so it
+    cannot parse the extension lines C2SP tlog-checkpoint allows (ours: the directory
+    line). It checks no signature, so it gets the checkpoint without them: origin, size
+    and root, the lines its tiles are read against, are unchanged."""
+    body, signatures = note.split(b"\n\n", 1)
+    return b"\n".join(body.split(b"\n")[:3]) + b"\n\n" + signatures
 
 
 def test_an_empty_log_has_no_checkpoint(client):

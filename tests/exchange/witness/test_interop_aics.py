@@ -3,6 +3,7 @@ own venv that `make test` builds as .venv-interop). Our cosigner gets its cosign
 verifier accepts them in a quorum with our own witness, and it refuses our split view too.
 """
 
+import json
 import os
 import subprocess
 import time
@@ -58,6 +59,13 @@ def aics(tmp_path):
             capture_output=True,
             check=True,
         )
+        # Our checkpoints carry the directory line (a C2SP extension line, docs/protocol.md);
+        # aics-witness refuses extension lines unless the log is configured with them.
+        settings = json.loads(config.read_text())
+        for logged in settings["logs"]:
+            if logged["origin"] == origin:
+                logged["extension_lines"] = True
+        config.write_text(json.dumps(settings))
         process = subprocess.Popen(
             [str(AICS), "serve", "-c", str(config)],
             stdout=subprocess.DEVNULL,
