@@ -130,5 +130,5 @@ def test_an_item_is_verified_once_per_supplement(world):
     officer, _, response, _ = actioned(world)
     body = verification("2026-03-03T09:00:00Z", video_1=True)
     body["verification"].append(dict(body["verification"][0]))
-    with pytest.raises(SealError, match="Duplicate value"):
+    with pytest.raises(SealError, match="item_id duplicate value"):
         sealed_reply(world, officer, response, "supplement", body, "clipshare")
