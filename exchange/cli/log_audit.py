@@ -322,7 +322,7 @@ def audit() -> None:
     """Verify the transparency log: entries, signatures, keys and cases, against a pinned key."""
 
 
-def _witness_policy(path: Path | None) -> WitnessPolicy | None:
+def load_witness_policy(path: Path | None) -> WitnessPolicy | None:
     if path is None:
         return None
     try:
@@ -345,7 +345,7 @@ def _witnessed(source: LogSource, trust: "Trust", policy: WitnessPolicy) -> tupl
     return signed, witnessed.witnesses
 
 
-_WITNESS_POLICY = click.option(
+witness_policy_option = click.option(
     "--witness-policy",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Accept only a checkpoint that a quorum of these witnesses cosigned"
@@ -355,7 +355,7 @@ _WITNESS_POLICY = click.option(
 
 @audit.command()
 @_source_options
-@_WITNESS_POLICY
+@witness_policy_option
 @json_option
 @_reports
 def verify(
@@ -369,7 +369,7 @@ def verify(
     as_json: bool,
 ) -> None:
     """Verify the whole log and that it extends the last one verified; then remember it."""
-    policy = _witness_policy(witness_policy)
+    policy = load_witness_policy(witness_policy)
     if policy is not None and not log_keys:
         log_keys = policy.log_keys
     cosigners: list[str] = []
@@ -432,7 +432,7 @@ def _print_verified(report: AuditReport, trust: Trust) -> None:
 
 @audit.command()
 @_source_options
-@_WITNESS_POLICY
+@witness_policy_option
 @json_option
 @_reports
 def checkpoint(
@@ -446,7 +446,7 @@ def checkpoint(
     as_json: bool,
 ) -> None:
     """Verify the latest checkpoint and that it extends the last one verified (no entries)."""
-    policy = _witness_policy(witness_policy)
+    policy = load_witness_policy(witness_policy)
     if policy is not None and not log_keys:
         log_keys = policy.log_keys
     with _trusted(server, bundle, key_dir, official, log_keys, state_file) as (source, trust):

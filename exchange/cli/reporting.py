@@ -17,6 +17,7 @@ import click
 
 from exchange.cli.common import UsageProblem
 from exchange.cli.contract import HotlineGroup, ProgressOf, json_option
+from exchange.cli.log_audit import load_witness_policy, witness_policy_option
 from exchange.cli.output import echo_json, table
 from exchange.cli.session import client, reports_errors
 from exchange.reports import ComplianceReport, Period, PeriodError, UnknownPlatformError
@@ -194,6 +195,7 @@ def _evidence(result: ComplianceReport) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the report as one self-contained HTML page.",
 )
+@witness_policy_option
 @json_option
 @reports_errors
 def compliance(
@@ -202,16 +204,18 @@ def compliance(
     end: str | None,
     as_of: str | None,
     html_file: Path | None,
+    witness_policy: Path | None,
     as_json: bool,
 ) -> None:
     """Deadlines kept per platform for the cases submitted from --from to --to.
 
-    Computed here from the log, verified against the log key pinned in your profile.
+    Computed here from the log, verified against the log key pinned in your profile (and,
+    with --witness-policy, only up to a checkpoint a quorum of those witnesses cosigned).
     Without --from and --to: the last 30 days, today included.
     """
     period = _period(start, end)
     moment = _moment(as_of)
-    with client() as session:
+    with client(load_witness_policy(witness_policy)) as session:
         try:
             with ProgressOf("Fetching the log", at_least=_PROGRESS_FROM) as progress:
                 result = compliance_report(session, period, moment, platform, progress)

@@ -17,6 +17,7 @@ from exchange.client.errors import (
     ServerUnreachableError,
 )
 from exchange.protocol.verification import VerificationError
+from exchange.protocol.witness_policy import WitnessPolicy
 from keys import KeyStoreError, load_key_dir
 
 P = ParamSpec("P")
@@ -30,18 +31,21 @@ def profile_name() -> str | None:
     return str(name) if name else None
 
 
-def client() -> Client:
+def client(witness_policy: WitnessPolicy | None = None) -> Client:
     """The client of the selected profile, with the keys unlocked by the passphrase.
 
     The profile is read first: with none, the user is told to enroll, not asked for a
-    passphrase that unlocks nothing.
+    passphrase that unlocks nothing. With a witness policy, the client trusts only
+    checkpoints that a quorum of its witnesses cosigned.
     """
     try:
         chosen = profiles.load(profile_name())
     except ProfileError as exc:
         raise UsageProblem(str(exc)) from exc
     try:
-        return Client(chosen, load_key_dir(Path(chosen.key_dir), passphrase()))
+        return Client(
+            chosen, load_key_dir(Path(chosen.key_dir), passphrase()), witness_policy=witness_policy
+        )
     except KeyStoreError as exc:
         raise Refused(str(exc)) from exc
 

@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from exchange.client.client import Client
 from exchange.ops.devserver import LiveServer
 from exchange.protocol import note
+from exchange.protocol.cosignature import witness_vkey
 from tests.exchange.cli.conftest import PASSPHRASE, Hotline, live_response_body
 from tests.exchange.reports.page import assert_figures_match, figures_of
 from tests.schemas import examples
@@ -212,4 +213,29 @@ def test_a_server_whose_log_does_not_match_the_pinned_key_is_refused(hotline, hi
         config_file.write_text(original)
     assert result.exit_code == 1, result.output
     assert "does not verify with the pinned key" in result.stderr
+    assert result.stdout == ""
+
+
+def test_a_witness_policy_refuses_a_checkpoint_without_its_quorum(hotline, history, tmp_path):
+    """The log is cosigned by no witness: a report that requires w1 computes nothing."""
+    witness = witness_vkey("w1.test", Ed25519PrivateKey.generate().public_key())
+    policy = tmp_path / "witnesses.policy"
+    policy.write_text(f"witness w1 {witness}\nquorum w1\n")
+    today = _today()
+    result = hotline(
+        "auditor",
+        "report",
+        "compliance",
+        "--from",
+        today,
+        "--to",
+        today,
+        "--witness-policy",
+        str(policy),
+    )
+    assert result.exit_code == 1, result.output
+    assert result.stderr == (
+        "error: the log checkpoint is not witnessed: checkpoint lacks a witness quorum:"
+        " cosigned by no pinned witness; the policy needs w1\n"
+    )
     assert result.stdout == ""
