@@ -116,6 +116,6 @@ def run() -> list[str]:
         f"({joserfc_jwe / floor:.2f}x the whole floor)",
         f"  of which validating the record (marshmallow, on seal and on open): "
         f"{fmt_seconds(validation)} ({validation / floor:.2f}x)",
-        f"  of which RFC 8785 canonical JSON of the record (rfc8785, on seal and on open): "
+        f"  of which RFC 8785 canonical JSON of the record (on seal and on open): "
         f"{fmt_seconds(canonical_json)} ({canonical_json / floor:.2f}x)",
     ]
