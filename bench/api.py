@@ -67,6 +67,13 @@ class Party:
         headers = {"Authorization": f"Bearer {self.transport.access_token()}"}
         return {**headers, "Content-Type": "application/json"} if json_body else headers
 
+    def membership(self, action: str, **fields: Any) -> None:
+        """A membership statement signed by this official, a lead of their organisation."""
+        statement = authoring.membership(
+            self.identity.signing_key, self.org, action, self.transport.clock(), **fields
+        )
+        self.transport.post_json(f"/v1/orgs/{self.org}/membership", {"statement": statement})
+
 
 def sealed_case(sender: Party, recipients: list[Any]) -> bytes:
     record = template(Kind.CASE)
@@ -106,10 +113,15 @@ class Deployment:
         )
         for org, kind in (("police", "agency"), ("clipshare", "platform")):
             server.admin("org", "create", org, "--kind", kind, "--name", org.title())
+        # Each organisation's first official is its bootstrapped lead (LiveServer.invite);
+        # clipshare's lead approves the reviewer and routes the category to them.
         self.officer = Party(server, "police", "officer", "agency_officer")
-        self.reviewer = Party(server, "clipshare", "reviewer", "platform_official")
         lead = Party(server, "clipshare", "lead", "platform_lead")
-        server.admin("routing", "set", "clipshare", "sexual_deepfake", "reviewer")
+        self.reviewer = Party(server, "clipshare", "reviewer", "platform_official")
+        lead.membership(
+            "approve", official="reviewer", role="platform_official", categories=[], lead=False
+        )
+        lead.membership("route", category="sexual_deepfake", official="reviewer")
         self.recipients = [
             p.identity.encryption_public_key for p in (self.reviewer, lead, self.officer)
         ]
@@ -123,15 +135,15 @@ class Deployment:
             first = self.officer.transport.post_json(
                 "/v1/cases", json.loads(sealed_case(self.officer, self.recipients))
             )
-            sample = populate.template_from(database, first["handoff_id"], "reviewer")
+            sample = populate.template_from(db, first["handoff_id"], "reviewer")
             populate.populate(
-                database,
+                db,
                 signer,
-                stored - populate.case_count(database),
+                stored - populate.case_count(db),
                 sample,
                 ["reviewer", "lead"],
             )
-            self.stored = populate.case_count(database)
+            self.stored = populate.case_count(db)
         finally:
             db.engine.dispose()
 

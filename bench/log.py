@@ -252,6 +252,7 @@ class Exchange:
             yield session
 
     def enroll(self, org: str, official: str, role: str, categories: list[str]) -> Person:
+        """Each official is the first of their organisation here: its bootstrapped lead."""
         with self.operator() as session:
             _, code = operator.invite_official(
                 session,
@@ -261,6 +262,7 @@ class Exchange:
                 official_id=official,
                 role=role,
                 categories=categories,
+                bootstrap_lead=True,
             )
         person = Person(self.client, org, official)
         statement = authoring.enrollment(
@@ -268,6 +270,24 @@ class Exchange:
         )
         _ok(self.client.post("/v1/enroll", json={"code": code, "statement": statement}), 201)
         return person
+
+    def route(self, lead: Person, category: str, official: str) -> None:
+        """Routing is a membership statement signed by a lead of the platform."""
+        statement = authoring.membership(
+            lead.identity.signing_key,
+            lead.org,
+            "route",
+            self.now(),
+            category=category,
+            official=official,
+        )
+        path = f"/v1/orgs/{lead.org}/membership"
+        _ok(
+            self.client.post(
+                path, json={"statement": statement}, headers=lead.headers(self.tick())
+            ),
+            201,
+        )
 
     def send(self, person: Person, sealed: env.Envelope, case_id: str | None) -> None:
         path = "/v1/cases" if case_id is None else f"/v1/cases/{case_id}/handoffs"
@@ -300,8 +320,7 @@ def run_cases(exchange: Exchange, cases: int) -> None:
             operator.create_organisation(session, exchange.now(), org, kind, org)
     officer = exchange.enroll("metro-police", "officer-1", "agency_officer", [])
     reviewer = exchange.enroll("clipshare", "cs-reviewer", "platform_official", ["sexual_deepfake"])
-    with exchange.operator() as session:
-        operator.set_route(session, exchange.now(), "clipshare", "sexual_deepfake", "cs-reviewer")
+    exchange.route(reviewer, "sexual_deepfake", "cs-reviewer")
     readers = {"metro-police": [officer.identity.encryption_public_key]}
     readers["clipshare"] = [reviewer.identity.encryption_public_key]
     both = readers["metro-police"] + readers["clipshare"]
