@@ -8,6 +8,7 @@ import click
 
 from exchange.cli import account, casework
 from exchange.cli.contract import HotlineGroup
+from exchange.cli.dsa_export import export_dsa
 from exchange.cli.envelope import envelope
 from exchange.cli.keygen import keygen
 from exchange.cli.log_audit import audit
@@ -42,6 +43,7 @@ for command in (
     casework.close_case,
     casework.assign,
     casework.cases,
+    export_dsa,
 ):
     main.add_command(command)
 main.add_command(audit)

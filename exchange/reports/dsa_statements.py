@@ -31,7 +31,7 @@ from schemas.enums import (
 from schemas.response import ACTING_OUTCOMES, is_final
 
 
-class NotExportable(Exception):
+class NotExportableError(Exception):
     """This case gives no statement of reasons; the message says why, in one line."""
 
 
@@ -144,7 +144,7 @@ class DecidedCase:
 
 
 def decided_case(opened: OpenedCase) -> DecidedCase:
-    """The case and its latest final response; NotExportable when it has none yet."""
+    """The case and its latest final response; NotExportableError when it has none yet."""
     case = opened.case
     case_body: Mapping[str, Any] | None = None
     items: dict[str, Mapping[str, Any]] = {}
@@ -160,9 +160,9 @@ def decided_case(opened: OpenedCase) -> DecidedCase:
         if handoff.kind == Kind.RESPONSE and is_final(body["outcome"], body.get("reason_code")):
             final = body, handoff.received_at
     if case_body is None:
-        raise NotExportable("its case record could not be read")
+        raise NotExportableError("its case record could not be read")
     if final is None:
-        raise NotExportable("no final response yet (interim answers are not decisions)")
+        raise NotExportableError("no final response yet (interim answers are not decisions)")
     return DecidedCase(
         case_id=case["case_id"],
         issuer_org=case["issuer_org"],
@@ -183,25 +183,25 @@ def statement_of_reasons(case: DecidedCase, trusted_flaggers: Iterable[str] = ()
     response, body = case.response, case.body
     outcome = response["outcome"]
     if outcome not in ACTING_OUTCOMES:
-        raise NotExportable(
+        raise NotExportableError(
             f"outcome {outcome}: nothing was restricted, and a statement of reasons"
             " records a restriction (Art. 17 DSA)"
         )
     actions = [a for a in response["actions_taken"] if a["action"] in RESTRICTING]
     if not actions:
         taken = ", ".join(sorted({a["action"] for a in response["actions_taken"]}))
-        raise NotExportable(f"no restriction among the actions taken ({taken})")
+        raise NotExportableError(f"no restriction among the actions taken ({taken})")
     bases = [b for b in body["legal_basis"] if _in_eea(b["jurisdiction"])]
     if not bases:
         laws = ", ".join(sorted({b["jurisdiction"] for b in body["legal_basis"]}))
-        raise NotExportable(
+        raise NotExportableError(
             f"it rests on no EU or EEA law ({laws}): illegal content in the DSA's sense is"
             " illegal under Union or Member State law"
         )
     scope = _territorial_scope(actions)
     if not scope:
         places = ", ".join(sorted({c for a in actions for c in a["territorial_scope"] or ()}))
-        raise NotExportable(f"its restrictions apply outside the EEA only ({places})")
+        raise NotExportableError(f"its restrictions apply outside the EEA only ({places})")
     items = [_item(case, item_id) for item_id in dict.fromkeys(a["item_id"] for a in actions)]
     statement: dict[str, Any] = {
         **_decisions(actions),
@@ -225,7 +225,9 @@ def statement_of_reasons(case: DecidedCase, trusted_flaggers: Iterable[str] = ()
     }
     problems = statement_errors(statement)
     if problems:
-        raise NotExportable(f"the statement does not meet the database's schema: {problems[0]}")
+        raise NotExportableError(
+            f"the statement does not meet the database's schema: {problems[0]}"
+        )
     return statement
 
 
@@ -254,7 +256,9 @@ def _item(case: DecidedCase, item_id: str) -> Mapping[str, Any]:
     try:
         return case.items[item_id]
     except KeyError:
-        raise NotExportable(f"its response acts on item {item_id}, which no record holds") from None
+        raise NotExportableError(
+            f"its response acts on item {item_id}, which no record holds"
+        ) from None
 
 
 def _decisions(actions: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -350,7 +354,7 @@ def _clip(text: str, limit: int) -> str:
 __all__ = [
     "CATEGORY",
     "DecidedCase",
-    "NotExportable",
+    "NotExportableError",
     "decided_case",
     "statement_of_reasons",
 ]

@@ -72,6 +72,7 @@ def test_without_a_profile_every_command_says_enroll_in_one_line(path, tmp_path)
         "ask": ["abcd1234", "--question", "why?"],
         "assign": ["abcd1234", "someone"],
         "close": ["abcd1234", "--reason", "completed"],
+        "export-dsa": ["--out", str(tmp_path / "statements.json")],
         "respond": ["abcd1234", "-"],
         "show": ["abcd1234"],
         "submit": ["-", "--to", "clipshare"],
