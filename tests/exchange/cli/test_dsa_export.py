@@ -123,3 +123,10 @@ def test_a_bad_bound_is_a_usage_problem_in_one_line(hotline, tmp_path):
     )
     assert backwards.exit_code == 2
     assert backwards.stderr == "error: --to must be after --from\n"
+
+
+def test_the_platforms_lead_exports_the_same_statement(hotline, decided, tmp_path):
+    by_reviewer, by_lead = tmp_path / "reviewer.json", tmp_path / "lead.json"
+    hotline.json("reviewer", "export-dsa", "--out", str(by_reviewer), "--case", decided["actioned"])
+    hotline.json("lead", "export-dsa", "--out", str(by_lead), "--case", decided["actioned"])
+    assert by_lead.read_bytes() == by_reviewer.read_bytes()
