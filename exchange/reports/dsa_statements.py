@@ -115,8 +115,8 @@ OTHER_CONTENT_NAMES: Mapping[str, str] = {
     ContentType.OTHER: "Other content",
 }
 
+# Removal orders give no statement (Art. 17(5) DSA), so they need no name here.
 REQUEST_NAMES: Mapping[str, str] = {
-    RequestType.REMOVAL_ORDER: "an order to act against illegal content (Art. 9 DSA)",
     RequestType.NOTICE: "a notice of illegal content",
     RequestType.REFERRAL: "a referral by an authority",
     RequestType.PRESERVATION_REQUEST: "a preservation request",
@@ -181,6 +181,10 @@ def statement_of_reasons(case: DecidedCase, trusted_flaggers: Iterable[str] = ()
     awarded trusted-flagger status (Art. 22 DSA): their notices are SOURCE_TRUSTED_FLAGGER.
     """
     response, body = case.response, case.body
+    if body["request_type"] == RequestType.REMOVAL_ORDER:
+        raise NotExportableError(
+            "an order under Art. 9 DSA: Art. 17(5) DSA leaves orders out of statements of reasons"
+        )
     outcome = response["outcome"]
     if outcome not in ACTING_OUTCOMES:
         raise NotExportableError(
@@ -337,13 +341,13 @@ def _facts(
 
 
 def _source(case: DecidedCase, trusted_flaggers: frozenset[str]) -> dict[str, Any]:
+    """The source type only: the notifier's identity belongs in a statement only where it is
+    strictly necessary to show the illegality (Art. 17(3)(b) DSA), which the case cannot say."""
     if case.body["request_type"] == RequestType.NOTICE:
         trusted = case.issuer_org in trusted_flaggers
-        kind = "SOURCE_TRUSTED_FLAGGER" if trusted else "SOURCE_ARTICLE_16"
-    else:
-        # Orders, referrals and other requests of authorities are not Art. 16 notices.
-        kind = "SOURCE_TYPE_OTHER_NOTIFICATION"
-    return {"source_type": kind, "source_identity": case.issuer_org}
+        return {"source_type": "SOURCE_TRUSTED_FLAGGER" if trusted else "SOURCE_ARTICLE_16"}
+    # A referral or another request of an authority that is not an Art. 9 order.
+    return {"source_type": "SOURCE_TYPE_OTHER_NOTIFICATION"}
 
 
 def _clip(text: str, limit: int) -> str:

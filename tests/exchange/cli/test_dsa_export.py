@@ -21,9 +21,10 @@ NOT_ACTIONED = {
 }
 
 
-def _submit(hotline, tmp_path, ref):
+def _submit(hotline, tmp_path, ref, request_type="notice"):
     body = examples.deepfake_case_body()
     body["issuer_case_ref"] = ref
+    body["request_type"] = request_type
     path = tmp_path / f"{ref}.json"
     path.write_text(json.dumps(body))
     return hotline.json("officer", "submit", str(path), "--to", "clipshare")["case_id"]
@@ -38,14 +39,17 @@ def _answer(hotline, tmp_path, case_id, response):
 
 @pytest.fixture(scope="module")
 def decided(hotline, tmp_path_factory):
-    """Three cases to clipshare: one actioned, one not actioned, one still unanswered."""
+    """Four cases to clipshare: a notice actioned, one not actioned, one unanswered, and an
+    Art. 9 order actioned."""
     tmp_path = tmp_path_factory.mktemp("dsa")
     actioned = _submit(hotline, tmp_path, "DSA-1")
     refused = _submit(hotline, tmp_path, "DSA-2")
     waiting = _submit(hotline, tmp_path, "DSA-3")
+    order = _submit(hotline, tmp_path, "DSA-4", "removal_order")
     _answer(hotline, tmp_path, actioned, live_response_body())
     _answer(hotline, tmp_path, refused, NOT_ACTIONED)
-    return {"actioned": actioned, "refused": refused, "waiting": waiting}
+    _answer(hotline, tmp_path, order, live_response_body())
+    return {"actioned": actioned, "refused": refused, "waiting": waiting, "order": order}
 
 
 def _validator():
@@ -66,6 +70,9 @@ def test_the_platform_exports_its_restrictions_and_says_why_not_the_rest(
             " a restriction (Art. 17 DSA)"
         ),
         decided["waiting"]: "no final response yet (interim answers are not decisions)",
+        decided["order"]: (
+            "an order under Art. 9 DSA: Art. 17(5) DSA leaves orders out of statements of reasons"
+        ),
     }
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     document = json.loads(out.read_text())
@@ -77,8 +84,8 @@ def test_the_platform_exports_its_restrictions_and_says_why_not_the_rest(
     assert statement["application_date"] in {today.isoformat(), (today - timedelta(1)).isoformat()}
     assert statement["decision_visibility"] == ["DECISION_VISIBILITY_CONTENT_REMOVED"]
     assert statement["decision_account"] == "DECISION_ACCOUNT_SUSPENDED"
-    assert statement["source_type"] == "SOURCE_TYPE_OTHER_NOTIFICATION"
-    assert statement["source_identity"] == "police"
+    assert statement["source_type"] == "SOURCE_ARTICLE_16"
+    assert "source_identity" not in statement
     assert statement["content_date"] == "2026-02-27"
 
 
@@ -88,6 +95,19 @@ def test_only_the_chosen_cases_and_period_are_exported(hotline, decided, tmp_pat
         "reviewer", "export-dsa", "--out", str(out), "--case", decided["actioned"][:8]
     )
     assert (one["statements"], one["skipped"]) == (1, [])
+    trusted = tmp_path / "trusted.json"
+    hotline.json(
+        "reviewer",
+        "export-dsa",
+        "--out",
+        str(trusted),
+        "--case",
+        decided["actioned"],
+        "--trusted-flagger",
+        "police",
+    )
+    [statement] = json.loads(trusted.read_text())["statements"]
+    assert statement["source_type"] == "SOURCE_TRUSTED_FLAGGER"
     later = (datetime.now(UTC) + timedelta(days=2)).date().isoformat()
     none = hotline.json("reviewer", "export-dsa", "--out", str(out), "--from", later)
     assert none["statements"] == 0

@@ -29,8 +29,15 @@ def _validator():
     return Draft202012Validator(schema(), format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
+def _referral():
+    """The deepfake case, sent as a police referral rather than an Art. 9 order."""
+    body = examples.deepfake_case_body()
+    body["request_type"] = "referral"
+    return body
+
+
 def _decided(body=None, response=None, issuer="metro-cyber-unit"):
-    body = body or examples.deepfake_case_body()
+    body = body or _referral()
     return DecidedCase(
         case_id=CASE_ID,
         issuer_org=issuer,
@@ -77,9 +84,8 @@ def test_an_actioned_removal_order_maps_field_by_field():
             " Strafgesetzbuch (StGB), § 201a (DE)"
         ),
         "illegal_content_explanation": (
-            "The provider found the content illegal under the legal ground given, on an order"
-            " to act against illegal content (Art. 9 DSA) from metro-cyber-unit, and"
-            " restricted it."
+            "The provider found the content illegal under the legal ground given, on a referral"
+            " by an authority from metro-cyber-unit, and restricted it."
         ),
         # The video is generative AI; the channel has no DSA content type.
         "content_type": [
@@ -96,12 +102,11 @@ def test_an_actioned_removal_order_maps_field_by_field():
         "content_date": "2026-02-27",
         "application_date": "2026-03-03",
         "decision_facts": (
-            "Restriction decided on an order to act against illegal content (Art. 9 DSA) from"
-            " metro-cyber-unit, received through Hotline Exchange on 2026-03-03 (case"
+            "Restriction decided on a referral by an authority from metro-cyber-unit, received"
+            " through Hotline Exchange on 2026-03-03 (case"
             f" {CASE_ID}). 2 of 2 reported item(s) restricted: remove, suspend account."
         ),
         "source_type": "SOURCE_TYPE_OTHER_NOTIFICATION",
-        "source_identity": "metro-cyber-unit",
         "automated_detection": "No",
         "automated_decision": "AUTOMATED_DECISION_NOT_AUTOMATED",
         "puid": CASE_ID,
@@ -118,7 +123,8 @@ def test_a_notice_is_article_16_unless_its_agency_is_a_trusted_flagger():
         "SOURCE_ARTICLE_16",
         "SOURCE_TRUSTED_FLAGGER",
     )
-    assert plain["source_identity"] == "safe-harbour-helpline"
+    # The notifier is named only where strictly necessary (Art. 17(3)(b) DSA): never here.
+    assert "source_identity" not in plain
     # The response's own explanation is the one given; hash blocking is "other", said why.
     assert plain["illegal_content_explanation"] == _ncii_response()["explanation"]
     assert plain["decision_visibility"] == [
@@ -150,7 +156,7 @@ def test_a_minor_turns_intimate_images_into_child_sexual_abuse_material():
 
 
 def test_sextortion_names_its_keyword():
-    body = examples.deepfake_case_body()
+    body = _referral()
     body["category"] = "sextortion"
     statement = statement_of_reasons(_decided(body))
     assert statement["category_specification"] == ["KEYWORD_OTHER"]
@@ -235,6 +241,14 @@ def test_no_restriction_no_statement(outcome, reason_code):
     )
 
 
+def test_an_article_9_order_gives_no_statement():
+    with pytest.raises(NotExportableError) as refused:
+        statement_of_reasons(_decided(examples.deepfake_case_body()))
+    assert str(refused.value) == (
+        "an order under Art. 9 DSA: Art. 17(5) DSA leaves orders out of statements of reasons"
+    )
+
+
 def test_preservation_alone_is_no_restriction():
     response = _ncii_response()
     for action in response["actions_taken"]:
@@ -244,7 +258,7 @@ def test_preservation_alone_is_no_restriction():
 
 
 def test_a_case_under_korean_law_only_is_refused_with_its_reason():
-    body = examples.deepfake_case_body()
+    body = _referral()
     body["legal_basis"] = [
         {
             "jurisdiction": "KR",
@@ -289,7 +303,7 @@ def test_the_latest_final_response_decides_and_interim_ones_do_not():
         "issuer_org": "metro-cyber-unit",
         "submitted_at": "2026-03-03T06:30:00Z",
     }
-    body = examples.deepfake_case_body()
+    body = _referral()
     interim = {"outcome": "under_legal_review", "actions_taken": [], "automated_detection": False}
     pending = {**interim, "outcome": "not_actioned", "reason_code": "pending_legal_review"}
     first = [
