@@ -142,9 +142,9 @@ def test_an_edited_proof_hash_is_refused(app, pack):
         document["breaches"][1]["inclusion_proof"][0] = b64_encode(b"\x07" * 32)
 
     message = _refusal(app, _edited(files, BREACHES, edit))
+    proof = [b64_decode(n) for n in breach["inclusion_proof"]]
+    proof[0] = b"\x07" * 32
     with pytest.raises(merkle.RootMismatchError) as mismatch:
-        proof = [b64_decode(n) for n in breach["inclusion_proof"]]
-        proof[0] = b"\x07" * 32
         merkle.verify_inclusion(
             b64_decode(breach["leaf_hash"]),
             breach["index"],
