@@ -42,6 +42,7 @@ from exchange.reports.pack import (
     PackCheckError,
     PackFormatError,
     check_pack,
+    log_origin,
     pack_files,
 )
 from schemas.common import format_utc, parse_utc
@@ -420,6 +421,10 @@ def evidence_check(
     inclusion proof and entry, that no breach is left out, and the figures recomputed."""
     policy = load_witness_policy(witness_policy)
     keys = _pinned_keys(log_keys, policy)
+    try:
+        log_origin(keys)
+    except PackFormatError as exc:
+        raise UsageProblem(str(exc)) from exc
     files = _read_pack(pack)
     try:
         checked = check_pack(files, keys, policy)

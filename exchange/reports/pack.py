@@ -273,7 +273,8 @@ def _json(files: Mapping[str, str], name: str) -> Any:
         raise PackFormatError(f"{name} is not JSON: {exc.msg} at line {exc.lineno}") from None
 
 
-def _origin(log_keys: Sequence[str]) -> str:
+def log_origin(log_keys: Sequence[str]) -> str:
+    """The one log the pinned keys are of; PackFormatError if they are not keys of one log."""
     try:
         names = {parse_verifier_key(key)[0] for key in log_keys}
     except NoteError as exc:
@@ -387,7 +388,7 @@ def check_pack(
     missing = [name for name in PACK_FILES if name not in files]
     if missing:
         raise PackFormatError(f"not an evidence pack: {', '.join(missing)} missing")
-    origin = _origin(log_keys)
+    origin = log_origin(log_keys)
     try:
         bundle = Bundle.from_json(_json(files, BUNDLE))
     except BundleFormatError as exc:

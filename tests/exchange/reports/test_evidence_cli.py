@@ -319,3 +319,11 @@ def test_a_directory_that_is_no_pack_exits_2(hotline, tmp_path):
     result = hotline("auditor", "report", "evidence-check", str(tmp_path))
     assert result.exit_code == 2, result.output
     assert result.stderr == f"error: {tmp_path} is not an evidence pack: log.bundle is missing\n"
+
+
+def test_a_malformed_log_key_exits_2(hotline, swept, pack):
+    out, _ = pack
+    result = hotline(None, "report", "evidence-check", str(out), "--log-key", "nonsense")
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("error: --log-key: "), result.stderr
+    assert result.stderr.count("\n") == 1
