@@ -7,6 +7,10 @@ it does not take the server's word (nor its `/v1/reports` numbers) for anything.
 Exit codes: 0 ok; 1 the log does not verify or the server refused; 2 usage or connection.
 The HTML file holds identifiers and metadata only, never case content, so it is written
 like any other file (0644 under the usual umask), for sharing.
+
+`hotline report evidence` writes one platform's report with its evidence as a directory
+(`exchange.reports.pack`), and `hotline report evidence-check` verifies such a pack
+offline: exit 1 when it does not hold, 2 when it is not a pack or no key is pinned.
 """
 
 import json
