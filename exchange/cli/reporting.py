@@ -7,25 +7,53 @@ it does not take the server's word (nor its `/v1/reports` numbers) for anything.
 Exit codes: 0 ok; 1 the log does not verify or the server refused; 2 usage or connection.
 The HTML file holds identifiers and metadata only, never case content, so it is written
 like any other file (0644 under the usual umask), for sharing.
+
+`hotline report evidence` writes one platform's report with its evidence as a directory
+(`exchange.reports.pack`), and `hotline report evidence-check` verifies such a pack
+offline: exit 1 when it does not hold, 2 when it is not a pack or no key is pinned.
 """
 
+import json
 import os
+import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 import click
 
-from exchange.cli.common import UsageProblem
+from exchange.cli.common import Refused, UsageProblem
 from exchange.cli.contract import HotlineGroup, ProgressOf, json_option
 from exchange.cli.log_audit import load_witness_policy, witness_policy_option
 from exchange.cli.output import echo_json, table
-from exchange.cli.session import client, reports_errors
-from exchange.reports import ComplianceReport, Period, PeriodError, UnknownPlatformError
-from exchange.reports.fetch import compliance_report
+from exchange.cli.session import client, profile_name, reports_errors
+from exchange.client import profile as profiles
+from exchange.client.errors import ProfileError
+from exchange.protocol.witness_policy import WitnessPolicy
+from exchange.reports import (
+    ComplianceReport,
+    Period,
+    PeriodError,
+    UnknownPlatformError,
+    compute,
+)
+from exchange.reports.fetch import compliance_report, verified_texts
 from exchange.reports.format import duration, share
 from exchange.reports.html import render
+from exchange.reports.pack import (
+    PACK_FILES,
+    PackCheckError,
+    PackFormatError,
+    check_pack,
+    log_origin,
+    pack_files,
+)
 from schemas.common import format_utc, parse_utc
 from schemas.reports import BoundError, parse_bound
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @click.group(cls=HotlineGroup)
@@ -169,26 +197,36 @@ def _evidence(result: ComplianceReport) -> None:
     )
 
 
+def _period_options(command: Callable[P, R]) -> Callable[P, R]:
+    """--from, --to and --as-of: the period and the moment, as every report takes them."""
+    options = [
+        click.option(
+            "--from",
+            "start",
+            metavar="DATE",
+            help=f"First day (YYYY-MM-DD) or instant (default: {DEFAULT_DAYS} days before --to).",
+        ),
+        click.option(
+            "--to",
+            "end",
+            metavar="DATE",
+            help="Last day included, or instant excluded (default: today, UTC).",
+        ),
+        click.option(
+            "--as-of",
+            metavar="TIMESTAMP",
+            help="Count what was logged up to this RFC 3339 UTC time (default: now), to"
+            " reproduce a report.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 @report.command()
 @click.option("--platform", metavar="ORG", help="One platform; every platform if absent.")
-@click.option(
-    "--from",
-    "start",
-    metavar="DATE",
-    help=f"First day (YYYY-MM-DD) or instant (default: {DEFAULT_DAYS} days before --to).",
-)
-@click.option(
-    "--to",
-    "end",
-    metavar="DATE",
-    help="Last day included, or instant excluded (default: today, UTC).",
-)
-@click.option(
-    "--as-of",
-    metavar="TIMESTAMP",
-    help="Count what was logged up to this RFC 3339 UTC time (default: now), to reproduce a"
-    " report.",
-)
+@_period_options
 @click.option(
     "--html",
     "html_file",
@@ -230,3 +268,194 @@ def compliance(
         _summary(result)
     if html_file is not None:
         click.echo(f"HTML report written to {html_file}", err=as_json)
+
+
+# --- the evidence pack ---------------------------------------------------------------------
+
+
+def _refuse_existing(out: Path) -> None:
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise UsageProblem(
+            f"{out} exists and is not an empty directory: an evidence pack is written new,"
+            " never over anything"
+        )
+
+
+def write_pack(out: Path, files: dict[str, str]) -> None:
+    """All files or none: written in a directory beside `out`, then renamed to it.
+
+    The pack holds ids and metadata, no case content: readable by all (0755, 0644), to be
+    handed over as it is."""
+    _refuse_existing(out)
+    parent = out.parent
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=parent))
+    except OSError as exc:
+        raise UsageProblem(f"cannot write in {parent}: {exc.strerror}") from exc
+    try:
+        staging.chmod(0o755)
+        for name, text in files.items():
+            path = staging / name
+            path.write_text(text, encoding="utf-8")
+            path.chmod(0o644)
+        # rename(2) replaces an empty directory, and fails on one that filled meanwhile.
+        os.rename(staging, out)
+    except OSError as exc:
+        for path in staging.iterdir():
+            path.unlink()
+        staging.rmdir()
+        if out.exists():
+            _refuse_existing(out)
+        raise UsageProblem(f"cannot write {out}: {exc.strerror}") from exc
+
+
+@report.command()
+@click.option("--platform", metavar="ORG", required=True, help="The platform the pack is of.")
+@_period_options
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The pack's directory, created (an existing one must be empty).",
+)
+@witness_policy_option
+@json_option
+@reports_errors
+def evidence(
+    platform: str,
+    start: str | None,
+    end: str | None,
+    as_of: str | None,
+    out: Path,
+    witness_policy: Path | None,
+    as_json: bool,
+) -> None:
+    """Write a platform's evidence pack: its figures, its deadline breaches with inclusion
+    proofs, and the log they come from, each re-checkable offline (see its VERIFY.md).
+
+    The figures are those of `hotline report compliance --platform ORG --json` for the same
+    period and --as-of, computed from the same verified checkpoint as the proofs.
+    """
+    period = _period(start, end)
+    moment = _moment(as_of)
+    _refuse_existing(out)
+    policy = load_witness_policy(witness_policy)
+    with client(policy) as session:
+        with ProgressOf("Fetching the log", at_least=_PROGRESS_FROM) as progress:
+            texts, log = verified_texts(session, progress)
+        witnesses = list(session.log.witnesses) if policy is not None else []
+    try:
+        result = compute(
+            log.entries, checkpoint=log.checkpoint, period=period, now=moment, platform=platform
+        )
+    except UnknownPlatformError as exc:
+        raise UsageProblem(str(exc)) from exc
+    files = pack_files(texts, log, result, witness_policy=policy, witnesses=witnesses)
+    write_pack(out, files)
+    breaches = len(json.loads(files["breaches.json"])["breaches"])
+    checkpoint = log.checkpoint
+    if as_json:
+        echo_json(
+            {
+                "out": str(out),
+                "platform": platform,
+                "files": sorted(PACK_FILES),
+                "breaches": breaches,
+                "origin": checkpoint.origin,
+                "size": checkpoint.size,
+                "root": checkpoint.root,
+                **({"witnesses": witnesses} if policy is not None else {}),
+            }
+        )
+        return
+    click.echo(
+        f"Evidence pack of {platform} written to {out}: {breaches} deadline breaches proven in"
+        f" the checkpoint of size {checkpoint.size} of log {checkpoint.origin}"
+        f" (root {checkpoint.root})."
+    )
+    click.echo(f"Re-check it offline as {out / 'VERIFY.md'} says.")
+
+
+def _pinned_keys(log_keys: tuple[str, ...], policy: WitnessPolicy | None) -> tuple[str, ...]:
+    """--log-key, else the witness policy's log keys, else the key your profile pinned."""
+    if log_keys:
+        return log_keys
+    if policy is not None and policy.log_keys:
+        return policy.log_keys
+    try:
+        return profiles.load(profile_name()).log_verifier_keys
+    except ProfileError as exc:
+        raise UsageProblem(
+            "no log key to check the pack against: give --log-key KEY (the pack's VERIFY.md"
+            " names it; compare it with the key from your enrollment)"
+        ) from exc
+
+
+def _read_pack(pack: Path) -> dict[str, str]:
+    if not pack.is_dir():
+        raise UsageProblem(f"{pack} is not a directory")
+    files = {}
+    for name in PACK_FILES:
+        path = pack / name
+        try:
+            files[name] = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise UsageProblem(f"{pack} is not an evidence pack: {name} is missing") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageProblem(f"cannot read {path}: {exc}") from exc
+    return files
+
+
+@report.command("evidence-check")
+@click.argument("pack", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--log-key",
+    "log_keys",
+    multiple=True,
+    metavar="KEY",
+    help="The log's verifier key (name+id+key) to pin; repeatable (default: the witness"
+    " policy's, else your profile's).",
+)
+@witness_policy_option
+@json_option
+def evidence_check(
+    pack: Path, log_keys: tuple[str, ...], witness_policy: Path | None, as_json: bool
+) -> None:
+    """Verify an evidence pack offline: the log against the pinned key, each breach's
+    inclusion proof and entry, that no breach is left out, and the figures recomputed."""
+    policy = load_witness_policy(witness_policy)
+    keys = _pinned_keys(log_keys, policy)
+    try:
+        log_origin(keys)
+    except PackFormatError as exc:
+        raise UsageProblem(str(exc)) from exc
+    files = _read_pack(pack)
+    try:
+        checked = check_pack(files, keys, policy)
+    except PackFormatError as exc:
+        raise UsageProblem(f"{pack}: {exc}") from exc
+    except PackCheckError as exc:
+        raise Refused(f"the evidence pack does not verify: {exc}") from exc
+    if as_json:
+        echo_json(
+            {
+                "verified": True,
+                "platform": checked.platform,
+                "origin": checked.origin,
+                "size": checked.size,
+                "root": checked.root,
+                "breaches": checked.breaches,
+                **({"witnesses": list(checked.witnesses)} if policy is not None else {}),
+            }
+        )
+        return
+    click.echo(
+        f"Evidence pack {pack} of {checked.platform} verified against log {checked.origin}:"
+        f" {checked.size} entries, root {checked.root}"
+    )
+    click.echo(
+        f"  {checked.breaches} deadline breaches, each proven in the checkpoint, none left out"
+    )
+    click.echo("  the figures recomputed from the log are those of figures.json")
+    if policy is not None:
+        click.echo(f"  witnessed by {', '.join(checked.witnesses)}")

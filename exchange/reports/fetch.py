@@ -38,11 +38,19 @@ def _pages(client: Client, size: int, progress: Progress | None = None) -> Itera
 
 def verified_log(client: Client, progress: Progress | None = None) -> VerifiedLog:
     """The whole log up to the latest checkpoint, verified with the profile's pinned key."""
+    return verified_texts(client, progress)[1]
+
+
+def verified_texts(
+    client: Client, progress: Progress | None = None
+) -> tuple[list[str], VerifiedLog]:
+    """The same, with the entries' exact text: what an evidence pack's bundle carries."""
     latest = client.log.checkpoint(refresh=True)
     texts = list(_pages(client, latest.checkpoint.size, progress))
-    return verify_entries(
+    verified = verify_entries(
         texts, latest.note, client.profile.log_verifier_keys, client.profile.log_origin
     )
+    return texts, verified
 
 
 def compliance_report(

@@ -95,6 +95,11 @@ def test_without_a_profile_every_command_says_enroll_in_one_line(path, tmp_path)
             "rotate": ["--new-key-dir", str(tmp_path / "new-keys")],
             "revoke": ["somekid", "--reason", "lost"],
         }.get(path[-1], []),
+        "report": {
+            "evidence": ["--platform", "clipshare", "--out", str(tmp_path / "pack")],
+            # Offline, but the log key to pin is the profile's unless given.
+            "evidence-check": [str(tmp_path)],
+        }.get(path[-1], []),
     }.get(path[0], [])
     stdin = {
         "respond": '{"outcome": "actioned", "actions_taken": [], "automated_detection": false}',

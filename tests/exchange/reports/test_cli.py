@@ -3,76 +3,16 @@
 import json
 import os
 import stat
-import time
 from datetime import UTC, datetime
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from exchange.client.client import Client
-from exchange.ops.devserver import LiveServer
 from exchange.protocol import note
 from exchange.protocol.cosignature import witness_vkey
-from tests.exchange.cli.conftest import PASSPHRASE, Hotline, live_response_body
+from tests.exchange.cli.conftest import PASSPHRASE
 from tests.exchange.reports.page import assert_figures_match, figures_of
-from tests.schemas import examples
-
-# Normal-priority deadlines of 1 s and 2 s, so that one case misses both in the test.
-DEADLINES = {"urgent": [3600, 86400], "high": [14400, 259200], "normal": [1, 2]}
-
-
-@pytest.fixture(scope="module")
-def hotline(tmp_path_factory):
-    root = tmp_path_factory.mktemp("report-cli")
-    settings = {"EXCHANGE_DEADLINES": json.dumps(DEADLINES)}
-    with LiveServer(root / "instance", settings=settings) as server:
-        for org, kind in (
-            ("police", "agency"),
-            ("clipshare", "platform"),
-            ("chatter", "platform"),
-            ("regulator", "auditor"),
-        ):
-            server.admin("org", "create", org, "--kind", kind, "--name", org.title())
-        cli = Hotline(server, root / "config", root / "keys")
-        cli.enroll("police", "officer", "agency_officer")
-        # Each organisation's first official is its bootstrapped lead, who approves the rest.
-        cli.enroll("clipshare", "lead", "platform_lead")
-        cli.enroll("clipshare", "reviewer", "platform_official", "--categories", "sexual_deepfake")
-        cli.json(
-            "lead",
-            "org",
-            "approve",
-            "reviewer",
-            "--role",
-            "platform_official",
-            "--categories",
-            "sexual_deepfake",
-        )
-        cli.enroll("regulator", "auditor", "auditor")
-        cli.json("lead", "org", "route", "sexual_deepfake", "reviewer")
-        yield cli
-
-
-@pytest.fixture(scope="module")
-def history(hotline, tmp_path_factory):
-    """An urgent case acknowledged and actioned; a normal one left to miss both deadlines."""
-    folder = tmp_path_factory.mktemp("cases")
-    ids = {}
-    for name, priority in (("answered", "urgent"), ("ignored", "normal")):
-        body = examples.deepfake_case_body()
-        body["issuer_case_ref"] = f"REPORT-{name}"
-        body["priority"] = priority
-        path = folder / f"{name}.json"
-        path.write_text(json.dumps(body))
-        ids[name] = hotline.json("officer", "submit", str(path), "--to", "clipshare")["case_id"]
-    response = folder / "response.json"
-    response.write_text(json.dumps(live_response_body()))
-    assert hotline.json("reviewer", "ack", ids["answered"])["state"] == "acknowledged"
-    assert hotline.json("reviewer", "respond", ids["answered"], str(response))["state"] == (
-        "actioned"
-    )
-    time.sleep(2.5)  # past both deadlines of the normal case: no timing is asserted
-    return ids
 
 
 def _today() -> str:

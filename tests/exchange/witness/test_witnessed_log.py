@@ -5,6 +5,7 @@ change; a split view made by the operator (a copied database grown two ways) is 
 by both witnesses, and its new entries never get a quorum.
 """
 
+import json
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from exchange.client import authoring
 from exchange.client.client import Client
@@ -20,6 +22,7 @@ from exchange.client.profile import Profile
 from exchange.client.transport import Transport
 from exchange.ops.devserver import LiveServer
 from exchange.ops.witness_process import LiveWitness
+from exchange.protocol.cosignature import witness_vkey
 from exchange.protocol.key_management import code_sha256
 from exchange.protocol.witness_policy import QuorumError, parse_policy, verify_witnessed
 from exchange.protocol.witnessed import WitnessedReceipt, verify_witnessed_receipt
@@ -151,6 +154,83 @@ def test_the_log_is_cosigned_2_of_2_and_the_auditor_checks_the_quorum(setup, tmp
     assert witnessed.checkpoint.size == size
     with pytest.raises(TrustError, match=f"log entry {size} is not witnessed yet"):
         setup.officer.log.witnessed_receipt(size)
+
+
+def test_an_evidence_pack_carries_the_cosigned_checkpoint(setup, tmp_path):
+    """`report evidence --witness-policy`: the pack's log ends at the witnessed checkpoint,
+    whose cosignatures the offline checks require again."""
+    setup.server.admin("org", "create", "clipshare", "--kind", "platform", "--name", "Clip")
+    setup.server.admin("cosign")
+    public = httpx.get(f"{setup.server.url}/checkpoint").text
+    out = tmp_path / "pack"
+    written = setup.hotline(
+        "auditor",
+        "report",
+        "evidence",
+        "--platform",
+        "clipshare",
+        "--out",
+        out,
+        "--witness-policy",
+        setup.policy,
+        "--json",
+    )
+    assert written.exit_code == 0, written.output
+    assert json.loads(written.stdout)["witnesses"] == ["w1", "w2"]
+    assert (out / "checkpoint.txt").read_text() == public
+    assert public.count("\n\u2014 w") == 2  # the two cosignature lines
+    assert "cosigned by w1, w2" in (out / "VERIFY.md").read_text()
+    verified = setup.hotline(
+        None,
+        "audit",
+        "verify",
+        "--bundle",
+        out / "log.bundle",
+        "--log-key",
+        setup.log_vkey,
+        "--witness-policy",
+        setup.policy,
+        "--state",
+        tmp_path / "state.json",
+    )
+    assert verified.exit_code == 0, verified.output
+    assert "  witnessed by w1, w2 (the policy needs 2 of (w1, w2))\n" in verified.stdout
+    checked = setup.hotline(
+        None,
+        "report",
+        "evidence-check",
+        out,
+        "--log-key",
+        setup.log_vkey,
+        "--witness-policy",
+        setup.policy,
+        "--json",
+    )
+    assert checked.exit_code == 0, checked.output
+    assert json.loads(checked.stdout)["witnesses"] == ["w1", "w2"]
+    # A policy the checkpoint does not meet: one more witness, in the quorum.
+    stricter = tmp_path / "stricter.policy"
+    third = witness_vkey("w3.test/witness", Ed25519PrivateKey.generate().public_key())
+    stricter.write_text(
+        "".join(f"witness w{n} {w.vkey}\n" for n, w in enumerate(setup.witnesses, 1))
+        + f"witness w3 {third}\ngroup three all w1 w2 w3\nquorum three\n"
+    )
+    refused = setup.hotline(
+        None,
+        "report",
+        "evidence-check",
+        out,
+        "--log-key",
+        setup.log_vkey,
+        "--witness-policy",
+        stricter,
+    )
+    assert refused.exit_code == 1, refused.output
+    assert refused.stderr == (
+        "error: the evidence pack does not verify: the checkpoint of log.bundle is not"
+        " witnessed: checkpoint lacks a witness quorum: cosigned by w1, w2; the policy needs"
+        " 3 of (w1, w2, w3)\n"
+    )
 
 
 def test_a_witness_down_delays_cosigning_and_blocks_nothing(setup, tmp_path):
