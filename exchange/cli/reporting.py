@@ -81,8 +81,8 @@ def _locale(explicit: str | None) -> Language:
         raise UsageProblem(f"--locale: {exc}" if explicit else str(exc)) from exc
 
 
-class _Text:
-    """The report as text, in one language."""
+class ReportText:
+    """The report as the command prints it, in one language."""
 
     def __init__(self, language: Language) -> None:
         self.language = language
@@ -164,7 +164,11 @@ class _Text:
                 "Computed from %(size)s entries of log %(origin)s, verified against its"
                 " checkpoint with root %(root)s."
             )
-            % {"size": number(checkpoint.size), "origin": checkpoint.origin, "root": checkpoint.root}
+            % {
+                "size": number(checkpoint.size),
+                "origin": checkpoint.origin,
+                "root": checkpoint.root,
+            }
         )
 
     def evidence(self, result: ComplianceReport) -> None:
@@ -254,7 +258,7 @@ def compliance(
     """
     period = _period(start, end)
     moment = _moment(as_of)
-    words = _Text(_locale(locale))
+    words = ReportText(_locale(locale))
     with client(load_witness_policy(witness_policy)) as session:
         try:
             with ProgressOf("Fetching the log", at_least=_PROGRESS_FROM) as progress:

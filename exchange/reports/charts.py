@@ -138,7 +138,10 @@ def _dot_title(sample: Sample, language: Language) -> str:
     if sample.answered:
         return _("case %(case)s: %(time)s (%(verdict)s; deadline %(deadline)s)", language) % values
     return (
-        _("case %(case)s: %(time)s so far, unanswered (%(verdict)s; deadline %(deadline)s)", language)
+        _(
+            "case %(case)s: %(time)s so far, unanswered (%(verdict)s; deadline %(deadline)s)",
+            language,
+        )
         % values
     )
 

@@ -157,7 +157,7 @@ class Language:
         utc = value.astimezone(UTC)
         day = format_date(utc.date(), "long", locale=self.code)
         clock = format_skeleton("Hms", utc, tzinfo=UTC, locale=self.code, fuzzy=True)
-        joined = get_datetime_format("long", locale=self.code).replace("{1}", day)
+        joined = str(get_datetime_format("long", locale=self.code)).replace("{1}", day)
         return self.gettext("%(moment)s UTC") % {"moment": joined.replace("{0}", clock)}
 
     def day(self, value: date) -> str:
@@ -173,4 +173,3 @@ def language(code: str = DEFAULT_LOCALE) -> Language:
 
 
 ENGLISH = language(DEFAULT_LOCALE)
-
