@@ -6,7 +6,9 @@ it does not take the server's word (nor its `/v1/reports` numbers) for anything.
 
 Exit codes: 0 ok; 1 the log does not verify or the server refused; 2 usage or connection.
 The HTML file holds identifiers and metadata only, never case content, so it is written
-like any other file (0644 under the usual umask), for sharing.
+like any other file (0644 under the usual umask), for sharing. The text and the page are
+in the language of --locale, else HOTLINE_LOCALE, else the system's locale
+(exchange/reports/i18n.py); --json is the same in every language.
 """
 
 import os

@@ -24,7 +24,6 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from io import BytesIO
 
-from babel import Locale
 from babel.dates import format_date, format_skeleton, get_datetime_format
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -97,10 +96,6 @@ class Language:
     """One language's messages and number, duration and date formats."""
 
     code: str
-
-    @property
-    def locale(self) -> Locale:
-        return Locale.parse(self.code)
 
     def gettext(self, message: str) -> str:
         return translations(self.code).gettext(message)
