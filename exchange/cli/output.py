@@ -1,5 +1,6 @@
 """Human output: tables, relative times, colour only on a terminal; or JSON for scripts."""
 
+import unicodedata
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -10,7 +11,7 @@ from exchange.cli.contract import echo_json
 from exchange.protocol.workflow import AWAITING_ACK, AWAITING_ACTION
 from schemas.common import parse_utc
 
-__all__ = ["deadline", "deadlines_line", "echo_json", "relative", "styled", "table"]
+__all__ = ["deadline", "deadlines_line", "echo_json", "relative", "styled", "table", "width"]
 
 
 def relative(timestamp: str | None, now: datetime | None = None) -> str:
@@ -39,19 +40,25 @@ def styled(text: str) -> str:
     return click.style(text, fg=colour, bold=colour == "red") if colour else text
 
 
+def width(text: str) -> int:
+    """Columns a terminal gives `text`: two for wide characters (Hangul, CJK), none for
+    combining marks, colour codes left out."""
+    return sum(
+        2 if unicodedata.east_asian_width(c) in "WF" else 0 if unicodedata.combining(c) else 1
+        for c in click.unstyle(text)
+    )
+
+
 def table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> None:
     if not rows:
         click.echo("(nothing)")
         return
-    widths = [
-        max(len(click.unstyle(str(row[i]))) for row in [headers, *rows])
-        for i in range(len(headers))
-    ]
+    widths = [max(width(str(row[i])) for row in [headers, *rows]) for i in range(len(headers))]
 
     def line(cells: Sequence[str]) -> str:
         return "  ".join(
-            str(cell) + " " * (width - len(click.unstyle(str(cell))))
-            for cell, width in zip(cells, widths, strict=True)
+            str(cell) + " " * (column - width(str(cell)))
+            for cell, column in zip(cells, widths, strict=True)
         ).rstrip()
 
     click.echo(click.style(line(headers), bold=True))

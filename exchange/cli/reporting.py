@@ -11,6 +11,9 @@ like any other file (0644 under the usual umask), for sharing.
 `hotline report evidence` writes one platform's report with its evidence as a directory
 (`exchange.reports.pack`), and `hotline report evidence-check` verifies such a pack
 offline: exit 1 when it does not hold, 2 when it is not a pack or no key is pinned.
+
+The text and the page are in the language of --locale, else HOTLINE_LOCALE, else the
+system's locale (exchange/reports/i18n.py); --json is the same in every language.
 """
 
 import json
@@ -39,8 +42,8 @@ from exchange.reports import (
     compute,
 )
 from exchange.reports.fetch import compliance_report, verified_texts
-from exchange.reports.format import duration, share
 from exchange.reports.html import render
+from exchange.reports.i18n import Language, UnknownLocaleError, choose, language
 from exchange.reports.pack import (
     PACK_FILES,
     PackCheckError,
@@ -49,7 +52,7 @@ from exchange.reports.pack import (
     log_origin,
     pack_files,
 )
-from schemas.common import format_utc, parse_utc
+from schemas.common import parse_utc
 from schemas.reports import BoundError, parse_bound
 
 P = ParamSpec("P")
@@ -101,100 +104,134 @@ def _period(start: str | None, end: str | None) -> Period:
         raise UsageProblem(str(exc)) from exc
 
 
-def _time(seconds: float | None) -> str:
-    return "-" if seconds is None else duration(seconds)
+def _locale(explicit: str | None) -> Language:
+    """--locale, else HOTLINE_LOCALE, else the system's locale (exchange/reports/i18n.py)."""
+    try:
+        return language(choose(explicit, os.environ))
+    except UnknownLocaleError as exc:
+        raise UsageProblem(f"--locale: {exc}" if explicit else str(exc)) from exc
 
 
-def _share(fraction: float | None) -> str:
-    return "-" if fraction is None else share(fraction)
+class ReportText:
+    """The report as the command prints it, in one language."""
 
+    def __init__(self, language: Language) -> None:
+        self.language = language
+        self._ = language.gettext
 
-def _summary(result: ComplianceReport) -> None:
-    rows = []
-    for platform in result.platforms:
-        f = platform.figures
-        ack, action = f.acknowledgement, f.action
-        rows.append(
-            [
-                platform.platform,
-                str(f.cases_received),
-                _time(ack.time.median_seconds),
-                _time(ack.time.p90_seconds),
-                _share(ack.share_met),
-                _time(action.time.median_seconds),
-                _time(action.time.p90_seconds),
-                _share(action.share_met),
-                str(f.outcomes["actioned"]),
-                str(f.declined),
-                str(f.overdue.count),
-            ]
-        )
-    bounds = result.period.to_json()
-    click.echo(
-        f"Cases submitted from {bounds['from']} to {bounds['to']} (end excluded),"
-        f" as of {format_utc(result.as_of)}"
-    )
-    if not any(platform.figures.cases_received for platform in result.platforms):
-        click.echo("No case was submitted in this period: widen it with --from and --to.")
-    table(
-        rows,
-        [
-            "PLATFORM",
-            "CASES",
-            "ACK MEDIAN",
-            "ACK P90",
-            "ACK IN TIME",
-            "ACTION MEDIAN",
-            "ACTION P90",
-            "ACTION IN TIME",
-            "ACTIONED",
-            "DECLINED",
-            "OVERDUE",
-        ],
-    )
-    for platform in result.platforms:
-        for case in platform.figures.overdue.cases:
-            missed = ", ".join(
-                f"{d.deadline} overdue by {duration(d.overdue_seconds)}" for d in case.deadlines
+    def time(self, seconds: float | None) -> str:
+        return "-" if seconds is None else self.language.duration(seconds)
+
+    def share(self, fraction: float | None) -> str:
+        return "-" if fraction is None else self.language.share(fraction)
+
+    def summary(self, result: ComplianceReport) -> None:
+        _, number = self._, self.language.number
+        rows = []
+        for platform in result.platforms:
+            f = platform.figures
+            ack, action = f.acknowledgement, f.action
+            rows.append(
+                [
+                    platform.platform,
+                    number(f.cases_received),
+                    self.time(ack.time.median_seconds),
+                    self.time(ack.time.p90_seconds),
+                    self.share(ack.share_met),
+                    self.time(action.time.median_seconds),
+                    self.time(action.time.p90_seconds),
+                    self.share(action.share_met),
+                    number(f.outcomes["actioned"]),
+                    number(f.declined),
+                    number(f.overdue.count),
+                ]
             )
-            click.echo(f"  overdue: {platform.platform} case {case.case_id} ({missed})")
-    _evidence(result)
-    checkpoint = result.checkpoint
-    click.echo(
-        f"Computed from {checkpoint.size} entries of log {checkpoint.origin}, verified"
-        f" against its checkpoint with root {checkpoint.root}."
-    )
-
-
-def _evidence(result: ComplianceReport) -> None:
-    """What a regulator fines on (docs/reports.md): claims against verification, interim
-    answers that never became final, agencies' questions left past their deadline."""
-    rows = []
-    for platform in result.platforms:
-        e = platform.figures.evidence
-        rows.append(
-            [
-                platform.platform,
-                str(e.removals_claimed),
-                str(e.removals_verified),
-                str(e.claims_contradicted),
-                str(e.interim_only),
-                str(e.questions_overdue),
-                str(sum(e.breach_entries.values())),
-            ]
+        moment = self.language.moment
+        click.echo(
+            _("Cases submitted from %(start)s to %(end)s (end excluded), as of %(as_of)s")
+            % {
+                "start": moment(result.period.start),
+                "end": moment(result.period.end),
+                "as_of": moment(result.as_of),
+            }
         )
-    table(
-        rows,
-        [
-            "PLATFORM",
-            "REMOVALS CLAIMED",
-            "VERIFIED",
-            "CONTRADICTED",
-            "INTERIM ONLY",
-            "QUESTIONS OVERDUE",
-            "BREACHES LOGGED",
-        ],
-    )
+        if not any(platform.figures.cases_received for platform in result.platforms):
+            click.echo(_("No case was submitted in this period: widen it with --from and --to."))
+        table(
+            rows,
+            [
+                _("PLATFORM"),
+                _("CASES"),
+                _("ACK MEDIAN"),
+                _("ACK P90"),
+                _("ACK IN TIME"),
+                _("ACTION MEDIAN"),
+                _("ACTION P90"),
+                _("ACTION IN TIME"),
+                _("ACTIONED"),
+                _("DECLINED"),
+                _("OVERDUE"),
+            ],
+        )
+        for platform in result.platforms:
+            for case in platform.figures.overdue.cases:
+                missed = ", ".join(
+                    _("%(deadline)s overdue by %(time)s")
+                    % {
+                        "deadline": self.language.deadline(d.deadline),
+                        "time": self.language.duration(d.overdue_seconds),
+                    }
+                    for d in case.deadlines
+                )
+                click.echo(
+                    "  "
+                    + _("overdue: %(platform)s case %(case)s (%(missed)s)")
+                    % {"platform": platform.platform, "case": case.case_id, "missed": missed}
+                )
+        self.evidence(result)
+        checkpoint = result.checkpoint
+        click.echo(
+            _(
+                "Computed from %(size)s entries of log %(origin)s, verified against its"
+                " checkpoint with root %(root)s."
+            )
+            % {
+                "size": number(checkpoint.size),
+                "origin": checkpoint.origin,
+                "root": checkpoint.root,
+            }
+        )
+
+    def evidence(self, result: ComplianceReport) -> None:
+        """What a regulator fines on (docs/reports.md): claims against verification, interim
+        answers that never became final, agencies' questions left past their deadline."""
+        _, number = self._, self.language.number
+        rows = []
+        for platform in result.platforms:
+            e = platform.figures.evidence
+            rows.append(
+                [
+                    platform.platform,
+                    number(e.removals_claimed),
+                    number(e.removals_verified),
+                    number(e.claims_contradicted),
+                    number(e.interim_only),
+                    number(e.questions_overdue),
+                    number(sum(e.breach_entries.values())),
+                ]
+            )
+        table(
+            rows,
+            [
+                _("PLATFORM"),
+                _("REMOVALS CLAIMED"),
+                _("VERIFIED"),
+                _("CONTRADICTED"),
+                _("INTERIM ONLY"),
+                _("QUESTIONS OVERDUE"),
+                _("BREACHES LOGGED"),
+            ],
+        )
 
 
 def _period_options(command: Callable[P, R]) -> Callable[P, R]:
@@ -233,6 +270,14 @@ def _period_options(command: Callable[P, R]) -> Callable[P, R]:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the report as one self-contained HTML page.",
 )
+@click.option(
+    "--locale",
+    "locale",
+    metavar="LANG",
+    help="Language of the text and the HTML page: en or ko (default: $HOTLINE_LOCALE, else"
+    " the system's locale if it is one of them, else en). --json is the same in every"
+    " language.",
+)
 @witness_policy_option
 @json_option
 @reports_errors
@@ -243,6 +288,7 @@ def compliance(
     as_of: str | None,
     html_file: Path | None,
     witness_policy: Path | None,
+    locale: str | None,
     as_json: bool,
 ) -> None:
     """Deadlines kept per platform for the cases submitted from --from to --to.
@@ -253,6 +299,7 @@ def compliance(
     """
     period = _period(start, end)
     moment = _moment(as_of)
+    words = ReportText(_locale(locale))
     with client(load_witness_policy(witness_policy)) as session:
         try:
             with ProgressOf("Fetching the log", at_least=_PROGRESS_FROM) as progress:
@@ -261,13 +308,13 @@ def compliance(
             raise UsageProblem(str(exc)) from exc
         server = session.profile.server
     if html_file is not None:
-        write_report_file(html_file, render(result, server=server))
+        write_report_file(html_file, render(result, server=server, locale=words.language.code))
     if as_json:
         echo_json(result.to_json())
     else:
-        _summary(result)
+        words.summary(result)
     if html_file is not None:
-        click.echo(f"HTML report written to {html_file}", err=as_json)
+        click.echo(words._("HTML report written to %(path)s") % {"path": html_file}, err=as_json)
 
 
 # --- the evidence pack ---------------------------------------------------------------------

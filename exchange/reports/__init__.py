@@ -5,6 +5,8 @@
 * `verified.verify_entries`: the auditor core's verification, then the parsed entries;
   nothing else feeds `compute` in the server or the client.
 * `html.render`: one self-contained HTML page (inline CSS and SVG, no script, no network).
+* `i18n`: the languages of the page and of the CLI's text (English, Korean): Babel
+  catalogs in `locales/`, numbers, durations and times as each language writes them.
 * `fetch.compliance_report`: the client's path (SDK → verify with the pinned key → compute).
 
 No Flask and no database in this package: the server's route reads its log and hands the

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from exchange.reports.compliance import Sample, WeekVolume
-from exchange.reports.format import duration
+from exchange.reports.i18n import ENGLISH, Language
 
 STRIP_WIDTH, ROW_HEIGHT, LEFT, RIGHT, TOP, AXIS = 760, 46, 90, 20, 10, 34
 BARS_WIDTH, BARS_HEIGHT, BARS_TOP, BARS_BOTTOM = 760, 180, 22, 36
@@ -72,7 +72,10 @@ class StripChart:
 
 
 def strip_chart(
-    samples: Sequence[Sample], priorities: Sequence[str], metric_prefix: str
+    samples: Sequence[Sample],
+    priorities: Sequence[str],
+    metric_prefix: str,
+    language: Language = ENGLISH,
 ) -> StripChart:
     """Each sample a dot at its time on its priority's row, the row's deadline(s) marked."""
     values = [s.seconds for s in samples] + [s.allowed_seconds for s in samples]
@@ -97,21 +100,50 @@ def strip_chart(
                 answered=sample.answered,
                 metric=f"{metric_prefix}.samples.{i}.seconds",
                 value=sample.seconds,
-                title=f"case {sample.case_id}: {duration(sample.seconds)}"
-                + ("" if sample.answered else " so far, unanswered")
-                + f" ({sample.verdict}; deadline {duration(sample.allowed_seconds)})",
+                title=_dot_title(sample, language),
             )
             for n, (i, sample) in enumerate(mine)
         )
         marks = tuple(
-            DeadlineMark(x(a), f"deadline {duration(a)}", "start" if x(a) < inner else "end")
+            DeadlineMark(
+                x(a),
+                _("deadline %(time)s", language) % {"time": language.duration(a)},
+                "start" if x(a) < inner else "end",
+            )
             for a in allowed
         )
-        rows.append(Row(priority, y, marks, dots))
+        rows.append(Row(language.label(priority), y, marks, dots))
     axis_y = TOP + ROW_HEIGHT * len(priorities)
     # Shorter times are drawn at the axis' start: log scales have no zero.
-    ticks = tuple(Tick(x(t), "≤ 1 s" if t == 1 else duration(t)) for t in _TICKS if t <= top)
+    ticks = tuple(
+        Tick(x(t), "≤ " + language.duration(t) if t == 1 else language.duration(t))
+        for t in _TICKS
+        if t <= top
+    )
     return StripChart(STRIP_WIDTH, int(axis_y + AXIS), LEFT, RIGHT, axis_y, tuple(rows), ticks)
+
+
+def _(message: str, language: Language) -> str:
+    """A message of the charts, in `language` (named `_` for pybabel extract)."""
+    return language.gettext(message)
+
+
+def _dot_title(sample: Sample, language: Language) -> str:
+    values = {
+        "case": sample.case_id,
+        "time": language.duration(sample.seconds),
+        "verdict": language.label(sample.verdict),
+        "deadline": language.duration(sample.allowed_seconds),
+    }
+    if sample.answered:
+        return _("case %(case)s: %(time)s (%(verdict)s; deadline %(deadline)s)", language) % values
+    return (
+        _(
+            "case %(case)s: %(time)s so far, unanswered (%(verdict)s; deadline %(deadline)s)",
+            language,
+        )
+        % values
+    )
 
 
 @dataclass(frozen=True)
@@ -122,7 +154,8 @@ class Bar:
     height: float
     count: int
     metric: str
-    label: str | None  # the week's date, on every few bars only
+    label: str | None  # the week's date (YYYY-MM-DD), on every few bars only
+    label_shown: str  # that date as the language writes it
     label_metric: str
 
 
@@ -139,7 +172,9 @@ class BarChart:
         return not any(bar.count for bar in self.bars)
 
 
-def volume_chart(weeks: Sequence[WeekVolume], metric_prefix: str) -> BarChart:
+def volume_chart(
+    weeks: Sequence[WeekVolume], metric_prefix: str, language: Language = ENGLISH
+) -> BarChart:
     """One bar per ISO week (Monday, UTC) of the period, its count written above it."""
     inner = BARS_WIDTH - LEFT - RIGHT
     slot = inner / max(len(weeks), 1)
@@ -159,6 +194,7 @@ def volume_chart(weeks: Sequence[WeekVolume], metric_prefix: str) -> BarChart:
                 count=week.cases,
                 metric=f"{metric_prefix}.{i}.cases",
                 label=week.week_start.isoformat() if i % every == 0 else None,
+                label_shown=language.day(week.week_start),
                 label_metric=f"{metric_prefix}.{i}.week_start",
             )
         )

@@ -33,10 +33,22 @@ class Hotline:
     config: Path
     keys: Path
 
-    def __call__(self, profile: str | None, *args: str, input: str | None = None) -> Result:
-        env = {"HOTLINE_CONFIG": str(self.config), "HOTLINE_PASSPHRASE": PASSPHRASE}
+    def __call__(
+        self,
+        profile: str | None,
+        *args: str,
+        input: str | None = None,
+        env: dict[str, str | None] | None = None,
+    ) -> Result:
+        environment: dict[str, str | None] = {
+            "HOTLINE_CONFIG": str(self.config),
+            "HOTLINE_PASSPHRASE": PASSPHRASE,
+            # Reports in English whatever the machine's locale, unless a test says otherwise.
+            **dict.fromkeys(("HOTLINE_LOCALE", "LC_ALL", "LC_MESSAGES", "LANG")),
+            **(env or {}),
+        }
         options = ["--profile", profile] if profile else []
-        return CliRunner().invoke(main, [*options, *map(str, args)], input=input, env=env)
+        return CliRunner().invoke(main, [*options, *map(str, args)], input=input, env=environment)
 
     def json(self, profile: str | None, *args: str, input: str | None = None) -> object:
         result = self(profile, *args, "--json", input=input)

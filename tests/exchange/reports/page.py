@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from exchange.reports.html import dig
+from exchange.reports.i18n import language
 from tests.helpers.databases import in_ci
 
 # Headless, and nothing that could reach a network: the page must stand alone.
@@ -103,8 +104,9 @@ def json_value(report: dict[str, Any], metric: str) -> Any:
     return dig(scope_object(report, scope), path)
 
 
-def assert_figures_match(figures: list[Figure], report: dict[str, Any]) -> None:
-    """Each figure's data-value is the JSON report's value at its metric."""
+def assert_figures_match(figures: list[Figure], report: dict[str, Any], locale: str = "en") -> None:
+    """Each figure's data-value is the JSON report's value at its metric; a count reads as
+    the page's language writes that number."""
     for figure in figures:
         value = json_value(report, figure.metric)
         if value is None:
@@ -115,7 +117,7 @@ def assert_figures_match(figures: list[Figure], report: dict[str, Any]) -> None:
         elif isinstance(value, int | float):
             assert float(figure.value) == value, (figure, value)
             if isinstance(value, int) and figure.tag in ("span", "text"):
-                assert figure.text.strip() == str(value), figure
+                assert figure.text.strip() == language(locale).number(value), figure
         else:
             assert figure.value == value, (figure, value)
 
@@ -128,6 +130,21 @@ def chromium() -> str:
             pytest.fail(f"{reason}; CI must open the HTML report (.ci/run installs it)")
         pytest.skip(f"{reason}: the HTML report is not opened in a browser")
     return path
+
+
+def korean_font() -> None:
+    """A font with Hangul, without which Chromium draws the Korean page as empty boxes."""
+    fc_list = shutil.which("fc-list")
+    if fc_list is not None:
+        listed = subprocess.run(
+            [fc_list, ":lang=ko", "family"], capture_output=True, text=True, check=False
+        )
+        if listed.returncode == 0 and listed.stdout.strip():
+            return
+    reason = "no font with Hangul (Debian: apt-get install fonts-nanum)"
+    if in_ci():
+        pytest.fail(f"{reason}; CI must draw the Korean report (.ci/run installs it)")
+    pytest.skip(f"{reason}: the Korean page is not drawn")
 
 
 def run_chromium(profile: Path, *arguments: str) -> subprocess.CompletedProcess[str]:

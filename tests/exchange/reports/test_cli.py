@@ -3,7 +3,7 @@
 import json
 import os
 import stat
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from exchange.client.client import Client
 from exchange.protocol import note
 from exchange.protocol.cosignature import witness_vkey
+from schemas.common import format_utc
 from tests.exchange.cli.conftest import PASSPHRASE
 from tests.exchange.reports.page import assert_figures_match, figures_of
 
@@ -97,7 +98,10 @@ def test_human_output(hotline, history, tmp_path):
     )
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[0].startswith(f"Cases submitted from {today}T00:00:00Z to ")
+    day = datetime.now(UTC).date()
+    assert lines[0].startswith(
+        f"Cases submitted from {day:%B} {day.day}, {day.year}, 00:00:00 UTC to "
+    )
     header = lines[1].split()
     assert header[:2] == ["PLATFORM", "CASES"]
     clipshare = next(line.split() for line in lines if line.startswith("clipshare"))
@@ -110,6 +114,101 @@ def test_human_output(hotline, history, tmp_path):
     assert any(line.split()[0] == "clipshare" for line in lines[evidence + 1 :])
     assert lines[-1] == f"HTML report written to {page}"
     assert page.exists()
+
+
+def _korean_day(day: date) -> str:
+    return f"{day.year}년 {day.month}월 {day.day}일"
+
+
+def test_the_report_in_korean(hotline, history, tmp_path):
+    """--locale ko: the text and the page in Korean, the figures and the JSON unchanged."""
+    today = datetime.now(UTC).date()
+    as_of = format_utc(datetime.now(UTC))
+    period = ("--from", today.isoformat(), "--to", today.isoformat(), "--as-of", as_of)
+    page = tmp_path / "ko.html"
+    english = _report(hotline, "auditor", "--as-of", as_of)
+    korean = hotline.json(
+        "auditor", "report", "compliance", *period, "--locale", "ko", "--html", str(page)
+    )
+    assert korean == english  # JSON is the same in every language
+    html = page.read_text(encoding="utf-8")
+    assert '<html lang="ko">' in html
+    assert "<h1>준수 보고서</h1>" in html
+    assert_figures_match(figures_of(html).figures, korean, "ko")
+
+    result = hotline("auditor", "report", "compliance", *period, "--locale", "ko")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    tomorrow = today + timedelta(days=1)
+    assert lines[0] == (
+        f"제출 기간: {_korean_day(today)} 00:00:00 UTC부터 {_korean_day(tomorrow)} 00:00:00 UTC"
+        f" 전까지, 기준 시점: {_korean_day(today)} {as_of[11:19]} UTC"
+    )
+    assert [cell.strip() for cell in lines[1].split("  ") if cell.strip()] == [
+        "플랫폼",
+        "사건 수",
+        "접수확인 중앙값",
+        "접수확인 P90",
+        "접수확인 기한준수율",
+        "조치 중앙값",
+        "조치 P90",
+        "조치 기한준수율",
+        "조치 완료",
+        "조치 거부",
+        "기한 초과",
+    ]
+    clipshare = next(line.split() for line in lines if line.startswith("clipshare"))
+    assert clipshare[1] == "2"
+    assert clipshare[-4:] == ["50.0%", "1", "0", "1"]  # action in time, actioned, declined, overdue
+    overdue = [line for line in lines if line.startswith("  기한 초과: clipshare 사건 ")]
+    assert overdue == [
+        f"  기한 초과: clipshare 사건 {history['ignored']} ({overdue[0].split('(', 1)[1]}"
+    ]
+    assert overdue[0].split("(", 1)[1].startswith("접수 확인 기한 ")
+    assert lines[-1].startswith("로그 hotline-exchange.local/log의 항목 ")
+
+
+@pytest.mark.parametrize(
+    ("env", "options", "first_words"),
+    [
+        ({"HOTLINE_LOCALE": "ko"}, [], "제출 기간:"),
+        ({"LANG": "ko_KR.UTF-8"}, [], "제출 기간:"),
+        ({"LC_ALL": "ko_KR.UTF-8", "LANG": "en_US.UTF-8"}, [], "제출 기간:"),
+        ({"LANG": "de_DE.UTF-8"}, [], "Cases submitted"),
+        ({"HOTLINE_LOCALE": "ko"}, ["--locale", "en"], "Cases submitted"),
+        ({"LANG": "en_US.UTF-8"}, ["--locale", "ko_KR"], "제출 기간:"),
+    ],
+)
+def test_the_language_comes_from_the_flag_or_the_environment(
+    hotline, history, env, options, first_words
+):
+    today = _today()
+    result = hotline(
+        "auditor", "report", "compliance", "--from", today, "--to", today, *options, env=env
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(first_words)
+
+
+@pytest.mark.parametrize(
+    ("env", "options", "message"),
+    [
+        ({}, ["--locale", "xx"], "error: --locale: unknown locale 'xx'"),
+        (
+            {"HOTLINE_LOCALE": "fr_FR.UTF-8"},
+            [],
+            "error: HOTLINE_LOCALE: unknown locale 'fr_FR.UTF-8'",
+        ),
+    ],
+)
+def test_an_unknown_language_is_a_usage_error(hotline, env, options, message):
+    result = hotline(
+        "auditor", "report", "compliance", "--from", "2026-03-01", "--to", "2026-03-02",
+        *options, "--json", env=env,
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert result.stderr == f"{message}: the reports exist in en, ko\n"
+    assert result.stdout == ""
 
 
 def test_a_platform_can_compute_its_own_report_from_the_log(hotline, history):

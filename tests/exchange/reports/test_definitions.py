@@ -109,5 +109,5 @@ def test_durations_read_as_a_person_says_them(seconds, text):
 
 
 def test_shares():
-    assert share(1 / 3) == "33.3 %"
-    assert share(1.0) == "100.0 %"
+    assert share(1 / 3) == "33.3%"
+    assert share(1.0) == "100.0%"

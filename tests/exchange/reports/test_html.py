@@ -63,10 +63,11 @@ def test_the_page_in_chromium_shows_the_json_reports_figures(app, scripted, tmp_
     assert len(dots) == len(clipshare["acknowledgement"]["samples"]) + len(
         clipshare["action"]["samples"]
     )
-    # Readable values: the summary shows clipshare's ack p90 (5 h) and share (33.3 %).
+    # Readable values: the summary shows clipshare's ack p90 (5 h) and share (33.3%, as
+    # CLDR writes it in English).
     shown = {f.metric: f.text for f in figures}
     assert shown["platform:clipshare:acknowledgement.time.p90_seconds"] == "5 h"
-    assert shown["platform:clipshare:acknowledgement.share_met"] == "33.3 %"
+    assert shown["platform:clipshare:acknowledgement.share_met"] == "33.3%"
     assert shown["platform:chatter:action.time.median_seconds"] == "\N{EN DASH}"
     assert document["checkpoint"]["note"] in dom.replace("&amp;", "&")
 
