@@ -4,14 +4,19 @@ Every flask-jwt-extended error loader answers with a 401 problem: its default 42
 malformed token would tell a client to fix its request body. Every request re-reads the
 official, their organisation and the key behind the token: deactivation or revocation
 takes effect on the next request, not when the token expires.
+
+A request's token is decoded, verified and looked up once (`verified_token`), whoever asks
+first: the rate limiter, to count the request against the official, or the route.
 """
 
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
-from flask import Flask, Response
-from flask_jwt_extended import JWTManager, current_user, verify_jwt_in_request
+from flask import Flask, Response, g
+from flask_jwt_extended import JWTManager, get_current_user, verify_jwt_in_request
+from flask_jwt_extended.exceptions import JWTExtendedException, NoAuthorizationError
+from jwt import PyJWTError
 
 from exchange import runtime
 from exchange.api.problems import problem
@@ -21,6 +26,9 @@ from exchange.services.caller import Caller
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+_OUTCOME = "hotline_token_outcome"
+_VERIFIED = "verified"
 
 
 def _unauthorized(detail: str) -> Response:
@@ -84,14 +92,38 @@ def init_app(app: Flask) -> None:
         return _unauthorized("the access token failed verification")
 
 
+def verified_token() -> Caller | None:
+    """The caller the request's bearer token names (None without a token), decoded and looked
+    up on the first call of the request; later calls repeat that outcome, refusal included.
+
+    Raises flask-jwt-extended's and PyJWT's errors, which the JWTManager answers with the
+    401 problems registered in `init_app`.
+    """
+    outcome: Caller | Exception | None
+    if _OUTCOME in g:
+        outcome = g.get(_OUTCOME)
+    else:
+        try:
+            # None without a token, and for OPTIONS, which needs none.
+            found = verify_jwt_in_request(optional=True)
+            outcome = get_current_user() if found is not None else None
+        except (JWTExtendedException, PyJWTError) as exc:
+            outcome = exc
+        setattr(g, _OUTCOME, outcome)
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
+
+
 def authenticated(*roles: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Require a valid token (and one of `roles`, if given); pass the caller as `caller`."""
 
     def decorate(view: Callable[P, R]) -> Callable[P, R]:
         @wraps(view)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            verify_jwt_in_request()
-            caller: Caller = current_user
+            caller = verified_token()
+            if caller is None:
+                raise NoAuthorizationError("Missing Authorization Header")
             if roles and caller.role not in roles:
                 raise ForbiddenError(f"this needs the role {' or '.join(roles)}")
             kwargs["caller"] = caller

@@ -2,10 +2,13 @@
 
 from typing import Any
 
+from flask import Response
+
 from exchange import runtime
 from exchange.api import views
 from exchange.api.auth import authenticated
 from exchange.api.blueprint import BEARER, Blueprint
+from exchange.api.stored_json import json_response, stored
 from exchange.runtime import now
 from exchange.services import deliveries, inbox
 from exchange.services.caller import Caller
@@ -21,20 +24,25 @@ blp = Blueprint("inbox", __name__, url_prefix="/v1", description="Your inbox")
 @blp.response(200, InboxPageSchema)
 @blp.problems(401, 403, 422)
 @blp.doc(security=BEARER)
-def read_inbox(query: dict[str, Any], caller: Caller) -> dict[str, Any]:
+def read_inbox(query: dict[str, Any], caller: Caller) -> Response:
     """Handoffs with seq > after. Each first fetch is logged as a delivery."""
     moment = now()
     with runtime.write() as session:
         rows = inbox.page(session, caller, query["after"], query["limit"])
         deliveries.record(session, moment, caller, [(handoff, case) for _, handoff, case in rows])
-        return {
-            "items": [
-                {
-                    "seq": item.seq,
-                    "case": views.case_summary(case, moment),
-                    "handoff": views.timeline_entry(handoff, with_jwe=True),
-                }
-                for item, handoff, case in rows
-            ],
-            "last_seq": inbox.last_seq(session, caller.official_id),
-        }
+        return json_response(
+            {
+                "items": [
+                    {
+                        "seq": item.seq,
+                        "case": views.case_summary(case, moment),
+                        "handoff": {
+                            **views.timeline_entry(handoff, with_jwe=False),
+                            "jwe": stored(handoff.jwe),
+                        },
+                    }
+                    for item, handoff, case in rows
+                ],
+                "last_seq": inbox.last_seq(session, caller.official_id),
+            }
+        )

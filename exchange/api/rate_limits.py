@@ -1,8 +1,10 @@
 """Rate limits (Flask-Limiter): per official on the API, per client address where none is known.
 
-* Every `/v1/` route shares one budget per official, `RATE_LIMIT_API`, keyed by the `sub`
-  of a bearer token whose signature verifies; a request without such a token is counted
-  by its client address instead, so a flood of forged tokens cannot open new budgets.
+* Every `/v1/` route shares one budget per official, `RATE_LIMIT_API`, keyed by the
+  official of a bearer token that verifies and names an active official (the route's own
+  check, `auth.verified_token`, done once for both); a request without such a token is
+  counted by its client address instead, so a flood of forged tokens cannot open new
+  budgets.
 * `POST /v1/token` and `POST /v1/enroll` are counted by client address alone
   (`RATE_LIMIT_TOKEN`, `RATE_LIMIT_ENROLL`): nobody is authenticated yet.
 * The public tiles (`/checkpoint`, `/tile/...`) share `RATE_LIMIT_API`, by client address.
@@ -22,30 +24,24 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from flask import Flask, Response, request
-from flask_jwt_extended import decode_token
 from flask_jwt_extended.exceptions import JWTExtendedException
 from flask_limiter import Limit, Limiter
 from flask_limiter.util import get_qualified_name, get_remote_address
 from jwt import PyJWTError
 
-from exchange.api import enrollment, tokens
+from exchange.api import auth, enrollment, tokens
 
 _EXTENSION = "exchange.limiter"
-_BEARER = "bearer "
 
 
 def caller_key() -> str:
     """The official a verified bearer token names, else the client address."""
-    authorization = request.headers.get("Authorization", "")
-    if authorization[: len(_BEARER)].lower() == _BEARER:
-        try:
-            claims = decode_token(authorization[len(_BEARER) :].strip())
-        except (PyJWTError, JWTExtendedException):
-            pass  # refused with 401 by the route; counted by address meanwhile
-        else:
-            subject = claims.get("sub")
-            if isinstance(subject, str) and subject:
-                return f"official:{subject}"
+    try:
+        caller = auth.verified_token()
+    except (PyJWTError, JWTExtendedException):
+        caller = None  # refused with 401 by the route; counted by address meanwhile
+    if caller is not None:
+        return f"official:{caller.official_id}"
     return address_key()
 
 

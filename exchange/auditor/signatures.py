@@ -7,6 +7,7 @@ payload, the statement schema, the sender's kid, and then the signature.
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -21,9 +22,9 @@ from exchange.protocol.envelope.errors import (
     OversizeError,
     UnknownSignerKeyError,
 )
-from exchange.protocol.envelope.jose import STATEMENT_TYP, parse_compact_jws
+from exchange.protocol.envelope.jose import STATEMENT_TYP, CompactJWS, parse_compact_jws
 from exchange.protocol.envelope.structures import VerifiedStatement
-from schemas.statement import Statement, load_statement
+from schemas.statement import Statement, typed_statement, validate_statement
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,20 +43,31 @@ class CheckedStatement:
     signing_input: bytes
 
 
-def check_statement(token: str) -> CheckedStatement:
-    """Everything `verify_statement` checks of the statement itself, except the signature."""
+def _checked(token: str) -> tuple[CompactJWS, dict[str, Any]]:
+    """The JWS and its validated payload, everything checked but the signature."""
     if len(token) > DEFAULT_LIMITS.max_statement_bytes:
         raise OversizeError(f"statement exceeds {DEFAULT_LIMITS.max_statement_bytes} bytes")
     jws = parse_compact_jws(token, STATEMENT_TYP, "statement")
     payload = parse_canonical_object(jws.payload, "statement payload")
     try:
-        statement = load_statement(payload)
+        document = validate_statement(payload)
     except ValidationError as exc:
         raise InvalidStatementError.from_validation("statement", exc) from exc
-    if statement.sender.kid != jws.kid:
+    if document["sender"]["kid"] != jws.kid:
         raise InvalidStatementError("statement sender.kid is not the key that signed it")
-    signing_input = token[: token.rindex(".")].encode("ascii")
-    return CheckedStatement(token, statement, jws.kid, jws.signature, signing_input)
+    return jws, document
+
+
+def _signing_input(token: str) -> bytes:
+    return token[: token.rindex(".")].encode("ascii")
+
+
+def check_statement(token: str) -> CheckedStatement:
+    """Everything `verify_statement` checks of the statement itself, except the signature."""
+    jws, document = _checked(token)
+    return CheckedStatement(
+        token, typed_statement(document), jws.kid, jws.signature, _signing_input(token)
+    )
 
 
 def statement_problem(token: str, kid: str, key: Ed25519PublicKey) -> str | None:
@@ -69,13 +81,13 @@ def statement_problem(token: str, kid: str, key: Ed25519PublicKey) -> str | None
     would.
     """
     try:
-        checked = check_statement(token)
+        jws, _ = _checked(token)  # the verdict only: the replay reads the payload itself
     except EnvelopeError as exc:
         return f"the statement is refused: {exc} ({exc.code})"
-    if checked.kid != kid:
-        return f"the statement is signed by key {checked.kid}, the entry names {kid}"
+    if jws.kid != kid:
+        return f"the statement is signed by key {jws.kid}, the entry names {kid}"
     try:
-        key.verify(checked.signature, checked.signing_input)
+        key.verify(jws.signature, _signing_input(token))
     except InvalidSignature:
         return f"the statement's signature by key {kid} does not verify"
     return None

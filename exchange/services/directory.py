@@ -23,22 +23,21 @@ def _usable(purpose: KeyPurpose) -> ColumnElement[bool]:
 
 def active_caller(session: Session, official_id: str, kid: str | None) -> Caller | None:
     """The caller behind a token, or None if the official, their org or key is inactive."""
+    if not kid:
+        return None
+    # One statement: the official, their organisation and the key the token names.
     row = session.execute(
-        select(Official, Organisation)
+        select(Official, Organisation, OfficialKey)
         .join(Organisation, Organisation.id == Official.org_id)
+        .outerjoin(OfficialKey, (OfficialKey.kid == kid) & (OfficialKey.official_id == Official.id))
         .where(Official.id == official_id)
     ).first()
     if row is None:
         return None
-    official, org = row
-    if not (official.active and official.approved and org.active and kid):
+    official, org, key = row
+    if not (official.active and official.approved and org.active):
         return None
-    key = session.get(OfficialKey, kid)
-    if (
-        key is None
-        or key.official_id != official_id
-        or not usable(key.use, key.status, KeyPurpose.SIGN)
-    ):
+    if key is None or not usable(key.use, key.status, KeyPurpose.SIGN):
         return None
     return Caller(official.id, org.id, org.kind, official.role, kid)
 

@@ -133,9 +133,20 @@ def parse_compact_jws(token: object, typ: str, what: str) -> CompactJWS:
     parts = token.split(".")
     if len(parts) != 3:
         raise SignatureCountError(f"{what} must be a compact JWS (three dot-separated parts)")
-    header_bytes = decode_b64(parts[0], f"{what} protected header")
+    header, protected = _checked_jws_header(parts[0], typ, what)
     payload = decode_b64(parts[1], f"{what} payload")
     signature = decode_b64(parts[2], f"{what} signature")
+    if len(signature) != 64:
+        raise BadSignatureError(f"{what} signature is not 64 bytes")
+    return CompactJWS(token, dict(header), payload, protected, signature)
+
+
+# A few keys sign everything, so a log or an inbox repeats the same few protected headers
+# thousands of times: each distinct one is decoded and judged once. Only accepted headers
+# are kept (lru_cache does not keep exceptions), and callers get a copy of the dict.
+@lru_cache(maxsize=1024)
+def _checked_jws_header(encoded: str, typ: str, what: str) -> tuple[dict[str, Any], str]:
+    header_bytes = decode_b64(encoded, f"{what} protected header")
     header = strict_json(header_bytes, f"{what} protected header")
     if not isinstance(header, dict):
         raise MalformedEnvelopeError(f"{what} protected header must be a JSON object")
@@ -145,9 +156,7 @@ def parse_compact_jws(token: object, typ: str, what: str) -> CompactJWS:
         raise WrongTypeError(f"{what} has typ {header['typ']!r}, expected {typ!r}")
     if not isinstance(header["kid"], str):
         raise MalformedEnvelopeError(f"{what} kid must be a string")
-    if len(signature) != 64:
-        raise BadSignatureError(f"{what} signature is not 64 bytes")
-    return CompactJWS(token, header, payload, header_bytes.decode("utf-8"), signature)
+    return header, header_bytes.decode("utf-8")
 
 
 # joserfc key objects are built from pyca keys once: a few keys sign and verify everything.

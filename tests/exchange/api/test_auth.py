@@ -394,3 +394,28 @@ def test_revoking_the_encryption_key_keeps_the_session(world):
     officer.headers()
     world.revoke_by_operator(officer.identity.encryption_kid)
     assert officer.get("/v1/cases").status_code == 200
+
+
+def test_a_request_decodes_its_token_once_for_the_limiter_and_the_route(world, monkeypatch):
+    """The rate limiter keys the request by the token's official and the route needs its
+    caller: one decode (and one signature check) serves both."""
+    assert world.app.config["RATE_LIMIT_ENABLED"] is True
+    officer = world.officials["officer-1"]
+    officer.headers()  # signed in beforehand
+    decodes: list[bool] = []  # for each jwt.decode: whether it checked the signature
+    original = jwt.decode
+
+    def counting(token: str, *args: Any, **kwargs: Any) -> Any:
+        # flask-jwt-extended reads the claims unverified first (for its key loader), then
+        # decodes for real.
+        decodes.append(kwargs.get("options", {}).get("verify_signature", True))
+        return original(token, *args, **kwargs)
+
+    monkeypatch.setattr(jwt, "decode", counting)
+    assert officer.get("/v1/cases").status_code == 200
+    assert decodes == [False, True]
+    # A malformed token is read once too, and refused with the route's answer.
+    decodes.clear()
+    response = world.client.get("/v1/cases", headers={"Authorization": "Bearer x.y.z"})
+    assert_problem(response, 401, "invalid-token")
+    assert decodes == [False]

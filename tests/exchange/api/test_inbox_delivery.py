@@ -1,10 +1,12 @@
 """A first pull of an inbox page: every handoff delivered once, in one batch of writes."""
 
+import json
 from typing import Any
 
 from sqlalchemy import event
 
 from exchange import runtime
+from schemas.api import InboxPageSchema
 from tests.exchange.api.support import assignment, created, submit
 from tests.helpers.world import World
 
@@ -89,3 +91,19 @@ def test_a_case_assigned_away_and_back_is_delivered_once(world):
     # The case was delivered to cs-reviewer before; only the lead's assignments are new.
     assert (statement["handoff_id"], "cs-reviewer") not in delivered
     assert len(delivered) == len(set(delivered))
+
+
+def test_a_page_is_in_its_schemas_form_and_carries_each_jwe_as_sent(world):
+    """The page is printed once, with the stored JWE text spliced in: it must still be what
+    the documented schema gives, and each JWE the sender's, member for member."""
+    officer = world.officials["officer-1"]
+    sealed = [submit(world, officer)[0] for _ in range(3)]
+    response = world.officials["cs-reviewer"].get("/v1/inbox?after=0&limit=50")
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    page = json.loads(response.data)
+    assert InboxPageSchema().dump(page) == page
+    assert [item["handoff"]["jwe"] for item in page["items"]] == [s.jwe for s in sealed]
+    assert page["last_seq"] == 3
+    # Keys sorted at every level, as Flask's own JSON provider prints them.
+    assert response.data == json.dumps(page, sort_keys=True, separators=(",", ":")).encode()

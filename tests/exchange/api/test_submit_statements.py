@@ -14,7 +14,7 @@ from tests.exchange.api.support import submit
 from tests.helpers.world import World
 
 
-def _kind(statement: str) -> str:
+def statement_kind(statement: str) -> str:
     """`BEGIN`, or the verb and the table: `SELECT officials`, `INSERT INTO cases`."""
     words = statement.split()
     if words[0] in ("BEGIN", "COMMIT", "ROLLBACK"):
@@ -33,7 +33,7 @@ def _statements_of_a_submit(world: World) -> list[str]:
     seen: list[str] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(_kind(" ".join(statement.split())))
+        seen.append(statement_kind(" ".join(statement.split())))
 
     with world.app.app_context():
         engine = runtime.get_database().engine
@@ -50,17 +50,17 @@ def test_a_submit_issues_exactly_these_statements(world):
     if not world.app.config["DATABASE_URL"].startswith("sqlite"):
         # PostgreSQL: transactions begin implicitly, and the writer first locks the log head.
         expected = [s for s in EXPECTED if not s.startswith("BEGIN")]
-        expected.insert(4, "SELECT log_head")  # right after the check's two reads
+        expected.insert(3, "SELECT log_head")  # right after the check's two reads
     else:
         expected = EXPECTED
     assert seen == expected
 
 
 EXPECTED = [
-    # authentication: the caller, re-read on every request
+    # authentication: the caller, re-read on every request (official, organisation and key
+    # in one statement)
     "BEGIN",
     "SELECT officials",
-    "SELECT official_keys",
     # the check, outside the write lock: replay, the sender's key
     "BEGIN",
     "SELECT handoffs",
