@@ -1,7 +1,7 @@
 """`hotline export-dsa`: a platform's final responses as DSA statements of reasons.
 
 The platform's official decrypts and verifies its cases here, maps each final response
-to a statement of reasons (`exchange.reports.dsa_statements`), checks each against the
+to a statement of reasons (`exchange.client.dsa_statements`), checks each against the
 DSA Transparency Database's schema, and writes `{"statements": [...]}`, the body of the
 database's batch endpoint. Nothing is sent to the EU: the platform submits the file.
 The file holds text from decrypted records, so it is written owner-only.
@@ -17,7 +17,7 @@ from exchange.cli import ids
 from exchange.cli.contract import UsageProblem, echo_json, json_option, note, progress_over
 from exchange.cli.session import client, reports_errors
 from exchange.client.client import Client, write_record
-from exchange.reports.dsa_statements import (
+from exchange.client.dsa_statements import (
     NotExportableError,
     decided_case,
     statement_of_reasons,

@@ -9,7 +9,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from exchange.client.client import OpenedCase, OpenedHandoff
-from exchange.reports.dsa_statements import (
+from exchange.client.dsa_statements import (
     HASH_BLOCK_TEXT,
     DecidedCase,
     NotExportableError,
