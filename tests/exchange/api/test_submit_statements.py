@@ -70,7 +70,6 @@ EXPECTED = [
     "SELECT official_keys",
     "SELECT handoffs",
     "SELECT cases",
-    "SELECT cases",
     "SELECT organisations",
     "SELECT official_keys",
     "SELECT routes",
