@@ -97,7 +97,11 @@ serve: dev-instance
 demo: install
 	$(BIN)/python -m exchange.ops.demo
 
+# The api suite's load generator is wrk (Debian's package) where it can be installed;
+# without it, bench.load's Python client processes, which saturate before the server does.
 bench: install
+	@command -v wrk >/dev/null || (apt-get update -q && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -q wrk) || echo "wrk is not installed: Python clients generate the load"
 	$(BIN)/python -m bench
 
 # make fuzz: schemathesis against a live server process, every operation for every role

@@ -7,6 +7,11 @@ every ratio compares one moment of a machine whose speed drifts. Clients are sep
 processes sending prepared requests: cases are sealed (4 KiB record, 3 recipients)
 before the timed part. Rate limits are off: a load test from one address and
 one official is exactly what they exist to stop.
+
+The generator is wrk where it is installed (`bench.wrk`, each prepared request sent once;
+BENCH_GENERATOR=python for `bench.load`'s client processes): it drives the bare endpoint
+harder than Python clients can, so the ceiling is the server's, not the generator's. Each
+line reports the generator's own share of the machine's CPU.
 """
 
 import json
@@ -20,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import load as loadgen
-from bench import populate
+from bench import populate, wrk
 from exchange.client import authoring
 from exchange.client.transport import Transport
 from exchange.log.keyring import load as load_server_keys
@@ -47,7 +52,10 @@ SETTINGS = {
     "EXCHANGE_TOKEN_TTL_SECONDS": "7200",
     "EXCHANGE_LOG_LEVEL": "warning",
 }
-TARGET_SUBMIT_RATIO = 0.3
+GENERATOR = os.environ.get("BENCH_GENERATOR") or ("wrk" if wrk.available() else "python")
+send = wrk.run if GENERATOR == "wrk" else loadgen.run
+TARGET_SUBMIT_RATIO = {"sqlite": 0.3, "postgresql": 0.2}
+TARGET_INBOX_RATIO = 0.1
 TARGET_GROWTH = 0.10
 
 
@@ -175,7 +183,7 @@ def _in_turn(
     for round_ in range(ROUNDS):
         for name, (url, requests) in targets.items():
             share = requests[round_::ROUNDS]
-            results[name].append(loadgen.run(url, share, CLIENTS, 201))
+            results[name].append(send(url, share, CLIENTS, 201))
     return {name: loadgen.LoadResult.combined(parts) for name, parts in results.items()}
 
 
@@ -210,7 +218,7 @@ def measure_exchange(workdir: Path, label: str, database_urls: dict[int, str | N
         measured.ceiling = results["bare"]
         measured.submit = {stored: results[str(stored)] for stored in deployments}
         large = deployments[LARGE]
-        measured.inbox = loadgen.run(large.server.url, large.pulls(PULLS), CLIENTS, 200)
+        measured.inbox = send(large.server.url, large.pulls(PULLS), CLIENTS, 200)
     return measured
 
 
@@ -247,9 +255,14 @@ def report(measured: Measured) -> list[str]:
     ]
     if measured.inbox is not None:
         lines.append(measured.inbox.line("GET /v1/inbox, 50 handoffs"))
+    target = TARGET_SUBMIT_RATIO[measured.label]
+    tail = small.percentile(99) / small.percentile(50)
     lines.append(
-        f"    submit / bare throughput {ratio:.3f} (target >= {TARGET_SUBMIT_RATIO}): "
-        + ("ok" if ratio >= TARGET_SUBMIT_RATIO else "MISSED")
+        f"    submit / bare throughput {ratio:.3f} (target >= {target}): "
+        + ("ok" if ratio >= target else "MISSED")
+    )
+    lines.append(
+        f"    submit p99 / p50 {tail:.1f} (target <= 4): " + ("ok" if tail <= 4 else "MISSED")
     )
     lines.append(
         f"    {LARGE} stored vs {SMALL}: {growth * 100:+.1f} % slower "
@@ -257,7 +270,11 @@ def report(measured: Measured) -> list[str]:
         + ("ok" if growth <= TARGET_GROWTH else "MISSED")
     )
     if measured.inbox is not None:
-        lines.append(f"    inbox pull / bare throughput {measured.inbox.rps / ceiling.rps:.3f}")
+        inbox = measured.inbox.rps / ceiling.rps
+        lines.append(
+            f"    inbox pull / bare throughput {inbox:.3f} (target >= {TARGET_INBOX_RATIO}): "
+            + ("ok" if inbox >= TARGET_INBOX_RATIO else "MISSED")
+        )
     return lines
 
 
@@ -265,7 +282,8 @@ def run() -> list[str]:
     workdir = Path(tempfile.mkdtemp(prefix="hotline-bench-"))
     lines = [
         f"api: real HTTP to gunicorn (gunicorn.conf.py, {WORKERS} workers), "
-        f"{CLIENTS} client processes, 4 KiB records sealed to 3 recipients beforehand"
+        f"{CLIENTS} connections from {'wrk' if GENERATOR == 'wrk' else 'Python client processes'},"
+        " 4 KiB records sealed to 3 recipients beforehand"
     ]
     lines += report(measure_exchange(workdir, "sqlite", {SMALL: None, LARGE: None}))
     names = {stored: f"hotline_bench_{os.getpid()}_{stored}" for stored in (SMALL, LARGE)}

@@ -7,6 +7,8 @@ is requests over the wall time from the common start to the last answer.
 
 import http.client
 import multiprocessing
+import os
+import resource
 import statistics
 import time
 from collections.abc import Sequence
@@ -22,6 +24,8 @@ class LoadResult:
     errors: int
     seconds: float
     latencies: Sequence[float]
+    # CPU seconds the load generator itself used (0 where not measured).
+    generator_cpu: float = 0.0
 
     @classmethod
     def combined(cls, parts: Sequence["LoadResult"]) -> "LoadResult":
@@ -31,6 +35,7 @@ class LoadResult:
             sum(part.errors for part in parts),
             sum(part.seconds for part in parts),
             [latency for part in parts for latency in part.latencies],
+            sum(part.generator_cpu for part in parts),
         )
 
     @property
@@ -41,11 +46,18 @@ class LoadResult:
         ordered = sorted(self.latencies)
         return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
+    @property
+    def generator_share(self) -> float:
+        """The generator's CPU time as a share of all the machine's CPUs over the run."""
+        return self.generator_cpu / (self.seconds * (os.cpu_count() or 1))
+
     def line(self, name: str) -> str:
+        generator = f", generator {self.generator_share:.0%} CPU" if self.generator_cpu else ""
         return (
             f"  {name:34} {self.rps:8.1f} req/s  p50 {self.percentile(50) * 1e3:7.2f} ms  "
             f"p99 {self.percentile(99) * 1e3:7.2f} ms  ({self.requests} requests"
-            + (f", {self.errors} errors)" if self.errors else ")")
+            + (f", {self.errors} errors" if self.errors else "")
+            + f"{generator})"
         )
 
 
@@ -82,6 +94,7 @@ def _client(
 def run(url: str, requests: Sequence[Request], clients: int, expected: int) -> LoadResult:
     """Send `requests` from `clients` processes at once; each request is sent once."""
     queue: multiprocessing.Queue[tuple[list[float], int, float]] = multiprocessing.Queue()
+    cpu_before = children_cpu()
     start_at = time.monotonic() + 0.5
     shares = [list(requests[i::clients]) for i in range(clients)]
     workers = [
@@ -93,11 +106,18 @@ def run(url: str, requests: Sequence[Request], clients: int, expected: int) -> L
     results = [queue.get() for _ in workers]
     for worker in workers:
         worker.join()
+    cpu = children_cpu() - cpu_before
     latencies = [latency for result in results for latency in result[0]]
     finished = max(result[2] for result in results)
     return LoadResult(
-        len(latencies), sum(result[1] for result in results), finished - start_at, latencies
+        len(latencies), sum(result[1] for result in results), finished - start_at, latencies, cpu
     )
+
+
+def children_cpu() -> float:
+    """CPU seconds of this process's finished children (the generator's processes)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def median(values: Sequence[float]) -> float:

@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from exchange import runtime
 from exchange.api import views
 from exchange.api.auth import authenticated
@@ -26,9 +28,9 @@ blp = Blueprint("cases", __name__, url_prefix="/v1", description="Cases and thei
 _HANDLERS = (Role.AGENCY_OFFICER, Role.PLATFORM_OFFICIAL, Role.PLATFORM_LEAD)
 
 
-def _accepted(result: handoffs.Accepted) -> dict[str, Any]:
-    with runtime.read() as session:
-        receipt = transparency.receipt(session, result.handoff.log_index).to_json()
+def _accepted(session: Session, result: handoffs.Accepted) -> dict[str, Any]:
+    """The answer, with the receipt signed in the same transaction as the handoff."""
+    receipt = transparency.sealed_receipt(session, result.handoff.log_index).to_json()
     return {
         "handoff_id": result.handoff.id,
         "case_id": result.handoff.case_id,
@@ -54,8 +56,7 @@ def submit_case(envelope: Envelope, caller: Caller) -> dict[str, Any]:
     with runtime.read() as session:
         checked = handoffs.check(session, policy, caller, envelope, None)
     with runtime.write() as session:
-        result = handoffs.accept(session, now(), policy, caller, checked)
-    return _accepted(result)
+        return _accepted(session, handoffs.accept(session, now(), policy, caller, checked))
 
 
 @blp.route("/cases/<string:case_id>/handoffs", methods=["POST"])
@@ -71,8 +72,7 @@ def post_handoff(envelope: Envelope, case_id: str, caller: Caller) -> dict[str, 
     with runtime.read() as session:
         checked = handoffs.check(session, policy, caller, envelope, case_id)
     with runtime.write() as session:
-        result = handoffs.accept(session, now(), policy, caller, checked)
-    return _accepted(result)
+        return _accepted(session, handoffs.accept(session, now(), policy, caller, checked))
 
 
 @blp.route("/cases", methods=["GET"])

@@ -23,6 +23,7 @@ from exchange.protocol.merkle import NodeId
 from exchange.storage.models import Checkpoint, LogEntry, LogHead
 
 _BATCH = "exchange.log.batch"
+_SEALED = "exchange.log.batch.sealed"
 
 
 @dataclass
@@ -39,6 +40,8 @@ class Batch:
     nodes: dict[NodeId, bytes] = field(default_factory=dict)
     # Leaf hashes of the entries this transaction appended that are about no case.
     directory_leaves: list[bytes] = field(default_factory=list)
+    # The checkpoint `seal` signed over this batch.
+    checkpoint: Checkpoint | None = None
 
 
 def open_batch(session: Session, signer: LogSigner, handover_from: str | None = None) -> None:
@@ -61,10 +64,18 @@ def pending(session: Session, now: datetime) -> Batch:
     return batch
 
 
+def sealed(session: Session) -> Batch | None:
+    """What `seal` sealed in this transaction, if anything: its nodes are remembered once
+    the commit succeeds."""
+    batch: Batch | None = session.info.pop(_SEALED, None)
+    return batch
+
+
 def seal(session: Session) -> Batch | None:
     """Advance the head and sign a checkpoint over everything this transaction appended.
 
-    Returns what was sealed, so that its nodes can be remembered once the commit succeeds.
+    Closes the batch: nothing more is appended in this transaction, and sealing again is a
+    no-op (None). Returns what was sealed, as `sealed` does later.
     """
     batch: Batch | None = session.info.pop(_BATCH, None)
     if batch is None or batch.head is None or batch.now is None:
@@ -84,16 +95,16 @@ def seal(session: Session) -> Batch | None:
     with session.no_autoflush:
         directory = _directory(session, batch)
     text = CheckpointText(batch.signer.name, batch.size, root, (directory.line(),))
-    session.add(
-        Checkpoint(
-            size=batch.size,
-            root=root,
-            note=sign_checkpoint(text, batch.signer.name, batch.signer.private_key),
-            key_name=signer_key,
-            signed_at=batch.now,
-        )
+    batch.checkpoint = Checkpoint(
+        size=batch.size,
+        root=root,
+        note=sign_checkpoint(text, batch.signer.name, batch.signer.private_key),
+        key_name=signer_key,
+        signed_at=batch.now,
     )
+    session.add(batch.checkpoint)
     session.flush()
+    session.info[_SEALED] = batch
     return batch
 
 

@@ -7,7 +7,8 @@ On PostgreSQL, the transaction first locks the log head row, so writers take the
 the log (SQLite's writers are already serialised by `storage.database.write`). When the
 block ends, the batch of appends is sealed into one signed checkpoint inside the same
 transaction, which then commits; only after the commit are the new Merkle nodes kept in the
-process's cache, as facts of the log.
+process's cache, as facts of the log. A block that answers with its own checkpoint (a
+receipt) seals early with `seal`, still inside the transaction.
 """
 
 from collections.abc import Iterator
@@ -37,6 +38,17 @@ def write(
             session.execute(select(LogHead).where(LogHead.id == 1).with_for_update())
         batch.open_batch(session, signer, handover_from)
         yield session
-        sealed = batch.seal(session)
-    if sealed is not None:  # committed: its nodes are now facts of the log
-        nodes.remember(session, sealed.nodes)
+        batch.seal(session)  # unless the block sealed early (`seal`)
+    done = batch.sealed(session)
+    if done is not None:  # committed: its nodes are now facts of the log
+        nodes.remember(session, done.nodes)
+
+
+def seal(session: Session) -> batch.Batch | None:
+    """Sign this transaction's checkpoint now, before the block ends, so that the block can
+    answer with it (a handoff's receipt) without a transaction of its own afterwards.
+
+    Nothing more may be appended in the transaction. None when nothing was appended (or
+    the transaction sealed already): the answer then reads the log as it is.
+    """
+    return batch.seal(session)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from exchange import log
@@ -223,17 +223,24 @@ def _open_case(
 ) -> Accepted:
     signed = statement.statement
     meta = signed.meta_as(CaseMeta)
-    if session.get(Case, statement.case_id) is not None:
-        raise CaseExistsError(f"case {statement.case_id} exists", case_id=statement.case_id)
-    same_ref = session.scalars(
+    # One read for both ways a case can already exist: its id, or the sender's reference.
+    taken = session.scalars(
         select(Case).where(
-            Case.issuer_org == caller.org_id, Case.issuer_case_ref == meta.issuer_case_ref
+            or_(
+                Case.id == statement.case_id,
+                and_(
+                    Case.issuer_org == caller.org_id,
+                    Case.issuer_case_ref == meta.issuer_case_ref,
+                ),
+            )
         )
-    ).first()
-    if same_ref is not None:
+    ).all()
+    if any(case.id == statement.case_id for case in taken):
+        raise CaseExistsError(f"case {statement.case_id} exists", case_id=statement.case_id)
+    if taken:
         raise CaseExistsError(
-            f"your organisation's case {meta.issuer_case_ref} is case {same_ref.id}",
-            case_id=same_ref.id,
+            f"your organisation's case {meta.issuer_case_ref} is case {taken[0].id}",
+            case_id=taken[0].id,
         )
     platform = _addressed_platform(session, signed.to)
     _check_recipients(session, envelope, recipient=platform, sender_org_id=caller.org_id)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from exchange.errors import NotFoundError, UnprocessableError
-from exchange.log import nodes
+from exchange.log import nodes, transaction
 from exchange.protocol import merkle, tiles
 from exchange.protocol.events import Event
 from exchange.services.caller import Caller
@@ -89,6 +89,25 @@ def receipt(session: Session, index: int) -> LogReceipt:
         covering.note,
         nodes.inclusion_proof(session, index, covering.size),
     )
+
+
+def sealed_receipt(session: Session, index: int) -> LogReceipt:
+    """The receipt of entry `index`, from inside the write transaction that appended it.
+
+    Seals the transaction's checkpoint early (`exchange.log.transaction.seal`): the
+    checkpoint and the new Merkle nodes (the entry's leaf among them) are this
+    transaction's own, so the receipt needs no transaction of its own and is committed
+    with the change it proves. Where
+    the transaction appended nothing (an identical re-post), the log is read as it is.
+    """
+    batch = transaction.seal(session)
+    if batch is None or batch.checkpoint is None or not batch.start_size <= index < batch.size:
+        return receipt(session, index)
+    plan = merkle.inclusion_plan(index, batch.size)
+    proof = merkle.assemble(plan, nodes.fetch_nodes(session, merkle.plan_nodes(plan), batch.nodes))
+    # The entry's leaf is the level-0 node the append stored.
+    leaf = batch.nodes[(0, index)]
+    return LogReceipt(index, leaf, batch.size, batch.checkpoint.note, proof)
 
 
 def _tree_size(session: Session) -> int:
