@@ -1,7 +1,8 @@
 """The auditor: verify the transparency log offline, from its entries and a signed checkpoint.
 
 Pure (no Flask, no database): it reads what any source serves (a bundle file, the HTTP
-API) and trusts only the pinned checkpoint key. `verify_log` is the whole audit.
+API) and trusts only the pinned checkpoint key. `verify_log` is the whole audit;
+`LogVerifier` the same audit resumed as the log grows.
 """
 
 from exchange.auditor.errors import (
@@ -21,6 +22,7 @@ from exchange.auditor.errors import (
     StatementError,
     TreeMismatchError,
 )
+from exchange.auditor.incremental import LogVerifier, SpentVerifierError
 from exchange.auditor.signatures import verify_bare_statement
 from exchange.auditor.state import AuditState, StateError
 from exchange.auditor.verify import AuditReport, verify_log
@@ -37,10 +39,12 @@ __all__ = [
     "ExtraEntriesError",
     "InconsistentLogError",
     "KeyEventError",
+    "LogVerifier",
     "MissingEntriesError",
     "ReplayedTransitionError",
     "RollbackError",
     "SignerKeyError",
+    "SpentVerifierError",
     "StateError",
     "StatementError",
     "TreeMismatchError",

@@ -89,6 +89,11 @@ class Integrity:
             agrees = self._saved_split is None
             self._prefixes.append((size, agrees, "saved", None))
 
+    def verified_before(self, size: int) -> None:
+        """The first `size` entries verified against an earlier checkpoint of this log: the
+        first difference, if any, is after them."""
+        self._prefixes.append((size, True, "saved", None))
+
     def error(self, tree: CompactRange) -> AuditError | None:
         """The integrity failure, localised as far as the evidence allows, or None."""
         n, count = self.checkpoint.size, tree.size

@@ -145,77 +145,16 @@ def verify_log(
                 checkpoint.size,
             )
     integrity = Integrity(checkpoint, verifier_keys, origin, previous, witnesses)
-    wanted = integrity.sizes
     old = saved.size if saved is not None else 0
     tree = CompactRange(
         merkle.plan_nodes(merkle.consistency_plan(old, checkpoint.size))
         if 0 < old < checkpoint.size and consistency_proof is None
         else ()
     )
-    checks = StatementChecks(default_workers(checkpoint.size) if workers is None else workers)
-    replay = Replay(checks)
-    directory_tree = CompactRange()
-    first: AuditError | None = None
-    extra = False
-    try:
-        for raw in entries:
-            position = tree.size
-            if position == checkpoint.size:
-                extra = True
-                break
-            if isinstance(raw, str):
-                # A lone surrogate cannot be in a UTF-8 leaf: hash it anyway so the tree
-                # comparison still says where the entries part from what was signed.
-                try:
-                    data = raw.encode("utf-8")
-                except UnicodeEncodeError:
-                    data = raw.encode("utf-8", "surrogatepass")
-                    if first is None:
-                        first = EntryFormatError("the entry is not valid UTF-8", position)
-            else:
-                data = raw
-            leaf = merkle.leaf_hash(data)
-            tree.append(leaf)
-            if tree.size in wanted:
-                integrity.observe(tree)
-            if first is None:
-                try:
-                    entry = parse_entry(data, position)
-                    if directory_commitment.is_directory_entry(entry.case_id):
-                        directory_tree.append(leaf)
-                    replay.entry(entry)
-                except AuditError as exc:
-                    first = exc
-                if checks.failure is not None:
-                    first = StatementError(checks.failure[1], checks.failure[0])
-            if progress is not None and tree.size % PROGRESS_EVERY == 0:
-                progress(tree.size)
-        failed = checks.finish()
-    finally:
-        checks.close()
-    if progress is not None:
-        progress(tree.size)
-    trusted = _follow(verifier_keys, replay.directory.handovers, origin)
-    if untrusted is not None:
-        try:
-            verified(checkpoint_note, trusted, origin, "the log's checkpoint")
-        except CheckpointInvalidError:
-            raise untrusted from None  # nothing else means anything without a checkpoint
-        integrity.verifier_keys = trusted
-    # A statement's own check outranks a replay problem at the same index: it says why.
-    if failed is not None and (first is None or first.index is None or failed[0] <= first.index):
-        first = StatementError(failed[1], failed[0])
-    broken = integrity.error(tree)
-    if broken is not None and _comes_first(broken, first):
-        raise broken
-    if first is not None:
-        raise first
-    if extra:
-        raise ExtraEntriesError(
-            f"the source serves entries beyond its checkpoint of size {checkpoint.size}",
-            checkpoint.size,
-        )
-    _check_directory_line(checkpoint, directory_tree)
+    run = Run(verifier_keys, origin, tree)
+    trusted = run.verify(
+        entries, checkpoint_note, checkpoint, untrusted, integrity, progress, workers
+    )
     if saved is not None and saved.size < checkpoint.size:
         proof = (
             consistency_proof
@@ -225,17 +164,126 @@ def verify_log(
             )
         )
         check_consistency(saved, checkpoint, proof)
-    return AuditReport(
-        checkpoint,
-        checkpoint_note,
-        tree.size,
-        checks.count,
-        tuple(digest for _, digest in tree.frontier()),
-        saved.size if saved is not None else None,
-        trusted,
-        trusted[len(verifier_keys) :],
-        tuple(replay.directory.changes),
-    )
+    return run.report(checkpoint, checkpoint_note, trusted, saved.size if saved else None)
+
+
+class Run:
+    """The state of a pass over the entries, which can go on where it stopped.
+
+    `verify` reads entries from `tree.size` on and judges them against one checkpoint;
+    the leaf hashes, the directory tree and the replay's state carry over to the next
+    call (`exchange.auditor.incremental`). After a call that raised, the state is
+    half-judged: discard it.
+    """
+
+    def __init__(self, verifier_keys: Sequence[str], origin: str, tree: CompactRange) -> None:
+        self.verifier_keys = tuple(verifier_keys)
+        self.origin = origin
+        self.tree = tree
+        self.directory_tree = CompactRange()
+        self.replay = Replay(StatementChecks(0))
+        self.signatures = 0
+
+    def verify(
+        self,
+        entries: Iterable[str | bytes],
+        checkpoint_note: str,
+        checkpoint: Checkpoint,
+        untrusted: CheckpointInvalidError | None,
+        integrity: Integrity,
+        progress: Callable[[int], None] | None,
+        workers: int | None,
+    ) -> tuple[str, ...]:
+        """Read and judge the entries up to `checkpoint`; the log's trusted keys."""
+        tree, directory_tree, replay = self.tree, self.directory_tree, self.replay
+        wanted = integrity.sizes
+        new = checkpoint.size - tree.size
+        checks = StatementChecks(default_workers(new) if workers is None else workers)
+        replay.checks = checks
+        first: AuditError | None = None
+        extra = False
+        try:
+            for raw in entries:
+                position = tree.size
+                if position == checkpoint.size:
+                    extra = True
+                    break
+                if isinstance(raw, str):
+                    # A lone surrogate cannot be in a UTF-8 leaf: hash it anyway so the tree
+                    # comparison still says where the entries part from what was signed.
+                    try:
+                        data = raw.encode("utf-8")
+                    except UnicodeEncodeError:
+                        data = raw.encode("utf-8", "surrogatepass")
+                        if first is None:
+                            first = EntryFormatError("the entry is not valid UTF-8", position)
+                else:
+                    data = raw
+                leaf = merkle.leaf_hash(data)
+                tree.append(leaf)
+                if tree.size in wanted:
+                    integrity.observe(tree)
+                if first is None:
+                    try:
+                        entry = parse_entry(data, position)
+                        if directory_commitment.is_directory_entry(entry.case_id):
+                            directory_tree.append(leaf)
+                        replay.entry(entry)
+                    except AuditError as exc:
+                        first = exc
+                    if checks.failure is not None:
+                        first = StatementError(checks.failure[1], checks.failure[0])
+                if progress is not None and tree.size % PROGRESS_EVERY == 0:
+                    progress(tree.size)
+            failed = checks.finish()
+        finally:
+            checks.close()
+        self.signatures += checks.count
+        if progress is not None:
+            progress(tree.size)
+        trusted = _follow(self.verifier_keys, replay.directory.handovers, self.origin)
+        if untrusted is not None:
+            try:
+                verified(checkpoint_note, trusted, self.origin, "the log's checkpoint")
+            except CheckpointInvalidError:
+                raise untrusted from None  # nothing else means anything without a checkpoint
+            integrity.verifier_keys = trusted
+        # A statement's own check outranks a replay problem at the same index: it says why.
+        if failed is not None and (
+            first is None or first.index is None or failed[0] <= first.index
+        ):
+            first = StatementError(failed[1], failed[0])
+        broken = integrity.error(tree)
+        if broken is not None and _comes_first(broken, first):
+            raise broken
+        if first is not None:
+            raise first
+        if extra:
+            raise ExtraEntriesError(
+                f"the source serves entries beyond its checkpoint of size {checkpoint.size}",
+                checkpoint.size,
+            )
+        _check_directory_line(checkpoint, directory_tree)
+        return trusted
+
+    def report(
+        self,
+        checkpoint: Checkpoint,
+        checkpoint_note: str,
+        trusted: tuple[str, ...],
+        previous_size: int | None,
+    ) -> AuditReport:
+        return AuditReport(
+            checkpoint,
+            checkpoint_note,
+            self.tree.size,
+            self.signatures,
+            tuple(digest for _, digest in self.tree.frontier()),
+            previous_size,
+            trusted,
+            trusted[len(self.verifier_keys) :],
+            tuple(self.replay.directory.changes),
+        )
 
 
 def _check_directory_line(checkpoint: Checkpoint, directory_tree: CompactRange) -> None:
