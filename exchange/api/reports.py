@@ -1,17 +1,27 @@
 """Compliance reports for auditors, computed from the server's own log once it verified.
 
-The route reads every entry up to the latest checkpoint and has the auditor core verify
-them against that checkpoint with the server's own verifier keys before computing
-anything: a database edited behind the application's back yields a 503, never figures.
-A client that does not want to trust the server at all runs `hotline report compliance`,
-which does the same on its own machine with the key it pinned.
+The route has the auditor core verify the log's entries against the latest checkpoint
+with the server's own verifier keys before computing anything: a database edited behind
+the application's back yields a 503, never figures. Incrementally: each process keeps the
+verified state of the log and the case histories folded from it (`VerifiedReports`), and
+a request reads and verifies only the entries after those (in one read transaction), then
+computes from the histories of the cases its period needs. A request costs the new
+entries, not the log; the first one after a start, or after a failure (which drops the
+state), verifies the whole log, and only that one can run into the time limit.
+
+An entry verified before is not read again: an edit of it afterwards does not change the
+figures (they come from what was verified), and the next checkpoint's root must still
+cover it. A client that does not want to trust the server at all runs
+`hotline report compliance`, which verifies on its own machine with the key it pinned.
 """
 
 import logging
+import threading
 import time
 from typing import Any
 
 from flask import current_app
+from sqlalchemy.orm import Session
 
 from exchange import runtime
 from exchange.api.auth import authenticated
@@ -22,12 +32,12 @@ from exchange.reports import (
     Period,
     TimeLimitError,
     UnknownPlatformError,
-    compute,
-    verify_entries,
+    VerifiedReports,
 )
 from exchange.runtime import now, server_keys
 from exchange.services import transparency
 from exchange.services.caller import Caller
+from exchange.storage import database
 from schemas.enums import Role
 from schemas.reports import ComplianceQuerySchema, ComplianceReportSchema, parse_bound
 
@@ -56,17 +66,63 @@ class UnknownPlatformRequestError(UnprocessableError):
     title = "No platform of that id in the log"
 
 
-def _log_texts() -> tuple[str, list[str]]:
-    """The latest checkpoint's note and every entry it covers, read in one transaction."""
+_CACHE = "exchange.api.reports"
+
+
+class _Verified:
+    """The process's verified state of one database's log, shared by its threads.
+
+    Requests take turns (`lock`): each extends the state with the entries after those it
+    holds, so a report costs the new entries, not the log. A state whose extension failed
+    is dropped: the next request verifies the log from its first entry.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.state: VerifiedReports | None = None
+
+
+def _new_texts(session: Session, start: int) -> tuple[str, int, list[str]]:
+    """The latest checkpoint's note and size, and the entries from `start` up to it."""
+    latest = transparency.current_checkpoint(session)
+    texts: list[str] = []
+    while start + len(texts) < latest.size:
+        rows = transparency.entries(session, start + len(texts), latest.size, _PAGE)
+        if not rows:
+            break  # entries missing from storage: the verification says where
+        texts.extend(row.leaf for row in rows)
+    return latest.note, latest.size, texts
+
+
+def _verified(time_limit: tuple[float, float]) -> VerifiedReports:
+    """The state extended up to the latest checkpoint, in one read transaction.
+
+    Called with the lock held; on any failure the state is dropped.
+    """
+    keys = server_keys()
     with runtime.read() as session:
-        latest = transparency.current_checkpoint(session)
-        texts: list[str] = []
-        while len(texts) < latest.size:
-            rows = transparency.entries(session, len(texts), latest.size, _PAGE)
-            if not rows:
-                break  # entries missing from storage: the verification says where
-            texts.extend(row.leaf for row in rows)
-        return latest.note, texts
+        cached: _Verified = database.shared(session).setdefault(_CACHE, _Verified())
+    with cached.lock:
+        state = cached.state or VerifiedReports(keys.log_verifier_keys, keys.log.name)
+        cached.state = None
+        with runtime.read() as session:
+            note, size, texts = _new_texts(session, state.size)
+        try:
+            state.extend(texts, note, time_limit=time_limit)
+        except TimeLimitError as exc:
+            raise ReportTimeLimitError(
+                f"the time limit of {exc.limit:g} s passed with {exc.read} of the log's"
+                f" {size} entries read: run `hotline report compliance`, which verifies"
+                " the log on your machine, or raise EXCHANGE_REPORT_TIME_LIMIT_SECONDS (and"
+                " the server's request timeout)"
+            ) from exc
+        except AuditError as exc:
+            _log.error("the log does not verify: %s", exc)
+            raise LogUnverifiableError(
+                f"the log does not verify at {exc.where}: {exc.reason} [{exc.code}]"
+            ) from exc
+        cached.state = state
+        return state
 
 
 @blp.route("/compliance", methods=["GET"])
@@ -79,40 +135,19 @@ def compliance(query: dict[str, Any], caller: Caller) -> dict[str, Any]:
     """Deadlines kept per platform for cases submitted in [from, to), as of now.
 
     Computed from the log's entries after verifying every one against the latest signed
-    checkpoint (503 `log-unverifiable` otherwise; 503 `report-time-limit` when that takes
-    longer than the server allows, EXCHANGE_REPORT_TIME_LIMIT_SECONDS). Definitions of
-    every figure: exchange/reports/compliance.py. Auditors only.
+    checkpoint (503 `log-unverifiable` otherwise), each once: a request verifies the
+    entries logged since the previous one. 503 `report-time-limit` when that takes longer
+    than the server allows (EXCHANGE_REPORT_TIME_LIMIT_SECONDS): only a first request on
+    a very long log can. Definitions of every figure: exchange/reports/compliance.py.
+    Auditors only.
     """
     period = Period(parse_bound(query["start"], end=False), parse_bound(query["end"], end=True))
     # Checked as the verification goes: past it, a clear 503 rather than a worker killed
     # by the server's request timeout.
     time_limit = (time.monotonic(), current_app.config["REPORT_TIME_LIMIT_SECONDS"])
-    note, texts = _log_texts()
-    keys = server_keys()
+    state = _verified(time_limit)
     try:
-        verified = verify_entries(
-            texts, note, keys.log_verifier_keys, keys.log.name, time_limit=time_limit
-        )
-    except TimeLimitError as exc:
-        raise ReportTimeLimitError(
-            f"the time limit of {exc.limit:g} s passed with {exc.read} of the log's"
-            f" {len(texts)} entries read: run `hotline report compliance`, which verifies"
-            " the log on your machine, or raise EXCHANGE_REPORT_TIME_LIMIT_SECONDS (and the"
-            " server's request timeout)"
-        ) from exc
-    except AuditError as exc:
-        _log.error("the log does not verify: %s", exc)
-        raise LogUnverifiableError(
-            f"the log does not verify at {exc.where}: {exc.reason} [{exc.code}]"
-        ) from exc
-    try:
-        report = compute(
-            verified.entries,
-            checkpoint=verified.checkpoint,
-            period=period,
-            now=now(),
-            platform=query.get("platform"),
-        )
+        report = state.report(period=period, now=now(), platform=query.get("platform"))
     except UnknownPlatformError as exc:
         raise UnknownPlatformRequestError(str(exc)) from exc
     return report.to_json()

@@ -3,7 +3,9 @@
 * `compliance.compute`: the figures, a pure function of verified entries (definitions in
   its module docstring); `ComplianceReport.to_json()` is the JSON report.
 * `verified.verify_entries`: the auditor core's verification, then the parsed entries;
-  nothing else feeds `compute` in the server or the client.
+  nothing else feeds `compute` in the server or the client. `verified.VerifiedReports`:
+  the same kept up to date as the log grows (each entry verified and folded once, into
+  `incremental.Histories`), for the server's report API.
 * `html.render`: one self-contained HTML page (inline CSS and SVG, no script, no network).
 * `i18n`: the languages of the page and of the CLI's text (English, Korean): Babel
   catalogs in `locales/`, numbers, durations and times as each language writes them.
@@ -21,7 +23,12 @@ from exchange.reports.compliance import (
     compute,
 )
 from exchange.reports.period import Period, PeriodError
-from exchange.reports.verified import TimeLimitError, VerifiedLog, verify_entries
+from exchange.reports.verified import (
+    TimeLimitError,
+    VerifiedLog,
+    VerifiedReports,
+    verify_entries,
+)
 
 __all__ = [
     "ComplianceReport",
@@ -31,6 +38,7 @@ __all__ = [
     "TimeLimitError",
     "UnknownPlatformError",
     "VerifiedLog",
+    "VerifiedReports",
     "compute",
     "verify_entries",
 ]

@@ -282,7 +282,22 @@ def compute(
 
     Pure: the entries must come from `exchange.reports.verified` (or the same checks).
     """
-    history = fold(entries, now)
+    return report(
+        fold(entries, now), checkpoint=checkpoint, period=period, now=now, platform=platform
+    )
+
+
+def report(
+    history: History,
+    *,
+    checkpoint: LogCheckpoint,
+    period: Period,
+    now: datetime,
+    platform: str | None = None,
+) -> ComplianceReport:
+    """The report from the history as of `now`: every organisation, and at least the cases
+    submitted in `period` and those that may be overdue (`exchange.reports.incremental`
+    hands in only those), in log order."""
     platforms = history.of_kind(PLATFORM)
     if platform is not None:
         if platform not in platforms:

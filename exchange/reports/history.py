@@ -156,27 +156,37 @@ def fold(entries: Iterable[Mapping[str, Any]], until: datetime) -> History:
     history = History()
     for entry in entries:
         at = parse_utc(entry["logged_at"])
-        if at > until:
-            continue
-        event, details = entry["event"], entry["details"]
-        if event == Event.ORGANISATION_CREATED:
-            org = str(details["org"])
-            history.orgs[org] = Org(org, str(details["kind"]), str(details.get("name") or org))
-        elif event == Event.CASE:
-            _open(history, entry, at)
-        elif event in HANDOFF_EVENTS:
-            _continue(history, entry, at)
-        elif event == Event.DELIVERED:
-            case = history.cases.get(entry["case_id"])
-            if case is not None:
-                case.state = str(details["state"])
-        elif event == Event.DEADLINE_BREACHED:
-            case = history.cases.get(entry["case_id"])
-            if case is not None:
-                due_at = parse_utc(details["due_at"])
-                case.breaches.append(Breach(str(details["deadline"]), at, due_at))
-                case.state = str(details["state"])
+        if at <= until:
+            apply(history, entry, at)
     return history
+
+
+def apply(history: History, entry: Mapping[str, Any], at: datetime) -> None:
+    """Fold one entry, logged at `at`, into the history (entries in log order)."""
+    event, details = entry["event"], entry["details"]
+    if event == Event.ORGANISATION_CREATED:
+        org = organisation(details)
+        history.orgs[org.id] = org
+    elif event == Event.CASE:
+        _open(history, entry, at)
+    elif event in HANDOFF_EVENTS:
+        _continue(history, entry, at)
+    elif event == Event.DELIVERED:
+        case = history.cases.get(entry["case_id"])
+        if case is not None:
+            case.state = str(details["state"])
+    elif event == Event.DEADLINE_BREACHED:
+        case = history.cases.get(entry["case_id"])
+        if case is not None:
+            due_at = parse_utc(details["due_at"])
+            case.breaches.append(Breach(str(details["deadline"]), at, due_at))
+            case.state = str(details["state"])
+
+
+def organisation(details: Mapping[str, Any]) -> Org:
+    """The organisation an `organisation_created` entry creates."""
+    org = str(details["org"])
+    return Org(org, str(details["kind"]), str(details.get("name") or org))
 
 
 def _open(history: History, entry: Mapping[str, Any], at: datetime) -> None:

@@ -2,9 +2,15 @@
 does not verify."""
 
 import json
+from contextlib import contextmanager
 
 import pytest
+from sqlalchemy import event
 
+from exchange.reports import Period, compute
+from exchange.storage.models.log import LogEntry
+from schemas.common import parse_utc
+from tests.exchange.reports.conftest import verified_from_database
 from tests.exchange.reports.scripted import PERIOD
 from tests.exchange.reports.tamper import rewrite_leaf
 from tests.helpers.world import standard_world
@@ -94,7 +100,6 @@ def test_timestamps_bound_the_period_exactly(world):
 
 def test_a_database_edited_behind_the_servers_back_publishes_nothing(world, database_url):
     auditor = world.officials["auditor-1"]
-    assert auditor.get(URL, query_string=QUERY).status_code == 200
     case_index = next(i for i, e in enumerate(world.log_entries()) if e["event"] == "case")
     # Someone with database access gives the platform a day more to acknowledge the case.
     due = '"ack_due_at":"2026-03-03T10:00:00Z"'
@@ -104,6 +109,98 @@ def test_a_database_edited_behind_the_servers_back_publishes_nothing(world, data
     assert body["detail"].endswith("[root-mismatch]")
     assert f"entries 0..{case_index}" in body["detail"]
     assert "errors" not in body
+
+
+@contextmanager
+def entries_read(world):
+    """The log entries the requests inside read from the database (rows loaded)."""
+    read: list[int] = []
+
+    def loaded(entry, _context):
+        read.append(entry.index)
+
+    event.listen(LogEntry, "load", loaded)
+    try:
+        yield read
+    finally:
+        event.remove(LogEntry, "load", loaded)
+
+
+def more_handoffs(world, cases=2):
+    for _ in range(cases):
+        world.clock.advance(minutes=5)
+        _, response = world.submit(world.officials["officer-1"], "clipshare")
+        assert response.status_code == 201
+
+
+def from_scratch(world, report):
+    """The report computed from every entry in the database, verified anew."""
+    verified = verified_from_database(world.app)
+    return compute(
+        verified.entries,
+        checkpoint=verified.checkpoint,
+        period=Period.parse(*PERIOD),
+        now=parse_utc(report["as_of"]),
+    ).to_json()
+
+
+def test_a_report_verifies_only_the_entries_logged_since_the_last_one(world):
+    auditor = world.officials["auditor-1"]
+    auditor.get(URL, query_string=QUERY)  # its token, so that the next requests read no entry
+    first_size = world.log_size()
+    more_handoffs(world)
+    size = world.log_size()
+    assert size > first_size
+    with entries_read(world) as read:
+        response = auditor.get(URL, query_string=QUERY)
+    assert response.status_code == 200, response.get_json()
+    assert read == list(range(first_size, size))
+    report = response.get_json()
+    assert report["totals"]["cases_received"] == 3
+    assert report["checkpoint"]["size"] == size
+    assert report == from_scratch(world, report)
+    # Nothing new: nothing read, the same figures.
+    with entries_read(world) as read:
+        again = auditor.get(URL, query_string=QUERY)
+    assert read == []
+    assert again.get_json() == report
+
+
+def test_an_entry_edited_before_it_was_verified_publishes_nothing_then_all_is_read_again(
+    world, database_url
+):
+    auditor = world.officials["auditor-1"]
+    assert auditor.get(URL, query_string=QUERY).status_code == 200
+    verified_size = world.log_size()
+    more_handoffs(world)
+    size = world.log_size()
+    assert size - verified_size == 2
+    case_index = max(i for i, e in enumerate(world.log_entries()) if e["event"] == "case")
+    assert verified_size <= case_index < size
+    due = world.log_entries(case_index)[0]["details"]["ack_due_at"]
+    rewrite_leaf(database_url, case_index, due, due.replace("2026", "2027"))
+    body = assert_problem(auditor.get(URL, query_string=QUERY), 503, "log-unverifiable")
+    # The entries verified before agree with the log: the difference is after them.
+    assert body["detail"] == (
+        f"the log does not verify at entries {verified_size}..{size - 1}: the entries do not"
+        " hash to the log's latest checkpoint [root-mismatch]"
+    )
+    # The verified state was dropped: the next request verifies the log from its start.
+    with entries_read(world) as read:
+        body = assert_problem(auditor.get(URL, query_string=QUERY), 503, "log-unverifiable")
+    assert read == list(range(size))
+    assert f"entries 0..{size - 1}" in body["detail"]
+
+
+def test_an_entry_edited_after_it_was_verified_changes_no_figure(world, database_url):
+    """What was verified stands: figures come from the entries as they were verified (the
+    log's later checkpoints still cover them); `hotline audit verify` rereads the log."""
+    auditor = world.officials["auditor-1"]
+    before = auditor.get(URL, query_string=QUERY).get_json()
+    case_index = next(i for i, e in enumerate(world.log_entries()) if e["event"] == "case")
+    due = '"ack_due_at":"2026-03-03T10:00:00Z"'
+    rewrite_leaf(database_url, case_index, due, due.replace("03T10", "04T10"))
+    assert auditor.get(URL, query_string=QUERY).get_json() == before
 
 
 def test_the_report_is_in_the_openapi_description(world):
