@@ -11,7 +11,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-SUITES = ["envelope", "log", "api", "notify", "witness"]
+SUITES = ["envelope", "log", "api", "notify", "witness", "reports"]
 REPORT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 
 

@@ -314,7 +314,8 @@ def _fields(
     return record
 
 
-def run_cases(exchange: Exchange, cases: int) -> None:
+def run_cases(exchange: Exchange, cases: int) -> tuple[Person, Person]:
+    """Run `cases` cases through the API; the agency officer and the platform reviewer."""
     for org, kind in (("metro-police", "agency"), ("clipshare", "platform")):
         with exchange.operator() as session:
             operator.create_organisation(session, exchange.now(), org, kind, org)
@@ -354,6 +355,7 @@ def run_cases(exchange: Exchange, cases: int) -> None:
         )
         exchange.send(officer, env.seal(closure, officer.identity.signing_key, both), case_id)
         exchange.fetch(reviewer)
+    return officer, reviewer
 
 
 def export(exchange: Exchange) -> Bundle:

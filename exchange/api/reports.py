@@ -66,7 +66,8 @@ class UnknownPlatformRequestError(UnprocessableError):
     title = "No platform of that id in the log"
 
 
-_CACHE = "exchange.api.reports"
+# Where each database keeps its verified state (`database.shared`).
+REPORT_CACHE = "exchange.api.reports"
 
 
 class _Verified:
@@ -101,7 +102,7 @@ def _verified(time_limit: tuple[float, float]) -> VerifiedReports:
     """
     keys = server_keys()
     with runtime.read() as session:
-        cached: _Verified = database.shared(session).setdefault(_CACHE, _Verified())
+        cached: _Verified = database.shared(session).setdefault(REPORT_CACHE, _Verified())
     with cached.lock:
         state = cached.state or VerifiedReports(keys.log_verifier_keys, keys.log.name)
         cached.state = None
