@@ -29,6 +29,7 @@ from exchange.api.blueprint import BEARER, Blueprint
 from exchange.auditor import AuditError
 from exchange.errors import ExchangeError, UnprocessableError
 from exchange.reports import (
+    ComplianceReport,
     Period,
     TimeLimitError,
     UnknownPlatformError,
@@ -95,10 +96,14 @@ def _new_texts(session: Session, start: int) -> tuple[str, int, list[str]]:
     return latest.note, latest.size, texts
 
 
-def _verified(time_limit: tuple[float, float]) -> VerifiedReports:
-    """The state extended up to the latest checkpoint, in one read transaction.
+def _report(
+    time_limit: tuple[float, float], period: Period, platform: str | None
+) -> ComplianceReport:
+    """The report from the state, once extended up to the latest checkpoint (read in one
+    transaction); on a failure to extend it, the state is dropped.
 
-    Called with the lock held; on any failure the state is dropped.
+    The lock is held throughout: another request's extension must not change the
+    histories while this one computes from them.
     """
     keys = server_keys()
     with runtime.read() as session:
@@ -123,7 +128,10 @@ def _verified(time_limit: tuple[float, float]) -> VerifiedReports:
                 f"the log does not verify at {exc.where}: {exc.reason} [{exc.code}]"
             ) from exc
         cached.state = state
-        return state
+        try:
+            return state.report(period=period, now=now(), platform=platform)
+        except UnknownPlatformError as exc:
+            raise UnknownPlatformRequestError(str(exc)) from exc
 
 
 @blp.route("/compliance", methods=["GET"])
@@ -146,9 +154,4 @@ def compliance(query: dict[str, Any], caller: Caller) -> dict[str, Any]:
     # Checked as the verification goes: past it, a clear 503 rather than a worker killed
     # by the server's request timeout.
     time_limit = (time.monotonic(), current_app.config["REPORT_TIME_LIMIT_SECONDS"])
-    state = _verified(time_limit)
-    try:
-        report = state.report(period=period, now=now(), platform=query.get("platform"))
-    except UnknownPlatformError as exc:
-        raise UnknownPlatformRequestError(str(exc)) from exc
-    return report.to_json()
+    return _report(time_limit, period, query.get("platform")).to_json()

@@ -2,6 +2,7 @@
 does not verify."""
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import pytest
@@ -164,6 +165,27 @@ def test_a_report_verifies_only_the_entries_logged_since_the_last_one(world):
         again = auditor.get(URL, query_string=QUERY)
     assert read == []
     assert again.get_json() == report
+
+
+def test_concurrent_requests_take_turns_and_agree(world):
+    """Gunicorn's threads share the process's state: each request extends it in turn."""
+    auditor = world.officials["auditor-1"]
+    auditor.get(URL, query_string=QUERY)
+    more_handoffs(world, cases=3)
+    headers = auditor.headers()
+
+    def request(_):
+        with world.app.test_client() as client:
+            return client.get(URL, query_string=QUERY, headers=headers)
+
+    with entries_read(world) as read, ThreadPoolExecutor(4) as pool:
+        responses = list(pool.map(request, range(4)))
+    assert [r.status_code for r in responses] == [200] * 4
+    reports = [r.get_json() for r in responses]
+    assert all(report == reports[0] for report in reports)
+    assert reports[0]["totals"]["cases_received"] == 4
+    assert reports[0] == from_scratch(world, reports[0])
+    assert sorted(read) == list(range(world.log_size() - 3, world.log_size()))
 
 
 def test_an_entry_edited_before_it_was_verified_publishes_nothing_then_all_is_read_again(
