@@ -57,9 +57,13 @@ DEFAULTS: Mapping[str, Any] = {
     "TRUSTED_PROXIES": 0,
     "LOG_LEVEL": "INFO",
     "METRICS_TOKEN": None,  # if set, GET /metrics needs "Authorization: Bearer <token>"
-    # A compliance report verifies the whole log first; past this it answers 503 instead of
-    # running into the server's own request timeout (gunicorn's default is 30 s).
+    # A compliance report verifies the entries logged since the last report first; past this
+    # it answers 503 instead of running into the server's request timeout (gunicorn's
+    # default is 30 s)...
     "REPORT_TIME_LIMIT_SECONDS": 20,
+    # ...in steps of at most this many entries, each ending at a signed checkpoint: what a
+    # request verified before its time ran out is kept, and the next request goes on.
+    "REPORT_STEP_ENTRIES": 2000,
     # Notifications (exchange.notify, `flask --app wsgi worker`). Webhook targets must be
     # https and public; NOTIFY_ALLOWED_NETWORKS lists networks allowed anyway (CIDR), and
     # NOTIFY_ALLOW_HTTP allows plain http: development and tests only.
@@ -102,6 +106,7 @@ _INTEGERS = (
     "MAX_RECIPIENTS",
     "PAGE_SIZE_MAX",
     "SQLITE_BUSY_TIMEOUT_MS",
+    "REPORT_STEP_ENTRIES",
 )
 
 

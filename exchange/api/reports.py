@@ -31,7 +31,6 @@ from exchange.errors import ExchangeError, UnprocessableError
 from exchange.reports import (
     ComplianceReport,
     Period,
-    TimeLimitError,
     UnknownPlatformError,
     VerifiedReports,
 )
@@ -58,6 +57,8 @@ class LogUnverifiableError(ExchangeError):
 
 class ReportTimeLimitError(ExchangeError):
     status = 503
+    # The next request goes on from where this one stopped: asking again makes progress.
+    retry_after = 1
     slug = "report-time-limit"
     title = "The log is too long to verify within this request's time limit"
 
@@ -84,49 +85,62 @@ class _Verified:
         self.state: VerifiedReports | None = None
 
 
-def _new_texts(session: Session, start: int) -> tuple[str, int, list[str]]:
-    """The latest checkpoint's note and size, and the entries from `start` up to it."""
-    latest = transparency.current_checkpoint(session)
+def _step(session: Session, start: int, most: int, end: int) -> tuple[str, list[str]]:
+    """The checkpoint note that ends the next step from `start`, and the entries up to it."""
+    checkpoint = transparency.next_step(session, start, most, end)
+    if checkpoint is None:
+        raise LookupError(f"no checkpoint of the log beyond its first {start} entries")
     texts: list[str] = []
-    while start + len(texts) < latest.size:
-        rows = transparency.entries(session, start + len(texts), latest.size, _PAGE)
+    while start + len(texts) < checkpoint.size:
+        rows = transparency.entries(session, start + len(texts), checkpoint.size, _PAGE)
         if not rows:
             break  # entries missing from storage: the verification says where
         texts.extend(row.leaf for row in rows)
-    return latest.note, latest.size, texts
+    return checkpoint.note, texts
 
 
 def _report(
     time_limit: tuple[float, float], period: Period, platform: str | None
 ) -> ComplianceReport:
-    """The report from the state, once extended up to the latest checkpoint (read in one
-    transaction); on a failure to extend it, the state is dropped.
+    """The report from the state, once extended up to the latest checkpoint.
 
-    The lock is held throughout: another request's extension must not change the
-    histories while this one computes from them.
+    The state is extended in steps (REPORT_STEP_ENTRIES entries at most, each ending at a
+    signed checkpoint, each read in a short transaction of its own). Past the time limit
+    no new step starts: the request answers 503 and the state keeps what it verified, so
+    that a long log is verified over a few requests rather than never. A step that does
+    not verify drops the state. The lock is held throughout: another request's extension
+    must not change the histories while this one computes from them.
     """
+    began, seconds = time_limit
     keys = server_keys()
+    step = current_app.config["REPORT_STEP_ENTRIES"]
     with runtime.read() as session:
         cached: _Verified = database.shared(session).setdefault(REPORT_CACHE, _Verified())
+        end = transparency.current_checkpoint(session).size
     with cached.lock:
         state = cached.state or VerifiedReports(keys.log_verifier_keys, keys.log.name)
         cached.state = None
-        with runtime.read() as session:
-            note, size, texts = _new_texts(session, state.size)
-        try:
-            state.extend(texts, note, time_limit=time_limit)
-        except TimeLimitError as exc:
-            raise ReportTimeLimitError(
-                f"the time limit of {exc.limit:g} s passed with {exc.read} of the log's"
-                f" {size} entries read: run `hotline report compliance`, which verifies"
-                " the log on your machine, or raise EXCHANGE_REPORT_TIME_LIMIT_SECONDS (and"
-                " the server's request timeout)"
-            ) from exc
-        except AuditError as exc:
-            _log.error("the log does not verify: %s", exc)
-            raise LogUnverifiableError(
-                f"the log does not verify at {exc.where}: {exc.reason} [{exc.code}]"
-            ) from exc
+        steps = 0
+        while state.size < end:
+            # At least one step per request, so that every request makes progress.
+            if steps and time.monotonic() - began > seconds:
+                cached.state = state  # what this request verified is kept for the next
+                raise ReportTimeLimitError(
+                    f"the time limit of {seconds:g} s passed with {state.size} of the log's"
+                    f" {end} entries verified; they are kept, and the next request goes on"
+                    " from there (or run `hotline report compliance`, which verifies the log"
+                    " on your machine)"
+                )
+            with runtime.read() as session:
+                note, texts = _step(session, state.size, step, end)
+            steps += 1
+            try:
+                state.extend(texts, note)
+            except AuditError as exc:
+                _log.error("the log does not verify: %s", exc)
+                raise LogUnverifiableError(
+                    f"the log does not verify at {exc.where}: {exc.reason} [{exc.code}]"
+                ) from exc
         cached.state = state
         try:
             return state.report(period=period, now=now(), platform=platform)

@@ -28,6 +28,23 @@ def covering_checkpoint(session: Session, index: int) -> Checkpoint | None:
     ).first()
 
 
+def next_step(session: Session, start: int, most: int, end: int) -> Checkpoint | None:
+    """The checkpoint that ends a verification step from `start`: the largest of at most
+    `start + most` entries (and at most `end`), else the first beyond `start` (one write
+    transaction may have appended more than `most`)."""
+    within = session.scalars(
+        select(Checkpoint)
+        .where(Checkpoint.size > start, Checkpoint.size <= min(start + most, end))
+        .order_by(Checkpoint.size.desc())
+        .limit(1)
+    ).first()
+    if within is not None:
+        return within
+    return session.scalars(
+        select(Checkpoint).where(Checkpoint.size > start).order_by(Checkpoint.size).limit(1)
+    ).first()
+
+
 def checkpoint_at(session: Session, size: int) -> Checkpoint | None:
     return session.get(Checkpoint, size)
 
