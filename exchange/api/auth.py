@@ -28,7 +28,6 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 _OUTCOME = "hotline_token_outcome"
-_VERIFIED = "verified"
 
 
 def _unauthorized(detail: str) -> Response:
