@@ -2,16 +2,11 @@
 
 A pull reads the page in one query and logs each first fetch as a `delivered` entry; those
 entries are appended as one batch (one statement per table), so a page of 2 and a page of
-8 new handoffs cost the same statements.
+6 new handoffs cost the same statements.
 """
 
-from typing import Any
-
-from sqlalchemy import event
-
-from exchange import runtime
 from tests.exchange.api.support import submit
-from tests.exchange.api.test_submit_statements import statement_kind
+from tests.exchange.api.test_submit_statements import recorded_statements
 from tests.helpers.world import World
 
 
@@ -21,18 +16,8 @@ def _statements_of_a_pull(world: World, new_cases: int) -> list[str]:
     lead.get("/v1/inbox")  # signed in, caches warm, nothing new left to deliver
     for _ in range(new_cases):
         submit(world, officer)
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(statement_kind(" ".join(statement.split())))
-
-    with world.app.app_context():
-        engine = runtime.get_database().engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(world) as seen:
         response = lead.get("/v1/inbox?after=0&limit=100")
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     assert response.status_code == 200
     return seen
 

@@ -5,6 +5,8 @@ then this list is the baseline, so that any statement added to the hot path is a
 deliberate change of this test.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import event
@@ -26,10 +28,9 @@ def statement_kind(statement: str) -> str:
     return f"{words[0]} {words[1]}"
 
 
-def _statements_of_a_submit(world: World) -> list[str]:
-    officer = world.officials["officer-1"]
-    officer.headers()  # signed in beforehand: the token's own statements are not the submit's
-    submit(world, officer)  # the first submit warms the process caches
+@contextmanager
+def recorded_statements(world: World) -> Iterator[list[str]]:
+    """The kind of every SQL statement the block makes the app's engine run, in order."""
     seen: list[str] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
@@ -39,9 +40,17 @@ def _statements_of_a_submit(world: World) -> list[str]:
         engine = runtime.get_database().engine
     event.listen(engine, "before_cursor_execute", record)
     try:
-        submit(world, officer)
+        yield seen
     finally:
         event.remove(engine, "before_cursor_execute", record)
+
+
+def _statements_of_a_submit(world: World) -> list[str]:
+    officer = world.officials["officer-1"]
+    officer.headers()  # signed in beforehand: the token's own statements are not the submit's
+    submit(world, officer)  # the first submit warms the process caches
+    with recorded_statements(world) as seen:
+        submit(world, officer)
     return seen
 
 
