@@ -24,6 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
 from bench import load as loadgen
 from bench import populate, wrk
 from exchange.client import authoring
@@ -108,6 +111,42 @@ class Measured:
     submit: dict[int, loadgen.LoadResult] = field(default_factory=dict)
     ceiling: loadgen.LoadResult | None = None
     inbox: loadgen.LoadResult | None = None
+    # Handoffs per group commit during the submits, by stored size: {batch size bound: count}
+    batches: dict[int, dict[float, float]] = field(default_factory=dict)
+
+
+def batch_sizes(url: str) -> dict[float, float]:
+    """The server's `hotline_commit_batch_size` histogram (summed over its workers), as the
+    number of batches of each size range: {upper bound: batches}."""
+    text = httpx.get(f"{url}/metrics", timeout=30).text
+    cumulative = {
+        float(sample.labels["le"]): sample.value
+        for family in text_string_to_metric_families(text)
+        if family.name == "hotline_commit_batch_size"
+        for sample in family.samples
+        if sample.name.endswith("_bucket")
+    }
+    counts, below = {}, 0.0
+    for bound in sorted(cumulative):
+        counts[bound], below = cumulative[bound] - below, cumulative[bound]
+    return counts
+
+
+def batch_line(counts: dict[float, float]) -> str:
+    batches = sum(counts.values())
+    if not batches:
+        return "no group commits counted"
+    labels = []
+    for previous, bound in zip([0.0, *counts], counts, strict=False):
+        low = int(previous) + 1
+        if bound == float("inf"):
+            labels.append(f">{int(previous)}")
+        else:
+            labels.append(str(low) if low == int(bound) else f"{low}-{int(bound)}")
+    shown = ", ".join(
+        f"{label}: {int(n)}" for label, n in zip(labels, counts.values(), strict=True) if n
+    )
+    return f"group commits: {int(batches)}; by handoffs per commit: {shown}"
 
 
 class Deployment:
@@ -217,6 +256,8 @@ def measure_exchange(workdir: Path, label: str, database_urls: dict[int, str | N
         results = _in_turn(targets)
         measured.ceiling = results["bare"]
         measured.submit = {stored: results[str(stored)] for stored in deployments}
+        # Read before the inbox pulls, whose read-audit entries are not group commits.
+        measured.batches = {stored: batch_sizes(d.server.url) for stored, d in deployments.items()}
         large = deployments[LARGE]
         measured.inbox = send(large.server.url, large.pulls(PULLS), CLIENTS, 200)
     return measured
@@ -250,9 +291,10 @@ def report(measured: Measured) -> list[str]:
     growth = (small.rps - large.rps) / small.rps
     lines = [f"  exchange on {measured.label}, in turn with the bare endpoint ({ROUNDS} rounds):"]
     lines.append(ceiling.line("bare endpoint, same bodies (ceiling)"))
-    lines += [
-        result.line(f"POST /v1/cases, {n:>6} stored") for n, result in measured.submit.items()
-    ]
+    for n, result in measured.submit.items():
+        lines.append(result.line(f"POST /v1/cases, {n:>6} stored"))
+        if n in measured.batches:
+            lines.append(f"      {batch_line(measured.batches[n])}")
     if measured.inbox is not None:
         lines.append(measured.inbox.line("GET /v1/inbox, 50 handoffs"))
     target = TARGET_SUBMIT_RATIO[measured.label]

@@ -8,15 +8,17 @@ transaction whose log appends are checkpointed with this app's log key at commit
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from flask import Flask, current_app
 from sqlalchemy.orm import Session
 
 from exchange import config
 from exchange.log import keyring, transaction
+from exchange.log.group_commit import GroupCommit
 from exchange.log.keyring import ServerKeys
 from exchange.log.rotation import KeyDirectory
 from exchange.protocol.envelope import Limits
@@ -27,6 +29,8 @@ from exchange.storage import database
 from exchange.storage.database import Database
 
 _RUNTIME = "exchange.runtime"
+Done = TypeVar("Done")
+Answer = TypeVar("Answer")
 Clock = Callable[[], datetime]
 
 
@@ -40,6 +44,12 @@ class Runtime:
     key_directory: KeyDirectory
     keys: ServerKeys
     clock: Clock
+    # This process's concurrent handoffs, committed together (exchange.log.group_commit).
+    committer: GroupCommit = field(init=False)
+
+    def __post_init__(self) -> None:
+        # Through self: a key rotation replaces `keys`, and tests replace `clock`.
+        self.committer = GroupCommit(self.database, lambda: self.keys.log, lambda: self.clock())
 
 
 def init_app(app: Flask, clock: Clock | None = None) -> None:
@@ -100,6 +110,16 @@ def write() -> AbstractContextManager[Session]:
     """The unit of work: a serialised transaction, its appends checkpointed at commit."""
     runtime = current()
     return transaction.write(runtime.database, runtime.keys.log)
+
+
+def write_together(
+    work: Callable[[Session, datetime], Done], answer: Callable[[Session, Done], Answer]
+) -> Answer:
+    """`write()` for a handoff: `work` runs in one transaction with this process's other
+    handoffs of the moment, under one clock reading and one checkpoint; `answer` builds the
+    response from the sealed batch. Returns once the batch is durable; raises `work`'s own
+    error, or the batch's."""
+    return current().committer.run(work, answer)
 
 
 def read() -> AbstractContextManager[Session]:

@@ -1,5 +1,6 @@
 """Cases and handoffs: submit, continue, list, read."""
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -28,6 +29,19 @@ blp = Blueprint("cases", __name__, url_prefix="/v1", description="Cases and thei
 _HANDLERS = (Role.AGENCY_OFFICER, Role.PLATFORM_OFFICIAL, Role.PLATFORM_LEAD)
 
 
+def _handed_over(caller: Caller, envelope: Envelope, case_id: str | None) -> dict[str, Any]:
+    """Check the handoff in parallel with other requests, then accept it in this process's
+    next group commit (`runtime.write_together`): answered once its batch is durable."""
+    policy = handoff_policy()
+    with runtime.read() as session:
+        checked = handoffs.check(session, policy, caller, envelope, case_id)
+
+    def accept(session: Session, moment: datetime) -> handoffs.Accepted:
+        return handoffs.accept(session, moment, policy, caller, checked)
+
+    return runtime.write_together(accept, _accepted)
+
+
 def _accepted(session: Session, result: handoffs.Accepted) -> dict[str, Any]:
     """The answer, with the receipt signed in the same transaction as the handoff."""
     receipt = transparency.sealed_receipt(session, result.handoff.log_index).to_json()
@@ -52,11 +66,7 @@ def submit_case(envelope: Envelope, caller: Caller) -> dict[str, Any]:
     Re-posting the same bytes returns the original answer; other content under the same
     handoff_id, case_id or issuer_case_ref is a 409 naming the existing case.
     """
-    policy = handoff_policy()
-    with runtime.read() as session:
-        checked = handoffs.check(session, policy, caller, envelope, None)
-    with runtime.write() as session:
-        return _accepted(session, handoffs.accept(session, now(), policy, caller, checked))
+    return _handed_over(caller, envelope, None)
 
 
 @blp.route("/cases/<string:case_id>/handoffs", methods=["POST"])
@@ -68,11 +78,7 @@ def submit_case(envelope: Envelope, caller: Caller) -> dict[str, Any]:
 def post_handoff(envelope: Envelope, case_id: str, caller: Caller) -> dict[str, Any]:
     """Continue a case: receipt, response, question, supplement, withdrawal, closure,
     assignment."""
-    policy = handoff_policy()
-    with runtime.read() as session:
-        checked = handoffs.check(session, policy, caller, envelope, case_id)
-    with runtime.write() as session:
-        return _accepted(session, handoffs.accept(session, now(), policy, caller, checked))
+    return _handed_over(caller, envelope, case_id)
 
 
 @blp.route("/cases", methods=["GET"])

@@ -64,6 +64,47 @@ def pending(session: Session, now: datetime) -> Batch:
     return batch
 
 
+@dataclass(frozen=True)
+class Mark:
+    """Where a batch stood before one unit of a group commit (`exchange.log.group_commit`)."""
+
+    appended: bool
+    size: int
+    nodes: frozenset[NodeId]
+    directory_leaves: int
+
+
+def mark(session: Session) -> Mark:
+    batch = _open(session)
+    return Mark(
+        batch.head is not None, batch.size, frozenset(batch.nodes), len(batch.directory_leaves)
+    )
+
+
+def rewind(session: Session, to: Mark) -> None:
+    """Forget the appends made since `to`, whose savepoint was rolled back."""
+    batch = _open(session)
+    if not to.appended:
+        batch.head, batch.now = None, None
+    batch.size = to.size
+    for node in set(batch.nodes) - to.nodes:
+        del batch.nodes[node]
+    del batch.directory_leaves[to.directory_leaves :]
+
+
+def _open(session: Session) -> Batch:
+    batch: Batch | None = session.info.get(_BATCH)
+    if batch is None:
+        raise RuntimeError("no log batch is open in this transaction")
+    return batch
+
+
+def sealed_so_far(session: Session) -> Batch | None:
+    """What `seal` sealed in this transaction, still inside it (None if nothing yet)."""
+    batch: Batch | None = session.info.get(_SEALED)
+    return batch
+
+
 def sealed(session: Session) -> Batch | None:
     """What `seal` sealed in this transaction, if anything: its nodes are remembered once
     the commit succeeds."""

@@ -52,3 +52,9 @@ def seal(session: Session) -> batch.Batch | None:
     the transaction sealed already): the answer then reads the log as it is.
     """
     return batch.seal(session)
+
+
+def sealed_so_far(session: Session) -> batch.Batch | None:
+    """The checkpoint batch this transaction sealed already, if it did (a group commit seals
+    once, then answers each of its handoffs from the same checkpoint)."""
+    return batch.sealed_so_far(session)

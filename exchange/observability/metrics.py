@@ -5,7 +5,9 @@ Counted as they happen, per process:
 * `hotline_http_requests_total{endpoint, method, status}` and
   `hotline_http_request_duration_seconds{endpoint, method}`; the endpoint is the route's
   pattern (`/v1/cases/<case_id>`), never the raw path, so case ids make no new series;
-* `hotline_handoffs_accepted_total{kind}`: handoffs whose transaction committed.
+* `hotline_handoffs_accepted_total{kind}`: handoffs whose transaction committed;
+* `hotline_commit_batch_size`: handoffs per group commit (`exchange.log.group_commit`), so
+  the batches that concurrent handoffs actually form under load can be watched.
 
 Read from the database at scrape time, so every process reports the same shared truth:
 
@@ -36,7 +38,7 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, inspect, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -60,6 +62,7 @@ class Metrics:
     requests: Counter
     latency: Histogram
     handoffs: Counter
+    batches: Histogram
 
 
 def _multiprocess() -> bool:
@@ -85,6 +88,12 @@ def _create(registry: CollectorRegistry | None) -> Metrics:
             "hotline_handoffs_accepted",
             "Handoffs committed, by kind.",
             ["kind"],
+            registry=registry,
+        ),
+        Histogram(
+            "hotline_commit_batch_size",
+            "Handoffs committed together by one group commit (one transaction, one checkpoint).",
+            buckets=(1, 2, 3, 4, 6, 8, 12, 16, 32, 64),
             registry=registry,
         ),
     )
@@ -183,14 +192,17 @@ def _count_handoffs(db: Database, counter: Counter) -> None:
 
     @event.listens_for(db.writes, "after_flush")
     def _flushed(session: Session, _context: Any) -> None:
-        kinds = [item.kind for item in session.new if isinstance(item, Handoff)]
-        if kinds:
-            session.info.setdefault(_ACCEPTED, []).extend(kinds)
+        handoffs = [item for item in session.new if isinstance(item, Handoff)]
+        if handoffs:
+            session.info.setdefault(_ACCEPTED, []).extend(handoffs)
 
     @event.listens_for(db.writes, "after_commit")
     def _committed(session: Session) -> None:
-        for kind in session.info.pop(_ACCEPTED, []):
-            counter.labels(kind=kind).inc()
+        for handoff in session.info.pop(_ACCEPTED, []):
+            # A handoff whose savepoint was rolled back (a refused unit of a group commit)
+            # is transient again: it was never committed.
+            if not inspect(handoff).transient:
+                counter.labels(kind=handoff.kind).inc()
 
     @event.listens_for(db.writes, "after_rollback")
     def _rolled_back(session: Session) -> None:
@@ -254,5 +266,6 @@ def init_app(app: Flask) -> None:
     app.extensions[_EXTENSION] = metrics
     with app.app_context():
         _count_handoffs(runtime.get_database(), metrics.handoffs)
+        runtime.current().committer.observe(metrics.batches.observe)
     app.after_request(_observe)
     app.add_url_rule("/metrics", "metrics", scrape, methods=["GET"])

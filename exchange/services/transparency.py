@@ -117,7 +117,7 @@ def sealed_receipt(session: Session, index: int) -> LogReceipt:
     with the change it proves. Where
     the transaction appended nothing (an identical re-post), the log is read as it is.
     """
-    batch = transaction.seal(session)
+    batch = transaction.seal(session) or transaction.sealed_so_far(session)
     if batch is None or batch.checkpoint is None or not batch.start_size <= index < batch.size:
         return receipt(session, index)
     plan = merkle.inclusion_plan(index, batch.size)
