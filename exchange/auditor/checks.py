@@ -31,8 +31,11 @@ from exchange.auditor.signatures import statement_problem
 
 # Below this many entries an audit takes well under a second: not worth starting workers.
 PARALLEL_FROM = 2048
-# Small enough that a pickled batch fits a pipe's buffer: sending rarely waits.
-BATCH = 32
+# Each batch costs a round trip (pickling, a wake-up of each process); on a 2-CPU machine
+# 96 statements a batch checked 8-12 % more per second than 32 (measured in turn, 2,400
+# statements). About 125 KiB of statements: within the socket pair's buffer (usually
+# 208 KiB), so sending rarely waits.
+BATCH = 96
 
 Check = tuple[int, str, str, bytes]  # index, token, kid the actor claims, raw public key
 Failure = tuple[int, str]  # index, why
