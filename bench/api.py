@@ -12,6 +12,11 @@ The generator is wrk where it is installed (`bench.wrk`, each prepared request s
 BENCH_GENERATOR=python for `bench.load`'s client processes): it drives the bare endpoint
 harder than Python clients can, so the ceiling is the server's, not the generator's. Each
 line reports the generator's own share of the machine's CPU.
+
+Each submit line is followed by the group commits the server made (`hotline_commit_batch_size`
+from its /metrics): with one thread per worker every batch holds one handoff, so a last
+section runs the submits again with GUNICORN_THREADS threads per worker, against a bare
+endpoint under the same settings, to show the batches that concurrent handoffs form.
 """
 
 import json
@@ -57,6 +62,7 @@ SETTINGS = {
 }
 GENERATOR = os.environ.get("BENCH_GENERATOR") or ("wrk" if wrk.available() else "python")
 send = wrk.run if GENERATOR == "wrk" else loadgen.run
+GROUP_THREADS = int(os.environ.get("BENCH_GROUP_THREADS", "4"))
 TARGET_SUBMIT_RATIO = {"sqlite": 0.3, "postgresql": 0.2}
 TARGET_INBOX_RATIO = 0.1
 TARGET_GROWTH = 0.10
@@ -153,10 +159,15 @@ class Deployment:
     """An exchange behind gunicorn with its parties and `stored` cases already in it."""
 
     def __init__(
-        self, stack: ExitStack, workdir: Path, database_url: str | None, stored: int
+        self,
+        stack: ExitStack,
+        workdir: Path,
+        database_url: str | None,
+        stored: int,
+        settings: dict[str, str] = SETTINGS,
     ) -> None:
         self.server = server = stack.enter_context(
-            LiveServer(workdir, database_url, SETTINGS, workers=WORKERS)
+            LiveServer(workdir, database_url, settings, workers=WORKERS)
         )
         for org, kind in (("police", "agency"), ("clipshare", "platform")):
             server.admin("org", "create", org, "--kind", kind, "--name", org.title())
@@ -211,7 +222,7 @@ class Deployment:
 
 
 def _in_turn(
-    targets: dict[str, tuple[str, list[loadgen.Request]]],
+    targets: dict[str, tuple[str, list[loadgen.Request]]], clients: int = CLIENTS
 ) -> dict[str, loadgen.LoadResult]:
     """Each target's requests in ROUNDS shares, the targets in turn round after round.
 
@@ -222,7 +233,7 @@ def _in_turn(
     for round_ in range(ROUNDS):
         for name, (url, requests) in targets.items():
             share = requests[round_::ROUNDS]
-            results[name].append(send(url, share, CLIENTS, 201))
+            results[name].append(send(url, share, clients, 201))
     return {name: loadgen.LoadResult.combined(parts) for name, parts in results.items()}
 
 
@@ -261,6 +272,48 @@ def measure_exchange(workdir: Path, label: str, database_urls: dict[int, str | N
         large = deployments[LARGE]
         measured.inbox = send(large.server.url, large.pulls(PULLS), CLIENTS, 200)
     return measured
+
+
+def group_commit(workdir: Path) -> list[str]:
+    """The production setup with GUNICORN_THREADS threads per worker and twice the
+    connections, so that handoffs meet in a worker and share a group commit; the batch
+    sizes it formed, and the ratio to the bare endpoint under the same settings."""
+    settings = {**SETTINGS, "GUNICORN_THREADS": str(GROUP_THREADS)}
+    clients = 2 * CLIENTS
+    with ExitStack() as stack:
+        bare = stack.enter_context(
+            LiveServer(
+                workdir / "group-bare",
+                settings=settings,
+                workers=WORKERS,
+                wsgi_app="bench.bare:app",
+            )
+        )
+        deployment = Deployment(stack, workdir / "group", None, SMALL, settings)
+        bodies = deployment.submits(SUBMITS)
+        json_headers = {"Content-Type": "application/json"}
+        results = _in_turn(
+            {
+                "bare": (bare.url, [("POST", "/bare", b, json_headers) for b in bodies]),
+                "submit": (
+                    deployment.server.url,
+                    [("POST", "/v1/cases", b, deployment.officer.headers(True)) for b in bodies],
+                ),
+            },
+            clients,
+        )
+        batches = batch_sizes(deployment.server.url)
+    ceiling, submit = results["bare"], results["submit"]
+    ratio = submit.rps / ceiling.rps
+    return [
+        f"  group commit: the same, {WORKERS} workers x {GROUP_THREADS} threads, "
+        f"{clients} connections, SQLite, {SMALL} stored:",
+        ceiling.line("bare endpoint, same settings"),
+        submit.line(f"POST /v1/cases, {SMALL:>6} stored"),
+        f"      {batch_line(batches)}",
+        f"    submit / bare throughput {ratio:.3f} (target >= {TARGET_SUBMIT_RATIO['sqlite']}): "
+        + ("ok" if ratio >= TARGET_SUBMIT_RATIO["sqlite"] else "MISSED"),
+    ]
 
 
 def _postgres_database(name: str) -> str | None:
@@ -328,6 +381,7 @@ def run() -> list[str]:
         " 4 KiB records sealed to 3 recipients beforehand"
     ]
     lines += report(measure_exchange(workdir, "sqlite", {SMALL: None, LARGE: None}))
+    lines += group_commit(workdir)
     names = {stored: f"hotline_bench_{os.getpid()}_{stored}" for stored in (SMALL, LARGE)}
     urls = {stored: _postgres_database(name) for stored, name in names.items()}
     try:
