@@ -212,3 +212,16 @@ def test_a_batch_that_cannot_commit_fails_every_caller_and_leaves_nothing(commit
     with database.read(c.db) as session:
         assert session.scalars(select(LogEntry.index).where(LogEntry.index >= c.start)).all() == []
         assert c.names(session) == []
+
+
+def test_a_refused_first_unit_leaves_the_log_head_to_the_next(committer):
+    """The first unit of a batch reads the log head; undone, the next reads it afresh."""
+    c = committer
+    outcomes = in_one_batch(
+        c, [organisation(f"{c.prefix}x", refuse=True), organisation(f"{c.prefix}y")]
+    )
+    assert type(outcomes[0]) is RefusedError
+    assert outcomes[1][:2] == (c.start + 1, c.start + 2)
+    assert c.sizes == [1, 1]
+    with database.read(c.db) as session:
+        assert c.names(session) == ["first", "y"]
