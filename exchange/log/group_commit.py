@@ -76,7 +76,7 @@ class GroupCommit:
             return len(self._queue)
 
     def observe(self, observer: Callable[[int], None]) -> None:
-        """Call `observer` with the number of handoffs of every batch that commits."""
+        """Call `observer` with the number of units answered by every batch that commits."""
         self._observers.append(observer)
 
     def run(

@@ -6,8 +6,9 @@ Counted as they happen, per process:
   `hotline_http_request_duration_seconds{endpoint, method}`; the endpoint is the route's
   pattern (`/v1/cases/<case_id>`), never the raw path, so case ids make no new series;
 * `hotline_handoffs_accepted_total{kind}`: handoffs whose transaction committed;
-* `hotline_commit_batch_size`: handoffs per group commit (`exchange.log.group_commit`), so
-  the batches that concurrent handoffs actually form under load can be watched.
+* `hotline_commit_batch_size`: handoff requests answered by one group commit
+  (`exchange.log.group_commit`; a re-post answered from the log counts too), so the batches
+  that concurrent handoffs actually form under load can be watched.
 
 Read from the database at scrape time, so every process reports the same shared truth:
 
@@ -92,7 +93,7 @@ def _create(registry: CollectorRegistry | None) -> Metrics:
         ),
         Histogram(
             "hotline_commit_batch_size",
-            "Handoffs committed together by one group commit (one transaction, one checkpoint).",
+            "Handoff requests answered by one group commit (one transaction, one checkpoint).",
             buckets=(1, 2, 3, 4, 6, 8, 12, 16, 32, 64),
             registry=registry,
         ),
