@@ -197,8 +197,12 @@ def _count_handoffs(db: Database, counter: Counter) -> None:
         if handoffs:
             session.info.setdefault(_ACCEPTED, []).extend(handoffs)
 
+    # Both events also fire for a savepoint (a unit of a group commit): only the
+    # transaction's own end counts.
     @event.listens_for(db.writes, "after_commit")
     def _committed(session: Session) -> None:
+        if session.in_nested_transaction():
+            return
         for handoff in session.info.pop(_ACCEPTED, []):
             # A handoff whose savepoint was rolled back (a refused unit of a group commit)
             # is transient again: it was never committed.
@@ -207,7 +211,8 @@ def _count_handoffs(db: Database, counter: Counter) -> None:
 
     @event.listens_for(db.writes, "after_rollback")
     def _rolled_back(session: Session) -> None:
-        session.info.pop(_ACCEPTED, None)
+        if not session.in_nested_transaction():
+            session.info.pop(_ACCEPTED, None)
 
 
 def _metrics() -> Metrics:

@@ -8,6 +8,7 @@ the leadership until the others have queued, so the batch they form is known exa
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -102,9 +103,10 @@ def committer(log_db_url, signer):
 def in_one_batch(c: Committer, units: list[Callable[[Session, datetime], int]]):
     """Run `units` from threads of their own, all queued behind one leader, so that they
     form exactly one batch; return each thread's answer or error, in order."""
-    release = threading.Event()
+    leading, release = threading.Event(), threading.Event()
 
     def blocker(session: Session, now: datetime) -> int:
+        leading.set()
         assert release.wait(30)
         return organisation(f"{c.prefix}first")(session, now)
 
@@ -120,13 +122,12 @@ def in_one_batch(c: Committer, units: list[Callable[[Session, datetime], int]]):
 
     first = threading.Thread(target=call, args=(-1, None))
     first.start()
-    while c.group.queued:  # the blocker's own unit is taken once it leads
-        threading.Event().wait(0.001)
+    assert leading.wait(30)  # the blocker's unit runs: it leads, and the queue is empty
     threads = [threading.Thread(target=call, args=(n, unit)) for n, unit in enumerate(units)]
     for thread in threads:
         thread.start()
     while c.group.queued < len(units):
-        threading.Event().wait(0.001)
+        time.sleep(0.001)
     release.set()
     for thread in [first, *threads]:
         thread.join(30)

@@ -3,6 +3,8 @@
 import io
 import json
 import logging
+import threading
+import time
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -13,6 +15,8 @@ from exchange import runtime
 from exchange.client import authoring
 from exchange.observability import json_lines
 from exchange.protocol.key_management import code_sha256
+from exchange.services import handoffs
+from exchange.services.caller import Caller
 from exchange.storage.models import Checkpoint
 from keys import Identity
 from schemas.common import format_utc
@@ -133,6 +137,68 @@ def test_metrics_count_requests_handoffs_log_size_and_overdue_cases(make_app, cl
     clock.advance(hours=23)
     found = samples(client)
     assert value(found, "hotline_cases_overdue", platform="clipshare", deadline="action") == 1
+
+
+class RefusedAfterRecordingError(Exception):
+    """Raised by a unit of a group commit after its handoff was written."""
+
+
+def test_a_handoff_undone_in_a_group_commit_is_not_counted(make_app, clock):
+    """Two submits share a batch; the second is refused after its handoff row was flushed.
+    Only the first is counted, and the batch histogram counts one answered request."""
+    app = make_app()
+    client = app.test_client()
+    world = standard_world(app, client, clock)
+    officer = world.officials["officer-1"]
+    caller = Caller(
+        "officer-1", "metro-police", "agency", "agency_officer", officer.identity.signing_kid
+    )
+    envelopes = [world.seal_case(officer, "clipshare") for _ in range(2)]
+    with app.app_context():
+        policy = runtime.handoff_policy()
+        with runtime.read() as session:
+            checked = [handoffs.check(session, policy, caller, e, None) for e in envelopes]
+        committer = runtime.current().committer
+    leading, release = threading.Event(), threading.Event()
+    outcomes: dict[str, object] = {}
+
+    def unit(name: str, refuse: bool):
+        def work(session, now):
+            if name == "blocker":
+                leading.set()
+                assert release.wait(30)
+                return None
+            accepted = handoffs.accept(session, now, policy, caller, checked[name == "second"])
+            if refuse:
+                raise RefusedAfterRecordingError(accepted.handoff.id)
+            return accepted.handoff.id
+
+        def call():
+            try:
+                outcomes[name] = committer.run(work, lambda _session, done: done)
+            except RefusedAfterRecordingError as error:
+                outcomes[name] = error
+
+        return threading.Thread(target=call)
+
+    blocker = unit("blocker", False)
+    blocker.start()
+    assert leading.wait(30)  # the blocker's unit runs: it leads, and the queue is empty
+    units = [unit("first", False), unit("second", True)]
+    for thread in units:
+        thread.start()
+    while committer.queued < 2:
+        time.sleep(0.001)
+    release.set()
+    for thread in [blocker, *units]:
+        thread.join(30)
+    assert outcomes["first"] == statement_of(envelopes[0])["handoff_id"]
+    assert isinstance(outcomes["second"], RefusedAfterRecordingError)
+    found = samples(client)
+    assert value(found, "hotline_handoffs_accepted_total", kind="case") == 1
+    # The blocker's batch answered one request, the pair's batch one (the other refused).
+    assert value(found, "hotline_commit_batch_size_count") == 2
+    assert value(found, "hotline_commit_batch_size_sum") == 2
 
 
 def test_metrics_report_a_database_that_does_not_answer(make_app, tmp_path):
