@@ -9,7 +9,6 @@ only). The case id is not here: it is in the record header.
 
 import hashlib
 import re
-from collections.abc import Mapping
 from typing import Any, Unpack
 
 from marshmallow import ValidationError, fields, validates_schema
@@ -198,13 +197,10 @@ class AttachmentList(BoundedList):
             "too_large": f"Total decoded size exceeds {MAX_ATTACHMENTS_BYTES} bytes.",
         }
 
-    def _deserialize(
-        self, value: object, attr: str | None, data: Mapping[str, object] | None, **kwargs: object
-    ) -> list[Any]:
-        result = super()._deserialize(value, attr, data, **kwargs)
+    def _check_loaded(self, result: list[Any]) -> None:
+        super()._check_loaded(result)
         if sum(b64_decoded_size(each["data"]) for each in result) > MAX_ATTACHMENTS_BYTES:
             raise self.make_error("too_large")
-        return result
 
 
 class ItemList(BoundedList):

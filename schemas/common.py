@@ -9,14 +9,16 @@ newline, and a Unicode `\\d` accepts digits such as "٢" that `int()` then happi
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, TypedDict, TypeVar, Unpack, cast
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import RAISE, Schema, ValidationError, fields, types, validate, validates_schema
 
 from keys.b64 import b64_decode, b64_max_chars, is_canonical_b64url
+from schemas import load_plan
+from schemas.load_plan import FieldPlan, SchemaPlan
 
 # --- Patterns -------------------------------------------------------------------------------
 
@@ -130,6 +132,29 @@ class StrictSchema(Schema):
         # Schemas are referenced by class, never by name; keep them out of the global
         # registry so same-named schemas elsewhere cannot collide.
         register = False
+
+    _plan: SchemaPlan | None
+
+    def plan(self) -> SchemaPlan | None:
+        """This instance's load plan (`schemas.load_plan`), compiled on first use."""
+        try:
+            return self._plan
+        except AttributeError:
+            self._plan = None  # what a schema nested in itself sees while it compiles
+            self._plan = load_plan.compile_schema(self)
+            return self._plan
+
+    def load(
+        self,
+        data: Mapping[str, Any] | Sequence[Mapping[str, Any]],
+        *,
+        many: bool | None = None,
+        partial: bool | types.StrSequenceOrSet | None = None,
+        unknown: types.UnknownOption | None = None,
+    ) -> Any:
+        if many is None and partial is None and unknown in (None, self.unknown):
+            return load_plan.load(self, data, self.plan())
+        return super().load(data, many=many, partial=partial, unknown=unknown)
 
     def get_attribute(self, obj: object, attr: str, default: object) -> object:
         # marshmallow falls back to getattr() for a missing key, so dumping a dict without
@@ -298,12 +323,34 @@ class BoundedList(fields.List[Any]):
     def _deserialize(
         self, value: object, attr: str | None, data: Mapping[str, object] | None, **kwargs: object
     ) -> list[Any]:
+        return self._checked(
+            value, lambda values: fields.List._deserialize(self, values, attr, data, **kwargs)
+        )
+
+    def load_plan(self, attr: str | None) -> FieldPlan:
+        elements = load_plan.elements_plan(self.inner)
+        validators = tuple(self.validators)
+
+        def plan(value: object, data: Mapping[str, object] | None) -> list[Any]:
+            loaded = self._checked(value, elements)
+            for validator in validators:
+                validator(loaded)
+            return loaded
+
+        return plan
+
+    def _checked(self, value: object, elements: Callable[[list[Any]], list[Any]]) -> list[Any]:
         if not isinstance(value, list):
             raise self.make_error("invalid")
         self._length(value)
-        result: list[Any] = super()._deserialize(value, attr, data, **kwargs)
-        self._check_unique(result)
+        result = elements(value)
+        self._check_loaded(result)
         return result
+
+    def _check_loaded(self, result: list[Any]) -> None:
+        """Checks of the loaded list as a whole; subclasses extend it (not `_deserialize`,
+        which the list's load plan does not call)."""
+        self._check_unique(result)
 
     def _check_unique(self, result: list[Any]) -> None:
         if not self.unique and self.unique_key is None:
@@ -592,6 +639,23 @@ class Dispatch(fields.Field[dict[str, Any]]):
         except ValidationError as exc:
             raise ValidationError(exc.messages) from exc
         return cast(dict[str, Any], loaded)
+
+    def load_plan(self, attr: str | None) -> FieldPlan:
+        plans = {
+            choice: load_plan.validated(schema_plan, self)
+            for choice, schema in self.schemas.items()
+            if isinstance(schema, load_plan.PlannedSchema)
+            and (schema_plan := schema.plan()) is not None
+        }
+
+        def plan(value: object, data: Mapping[str, object] | None) -> object:
+            choice = data.get(self.selector) if isinstance(data, Mapping) else None
+            chosen = plans.get(choice) if isinstance(choice, str) else None
+            if chosen is None or not isinstance(value, Mapping):
+                return self.deserialize(value, attr, data)
+            return chosen(value, data)
+
+        return plan
 
 
 # --- Shared schemas ---------------------------------------------------------------------------
