@@ -112,7 +112,9 @@ def _compile(schema: Schema) -> SchemaPlan:
     ]
 
     def plan(data: Any) -> dict[str, Any]:
-        if not isinstance(data, Mapping) or (refuse_unknown and not known.issuperset(data)):
+        if not (type(data) is dict or isinstance(data, Mapping)) or (
+            refuse_unknown and not known.issuperset(data)
+        ):
             raise _REFUSED
         loaded: dict[str, Any] = {}
         for key, attribute, field, load in members:
