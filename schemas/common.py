@@ -136,12 +136,13 @@ class StrictSchema(Schema):
     _plan: SchemaPlan | None
 
     def plan(self) -> SchemaPlan | None:
-        """This instance's load plan (`schemas.load_plan`), compiled on first use."""
+        """This instance's load plan (`schemas.load_plan`), compiled on first use; shared by
+        the instances of a class that are configured alike (webargs makes one per request)."""
         try:
             return self._plan
         except AttributeError:
             self._plan = None  # what a schema nested in itself sees while it compiles
-            self._plan = load_plan.compile_schema(self)
+            self._plan = load_plan.shared_plan(self, StrictSchema)
             return self._plan
 
     def load(

@@ -5,8 +5,8 @@ marshmallow spends most of a load on generic machinery around the checks (an err
 a getter closure, an `And` of the validators and a nested `load` call per field; about 300 µs
 for a 4 KiB record, more than two Ed25519 verifications). A plan is compiled once per
 schema instance from the schema's own fields and runs the same checks in the same order:
-each field's own `_deserialize` and validators, the nested schemas' plans, and the
-schema's `@validates_schema` hooks.
+each field's own `_deserialize` and validators, the nested schemas' plans, the
+schema's `@validates_schema` hooks and then its `@post_load` processors.
 
 A plan only ever *accepts*. The moment anything is not plainly valid (a missing required
 member, an unknown one, a null, a field that raised, a shape it was not compiled for) it
@@ -15,7 +15,7 @@ writes the error messages. So a plan can make a valid document faster, never an 
 one accepted or its errors different; `tests/schemas/test_load_plan.py` checks plans
 against marshmallow alone (`marshmallow_only`) on mutated documents.
 
-Whatever a plan was not written for (pre/post-load processors, `@validates` methods,
+Whatever a plan was not written for (pre-load processors, `@validates` methods,
 `partial`, INCLUDE, dotted attributes, a field's own pre/post-load functions) is handed to
 marshmallow whole: the schema gets no plan, or the field is loaded by its public
 `deserialize`.
@@ -32,7 +32,7 @@ from marshmallow.decorators import POST_LOAD, PRE_LOAD, VALIDATES, VALIDATES_SCH
 # value, the parent's raw mapping (None inside a list) -> the loaded value; raises Refused
 # or ValidationError.
 FieldPlan = Callable[[Any, Mapping[str, Any] | None], Any]
-SchemaPlan = Callable[[Any], dict[str, Any]]
+SchemaPlan = Callable[[Any], Any]
 
 
 class Refused(Exception):  # noqa: N818 - a signal, not an error: marshmallow decides next
@@ -73,6 +73,34 @@ class PlannedSchema(Protocol):
     def plan(self) -> SchemaPlan | None: ...
 
 
+_SHARED: dict[type[Schema], SchemaPlan | None] = {}
+
+
+def shared_plan(schema: Schema, base: type[Schema]) -> SchemaPlan | None:
+    """The plan of `schema`'s class, compiled once, when `schema` is configured as every
+    plain instance of its class is (no only, exclude, many, partial, load_only, dump_only or
+    other unknown, and no `__init__` of its own below `base`): its fields are then copies
+    of the same declared fields and its hooks the same methods, so one plan serves all.
+    Any other instance gets a plan of its own."""
+    cls = type(schema)
+    below_base = cls.__mro__[: cls.__mro__.index(base)] if base in cls.__mro__ else cls.__mro__
+    plain = (
+        schema.only is None
+        and not schema.exclude
+        and not schema.many
+        and not schema.partial
+        and not schema.load_only
+        and not schema.dump_only
+        and schema.unknown == schema.opts.unknown
+        and all("__init__" not in vars(c) for c in below_base)
+    )
+    if not plain:
+        return compile_schema(schema)
+    if cls not in _SHARED:
+        _SHARED[cls] = compile_schema(schema)
+    return _SHARED[cls]
+
+
 def compile_schema(schema: Schema) -> SchemaPlan | None:
     """The plan of `schema`, or None where marshmallow must load it whole."""
     try:
@@ -88,7 +116,6 @@ def _compile(schema: Schema) -> SchemaPlan:
         or schema.partial
         or schema.unknown not in (RAISE, EXCLUDE)
         or hooks[PRE_LOAD]
-        or hooks[POST_LOAD]
         or hooks[VALIDATES]
     ):
         raise Unplannable
@@ -110,8 +137,15 @@ def _compile(schema: Schema) -> SchemaPlan:
         for name, hook_many, options in hooks[VALIDATES_SCHEMA]
         if hook_many == pass_many
     ]
+    # Post-load processors in marshmallow's order too; they run once the document is valid.
+    processors = [
+        (getattr(schema, name), bool(options.get("pass_original", False)))
+        for pass_many in (True, False)
+        for name, hook_many, options in hooks[POST_LOAD]
+        if hook_many == pass_many
+    ]
 
-    def plan(data: Any) -> dict[str, Any]:
+    def plan(data: Any) -> Any:
         if not (type(data) is dict or isinstance(data, Mapping)) or (
             refuse_unknown and not known.issuperset(data)
         ):
@@ -136,7 +170,13 @@ def _compile(schema: Schema) -> SchemaPlan:
                 validator(loaded, data, partial=partial, many=False, unknown=unknown)
             else:
                 validator(loaded, partial=partial, many=False, unknown=unknown)
-        return loaded
+        result: Any = loaded
+        for processor, pass_original in processors:
+            if pass_original:
+                result = processor(result, data, many=False, partial=partial, unknown=unknown)
+            else:
+                result = processor(result, many=False, partial=partial, unknown=unknown)
+        return result
 
     return plan
 

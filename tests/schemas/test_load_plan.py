@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from marshmallow import Schema, ValidationError, fields, post_load
+from marshmallow import Schema, ValidationError, fields, post_load, pre_load
 
 from schemas.common import BoundedList, StrictSchema, Text
 from schemas.load_plan import Refused, marshmallow_only
@@ -148,17 +148,45 @@ def test_a_subclass_that_overrides_deserialize_keeps_its_check() -> None:
     assert exc.value.messages == {"letters": ["Two a."]}
 
 
-def test_a_schema_with_a_post_load_hook_is_loaded_by_marshmallow_whole() -> None:
-    class Doc(StrictSchema):
+class Named(StrictSchema):
+    name = Text(max_length=8, required=True)
+    note = Text(max_length=8)
+
+    @post_load
+    def _shout(self, data: dict[str, Any], **kwargs: object) -> dict[str, Any]:
+        return {**data, "name": data["name"].upper()}
+
+
+def test_post_load_processors_run_on_the_planned_path() -> None:
+    schema = Named()
+    plan = schema.plan()
+    assert plan is not None
+    assert plan({"name": "ab"}) == {"name": "AB"}
+    assert schema.load({"name": "ab", "note": "x"}) == {"name": "AB", "note": "x"}
+
+
+def test_a_pre_load_processor_leaves_the_schema_to_marshmallow() -> None:
+    class Trimmed(StrictSchema):
         name = Text(max_length=8, required=True)
 
-        @post_load
-        def _shout(self, data: dict[str, Any], **kwargs: object) -> dict[str, Any]:
-            return {"name": data["name"].upper()}
+        @pre_load
+        def _trim(self, data: dict[str, Any], **kwargs: object) -> dict[str, Any]:
+            return {"name": data["name"].strip()}
 
-    schema = Doc()
+    schema = Trimmed()
     assert schema.plan() is None
-    assert schema.load({"name": "ab"}) == {"name": "AB"}
+    assert schema.load({"name": " ab "}) == {"name": "ab"}
+
+
+def test_instances_configured_alike_share_one_plan_and_others_get_their_own() -> None:
+    # webargs builds a schema per request: compiling per instance would cost every request.
+    assert Named().plan() is Named().plan()
+    only_name = Named(only=("name",))
+    assert only_name.plan() is not Named().plan()
+    assert only_name.load({"name": "ab"}) == {"name": "AB"}
+    with pytest.raises(ValidationError) as exc:
+        only_name.load({"name": "ab", "note": "x"})
+    assert exc.value.messages == {"note": ["Unknown field."]}
 
 
 def test_a_plain_nested_schema_is_loaded_by_its_field() -> None:
