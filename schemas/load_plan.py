@@ -4,7 +4,7 @@ A statement or a record is loaded on every seal, open, submit and audited log en
 marshmallow spends most of a load on generic machinery around the checks (an error store,
 a getter closure, an `And` of the validators and a nested `load` call per field; about 300 µs
 for a 4 KiB record, more than two Ed25519 verifications). A plan is compiled once per
-schema instance from the schema's own fields and runs the same checks in the same order:
+schema class from the schema's own fields and runs the same checks in the same order:
 each field's own `_deserialize` and validators, the nested schemas' plans, the
 schema's `@validates_schema` hooks and then its `@post_load` processors.
 
@@ -43,7 +43,6 @@ class Unplannable(Exception):  # noqa: N818 - raised while compiling only
     """The schema uses something plans were not written for; marshmallow loads it whole."""
 
 
-_REFUSED = Refused()
 _USE_PLANS: ContextVar[bool] = ContextVar("schemas.load_plan.use", default=True)
 
 
@@ -149,19 +148,19 @@ def _compile(schema: Schema) -> SchemaPlan:
         if not (type(data) is dict or isinstance(data, Mapping)) or (
             refuse_unknown and not known.issuperset(data)
         ):
-            raise _REFUSED
+            raise Refused
         loaded: dict[str, Any] = {}
         for key, attribute, field, load in members:
             value = data.get(key, missing)
             if value is missing:
                 if field.required:
-                    raise _REFUSED
+                    raise Refused
                 default = field.load_default
                 if default is not missing:
                     loaded[attribute] = default() if callable(default) else default
             elif value is None:
                 if not field.allow_none:
-                    raise _REFUSED
+                    raise Refused
                 loaded[attribute] = None
             else:
                 loaded[attribute] = load(value, data)
@@ -245,7 +244,7 @@ def elements_plan(inner: fields.Field[Any]) -> Callable[[list[Any]], list[Any]]:
             elif allow_none:
                 loaded.append(None)
             else:
-                raise _REFUSED
+                raise Refused
         return loaded
 
     return elements
