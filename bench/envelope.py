@@ -114,7 +114,7 @@ def run() -> list[str]:
         f"  ratio {ratio:.2f}x (target <= {TARGET_RATIO}x): {verdict}",
         f"  of which joserfc's JWE encrypt + decrypt alone: {fmt_seconds(joserfc_jwe)} "
         f"({joserfc_jwe / floor:.2f}x the whole floor)",
-        f"  of which validating the record (marshmallow, on seal and on open): "
+        f"  of which validating the record (its load plan, on seal and on open): "
         f"{fmt_seconds(validation)} ({validation / floor:.2f}x)",
         f"  of which RFC 8785 canonical JSON of the record (on seal and on open): "
         f"{fmt_seconds(canonical_json)} ({canonical_json / floor:.2f}x)",
