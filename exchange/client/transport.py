@@ -15,7 +15,10 @@ from keys import Identity
 
 # Renew this long before the token expires, so a request never races its expiry.
 _RENEW_MARGIN = 60.0
-_RETRIES = 3
+# Attempts per request, waiting 0.2, 0.4, 0.8 and 1.6 s between them: about 3 s, enough to
+# outlast a killed or restarting server process (gunicorn replaces a worker in about a
+# second, longer on a loaded machine), where three attempts in 0.6 s were not.
+_RETRIES = 5
 # A 502/503/504 is retried after its Retry-After (seconds) when that is at most this long;
 # a longer wait (a full disk, a read-only database) is the caller's to decide: the problem
 # is raised at once.
@@ -106,7 +109,7 @@ class Transport:
             except httpx.TransportError as exc:
                 last = exc
                 if attempt + 1 < attempts:
-                    time.sleep(0.2 * (attempt + 1))
+                    time.sleep(0.2 * 2**attempt)
                 continue
             if response.status_code in (502, 503, 504) and attempt + 1 < attempts:
                 wait = _retry_after(response)

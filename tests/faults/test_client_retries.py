@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from exchange.client.client import Client
-from exchange.client.errors import ServerRefusedError
+from exchange.client.errors import ServerRefusedError, ServerUnreachableError
 from exchange.client.profile import Profile
 from exchange.client.transport import Transport
 from tests.helpers.traffic import Operator, Wire, case_body, enroll
@@ -110,6 +110,49 @@ def test_a_login_whose_answer_was_lost_is_retried_with_a_fresh_assertion(gunicor
         operator.close()
 
 
+@pytest.mark.parametrize(("drops", "delivered"), [(4, True), (5, False)])
+def test_a_handoff_is_sent_five_times_before_the_server_counts_as_unreachable(
+    gunicorn, tmp_path, drops, delivered
+):
+    # Four lost answers in a row (a worker killed under each attempt) still end in the
+    # server's own answer to the repeated bytes; a fifth means the server is unreachable.
+    server = gunicorn(workers=1)
+    operator = Operator(server)
+    operator.org("metro-police", "agency")
+    operator.org("clipshare", "platform")
+    officer = enroll(operator, "metro-police", "officer-1", "agency_officer", tmp_path)
+    enroll(operator, "clipshare", "cs-lead", "platform_lead", tmp_path).close()
+    proxy = AnswerDroppingProxy(server.port, b"POST /v1/cases ", drops=drops)
+    profile = Profile(
+        "proxied",
+        f"http://127.0.0.1:{proxy.port}",
+        "unused",
+        "metro-police",
+        "officer-1",
+        officer.profile.log_origin,
+        officer.profile.log_verifier_keys,
+        audience=officer.profile.token_endpoint,
+    )
+    proxied = Client(profile, officer.identity, state_dir=tmp_path / "proxied")
+    wire = Wire()
+    wire.watch(proxied)
+    try:
+        if delivered:
+            assert proxied.submit(case_body("officer-1", 0), "clipshare").state == "submitted"
+        else:
+            with pytest.raises(ServerUnreachableError):
+                proxied.submit(case_body("officer-1", 0), "clipshare")
+        posts = [body for method, path, body in wire.sent if path == "/v1/cases"]
+        assert proxy.dropped == drops
+        assert len(posts) == 5  # four lost and the answered one, or five lost
+        assert len(set(posts)) == 1  # the same bytes every time
+    finally:
+        proxied.close()
+        officer.close()
+        proxy.close()
+        operator.close()
+
+
 class Outage(BaseHTTPRequestHandler):
     """Every request: 503 with the server's Retry-After (set per test)."""
 
@@ -136,8 +179,8 @@ class Outage(BaseHTTPRequestHandler):
 @pytest.mark.parametrize(
     ("retry_after", "attempts"),
     [
-        ("0", 3),  # soon: retried, the same bytes each time, then the problem is raised
-        ("Wed, 21 Oct 2015 07:28:00 GMT", 3),  # an HTTP date: a short default wait
+        ("0", 5),  # soon: retried, the same bytes each time, then the problem is raised
+        ("Wed, 21 Oct 2015 07:28:00 GMT", 5),  # an HTTP date: a short default wait
         ("60", 1),  # too long to wait for in a call: the problem at once
     ],
 )
