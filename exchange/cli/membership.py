@@ -182,7 +182,8 @@ def rotate(new_key_dir: Path, as_json: bool) -> None:
     click.echo(f"Profile {updated.name!r} now uses {updated.key_dir}; keep {profile.key_dir}.")
 
 
-@key.command(name="revoke")
+# A kid is base64url and begins with "-" one time in 64: never read it as an option.
+@key.command(name="revoke", context_settings={"ignore_unknown_options": True})
 @click.argument("kid")
 @click.option(
     "--reason",

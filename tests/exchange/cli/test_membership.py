@@ -142,6 +142,12 @@ def test_an_official_rotates_and_revokes_their_own_keys(hotline, tmp_path):
     twice = hotline("cs-rotator", "key", "revoke", old, "--reason", "superseded")
     assert twice.exit_code == 1
     assert "already revoked" in twice.stderr
+    # One kid in 64 begins with "-": it is still the argument, not an unknown option.
+    dashed = hotline("cs-rotator", "key", "revoke", "-" + "A" * 42, "--reason", "lost")
+    assert (dashed.exit_code, dashed.stderr) == (
+        1,
+        f"error: No such resource: no key -{'A' * 42} of yours\n",
+    )
     assert (
         hotline("cs-rotator", "key", "rotate", "--new-key-dir", str(tmp_path / "new")).exit_code
         == 2
