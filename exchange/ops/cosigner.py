@@ -154,6 +154,9 @@ def cosign_round(
     return outcomes
 
 
+_BACKGROUND = "exchange.cosigner.background"
+
+
 def start_background(app: Flask) -> threading.Thread | None:
     """A daemon thread running a round every COSIGN_INTERVAL_SECONDS, if configured."""
     from exchange import runtime
@@ -169,7 +172,6 @@ def start_background(app: Flask) -> threading.Thread | None:
     except (OSError, VerificationError) as exc:
         raise ConfigError(f"EXCHANGE_WITNESS_POLICY_FILE {policy_file}: {exc}") from exc
     stop = threading.Event()
-    app.extensions["exchange.cosigner.stop"] = stop
 
     def run() -> None:
         with http_client() as client:
@@ -181,5 +183,16 @@ def start_background(app: Flask) -> threading.Thread | None:
                         _log.exception("cosigning round failed")
 
     thread = threading.Thread(target=run, name="cosigner", daemon=True)
+    app.extensions[_BACKGROUND] = (stop, thread)
     thread.start()
     return thread
+
+
+def stop_background(app: Flask, timeout: float = 30) -> None:
+    """Stop the background thread and wait for its round to end, so that nothing uses the
+    database afterwards (its pool can then be closed without a connection left open)."""
+    started: tuple[threading.Event, threading.Thread] | None = app.extensions.pop(_BACKGROUND, None)
+    if started is not None:
+        stop, thread = started
+        stop.set()
+        thread.join(timeout)

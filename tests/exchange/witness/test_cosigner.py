@@ -1,6 +1,7 @@
 """The exchange collects cosignatures (`flask admin cosign`, the background thread): each
 outcome, the 409 catch-up, bad witnesses, and the settings that stop the app at start."""
 
+import threading
 import time
 
 import httpx
@@ -9,6 +10,7 @@ from flask import Flask, Response
 
 from exchange import create_app, runtime
 from exchange.config import ConfigError
+from exchange.ops import cosigner
 from exchange.ops.devserver import free_port
 from exchange.protocol.cosignature import witness_vkey
 from exchange.protocol.witness_policy import parse_policy, require_quorum
@@ -140,7 +142,8 @@ def test_the_background_thread_collects_cosignatures(
             time.sleep(0.05)
         assert note.split("\n")[1] == str(size)
     finally:
-        app.extensions["exchange.cosigner.stop"].set()
+        cosigner.stop_background(app)
+        assert not any(thread.name == "cosigner" for thread in threading.enumerate())
         with app.app_context():
             runtime.get_database().engine.dispose()
 
