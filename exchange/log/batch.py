@@ -9,8 +9,9 @@ trees, and a checkpoint is never committed without its entries, nor entries with
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from exchange.errors import LogKeyRetiredError
@@ -37,7 +38,9 @@ class Batch:
     start_size: int = 0
     size: int = 0
     now: datetime | None = None
+    # The Merkle nodes and entry rows appended so far: written when the batch seals.
     nodes: dict[NodeId, bytes] = field(default_factory=dict)
+    entries: list[dict[str, Any]] = field(default_factory=list)
     # Leaf hashes of the entries this transaction appended that are about no case.
     directory_leaves: list[bytes] = field(default_factory=list)
     # The checkpoint `seal` signed over this batch.
@@ -71,13 +74,18 @@ class Mark:
     appended: bool
     size: int
     nodes: frozenset[NodeId]
+    entries: int
     directory_leaves: int
 
 
 def mark(session: Session) -> Mark:
     batch = _open(session)
     return Mark(
-        batch.head is not None, batch.size, frozenset(batch.nodes), len(batch.directory_leaves)
+        batch.head is not None,
+        batch.size,
+        frozenset(batch.nodes),
+        len(batch.entries),
+        len(batch.directory_leaves),
     )
 
 
@@ -89,6 +97,7 @@ def rewind(session: Session, to: Mark) -> None:
     batch.size = to.size
     for node in set(batch.nodes) - to.nodes:
         del batch.nodes[node]
+    del batch.entries[to.entries :]
     del batch.directory_leaves[to.directory_leaves :]
 
 
@@ -131,6 +140,8 @@ def seal(session: Session) -> Batch | None:
         raise LogKeyRetiredError("this instance holds a log key that has been rotated out")
     batch.head.key_name = signer_key
     batch.head.size = batch.size
+    session.execute(insert(LogEntry), batch.entries)
+    nodes.write_new(session, batch.nodes)
     root = nodes.root(session, batch.size, batch.nodes)
     # Reads committed rows only: flushing this transaction's writes early would reorder them.
     with session.no_autoflush:

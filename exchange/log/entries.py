@@ -2,7 +2,8 @@
 
 The entry is `exchange.protocol.leaf`'s document. `append` runs inside the log's unit of
 work (`exchange.log.transaction.write`) and never commits: the state change and its entry
-commit together, with the checkpoint that the unit of work signs over them.
+commit together, with the checkpoint that the unit of work signs over them. The entry's
+row and its Merkle nodes are written when the batch seals, with the batch's others.
 """
 
 from collections.abc import Mapping
@@ -17,7 +18,6 @@ from exchange.protocol import directory_commitment, merkle
 from exchange.protocol.envelope.canonical import canonical
 from exchange.protocol.events import Event
 from exchange.protocol.leaf import Actor, entry_document
-from exchange.storage.models import LogEntry
 
 
 @dataclass(frozen=True)
@@ -59,17 +59,17 @@ def append(
         )
     )
     leaf_hash = merkle.leaf_hash(leaf)
-    session.add(
-        LogEntry(
-            index=index,
-            leaf=leaf.decode("utf-8"),
-            event=str(event),
-            case_id=case_id,
-            handoff_id=handoff_id,
-            logged_at=now,
-        )
+    state.entries.append(
+        {
+            "index": index,
+            "leaf": leaf.decode("utf-8"),
+            "event": str(event),
+            "case_id": case_id,
+            "handoff_id": handoff_id,
+            "logged_at": now,
+        }
     )
-    nodes.store_leaf(session, index, leaf_hash, state.nodes)
+    nodes.add_leaf(session, index, leaf_hash, state.nodes)
     if directory_commitment.is_directory_entry(case_id):
         state.directory_leaves.append(leaf_hash)
     state.size += 1

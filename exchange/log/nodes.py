@@ -1,10 +1,10 @@
 """The Merkle tree in the database: complete-subtree hashes, read and written O(log n).
 
 The plans come from `exchange.protocol.merkle`; this module only fetches and stores the nodes they
-name. Nodes written by the current transaction are kept in the transaction's cache, so a
-batch of appends reads each sibling once. A node never changes once written (its subtree
-is complete), so every process also keeps the committed nodes it has seen: most appends
-and proofs then read no node at all.
+name. Nodes added by the current transaction are kept in the transaction's cache, so a
+batch of appends reads each sibling once, and they are written together when it seals. A
+node never changes once written (its subtree is complete), so every process also keeps the
+committed nodes it has seen: most appends and proofs then read no node at all.
 """
 
 import threading
@@ -12,7 +12,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping, MutableMapping
 from functools import lru_cache
 
-from sqlalchemy import Executable, and_, bindparam, or_, select
+from sqlalchemy import Executable, and_, bindparam, insert, or_, select
 from sqlalchemy.orm import Session
 
 from exchange.protocol import merkle
@@ -118,10 +118,11 @@ def _nodes_query(count: int) -> Executable:
     )
 
 
-def store_leaf(
+def add_leaf(
     session: Session, leaf_index: int, leaf_hash: bytes, cache: MutableMapping[NodeId, bytes]
 ) -> None:
-    """Write the leaf and every subtree it completes (at most log2(n) + 1 rows)."""
+    """Put the leaf and every subtree it completes (at most log2(n) + 1 nodes) in the
+    transaction's `cache`; `write_new` stores them all at once."""
     completed = merkle.nodes_completed_by_append(leaf_index)
     left_siblings = [merkle.append_node_children(node)[0] for node in completed[1:]]
     known = fetch_nodes(session, left_siblings, cache)
@@ -130,7 +131,16 @@ def store_leaf(
         if node[0] > 0:
             digest = merkle.node_hash(known[merkle.append_node_children(node)[0]], digest)
         cache[node] = digest
-        session.add(LogNode(level=node[0], index=node[1], hash=digest))
+
+
+def write_new(session: Session, new: Mapping[NodeId, bytes]) -> None:
+    """Store the nodes a transaction added, in one multi-row INSERT rather than an ORM
+    object each: a pull of 50 handoffs adds about a hundred."""
+    if new:
+        rows = [
+            {"level": level, "index": index, "hash": hash_} for (level, index), hash_ in new.items()
+        ]
+        session.execute(insert(LogNode), rows)
 
 
 def root(session: Session, size: int, cache: MutableMapping[NodeId, bytes]) -> bytes:

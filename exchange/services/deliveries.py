@@ -2,8 +2,9 @@
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from exchange import log
@@ -36,6 +37,7 @@ def record(
             )
         )
     )
+    rows: list[dict[str, Any]] = []
     for handoff, case in received:
         if handoff.id in already:
             continue
@@ -52,14 +54,16 @@ def record(
             handoff_id=handoff.id,
             details={"state": str(state)},
         )
-        session.add(
-            Delivery(
-                handoff_id=handoff.id,
-                official_id=caller.official_id,
-                delivered_at=now,
-                log_index=appended.index,
-            )
+        rows.append(
+            {
+                "handoff_id": handoff.id,
+                "official_id": caller.official_id,
+                "delivered_at": now,
+                "log_index": appended.index,
+            }
         )
         if state != case.state:
             case.state = state
             case.updated_at = now
+    if rows:  # one multi-row INSERT for the page, not an ORM object per handoff
+        session.execute(insert(Delivery), rows)

@@ -57,10 +57,10 @@ def test_a_first_pull_logs_each_handoff_once_in_writes_independent_of_its_size(w
         == [
             "UPDATE cases",
             "INSERT INTO deliveries",
+            "UPDATE log_head",
             "INSERT INTO log_entries",
             "INSERT INTO log_nodes",
             "INSERT INTO checkpoints",
-            "UPDATE log_head",
         ]
     )
     # A repeat pull is a read: nothing is written, nothing logged.

@@ -86,15 +86,16 @@ EXPECTED = [
     "INSERT INTO cases",
     "SELECT log_head",
     "INSERT INTO handoffs",
-    "INSERT INTO log_entries",
-    "INSERT INTO log_nodes",
     "SELECT officials",
     "SELECT inbox_heads",
     "UPDATE inbox_heads",
     "INSERT INTO inbox_items",
     "SELECT subscriptions",
+    # the checkpoint: the head, the batch's entries and nodes, the signed checkpoint
+    "UPDATE log_head",
+    "INSERT INTO log_entries",
+    "INSERT INTO log_nodes",
     "SELECT checkpoints",
     "INSERT INTO checkpoints",
-    "UPDATE log_head",
     # and no more: the receipt is the transaction's own checkpoint and Merkle nodes
 ]
