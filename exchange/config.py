@@ -13,6 +13,8 @@ from typing import Any
 
 from flask import Flask
 
+from exchange.storage.database import DEFAULT_SQLITE_MMAP_BYTES
+
 ENV_PREFIX = "EXCHANGE"
 
 # Acknowledge / act deadlines by priority (issue: urgent 1 h / 24 h, high 4 h / 72 h,
@@ -42,6 +44,9 @@ DEFAULTS: Mapping[str, Any] = {
     "PAGE_SIZE_MAX": 100,
     "DEADLINES": DEFAULT_DEADLINES,
     "SQLITE_BUSY_TIMEOUT_MS": 5000,
+    # How much of the SQLite file is read through a memory map (0: none), see
+    # storage.database.make_database.
+    "SQLITE_MMAP_BYTES": DEFAULT_SQLITE_MMAP_BYTES,
     # Rate limits (limits' notation, e.g. "600 per minute; 20 per second"). Counted in Redis
     # when REDIS_URL is set, so that every process shares them; otherwise in this process's
     # memory, which is right only for a single process (`make run`).
@@ -203,6 +208,9 @@ def _check_operations(config: Mapping[str, Any]) -> None:
     proxies = config["TRUSTED_PROXIES"]
     if not isinstance(proxies, int) or isinstance(proxies, bool) or proxies < 0:
         raise ConfigError(f"{ENV_PREFIX}_TRUSTED_PROXIES must be 0 or more, got {proxies!r}")
+    mmap_bytes = config["SQLITE_MMAP_BYTES"]
+    if not isinstance(mmap_bytes, int) or isinstance(mmap_bytes, bool) or mmap_bytes < 0:
+        raise ConfigError(f"{ENV_PREFIX}_SQLITE_MMAP_BYTES must be 0 or more, got {mmap_bytes!r}")
     if str(config["LOG_LEVEL"]).upper() not in _LOG_LEVELS:
         raise ConfigError(f"{ENV_PREFIX}_LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}")
 

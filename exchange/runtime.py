@@ -59,7 +59,9 @@ def init_app(app: Flask, clock: Clock | None = None) -> None:
     )
     runtime = Runtime(
         database=database.make_database(
-            app.config["DATABASE_URL"], app.config["SQLITE_BUSY_TIMEOUT_MS"]
+            app.config["DATABASE_URL"],
+            app.config["SQLITE_BUSY_TIMEOUT_MS"],
+            app.config["SQLITE_MMAP_BYTES"],
         ),
         key_directory=key_directory,
         keys=_load_keys(app, key_directory),

@@ -138,6 +138,7 @@ def test_the_api_budget_in_redis_is_per_official(make_app, redis_url, key_prefix
         ("REDIS_URL", "http://127.0.0.1:6379", "EXCHANGE_REDIS_URL"),
         ("RATE_LIMIT_ENABLED", "yes", "EXCHANGE_RATE_LIMIT_ENABLED"),
         ("TRUSTED_PROXIES", -1, "EXCHANGE_TRUSTED_PROXIES"),
+        ("SQLITE_MMAP_BYTES", -1, "EXCHANGE_SQLITE_MMAP_BYTES must be 0 or more, got -1"),
     ],
 )
 def test_bad_settings_stop_the_app(tmp_path, database_url, clock, setting, value, message):

@@ -52,3 +52,18 @@ def test_a_database_that_defaults_to_asynchronous_commits_is_overridden(
             assert _setting(session, "postgresql") == "on"
     finally:
         db.engine.dispose()
+
+
+@pytest.mark.skipif(databases.BACKEND != "sqlite", reason="an SQLite connection setting")
+def test_sqlite_reads_through_a_memory_map_of_the_configured_size(empty_database_url):
+    for size, expected in ((None, database.DEFAULT_SQLITE_MMAP_BYTES), (0, 0), (4096, 4096)):
+        db = (
+            database.make_database(empty_database_url)
+            if size is None
+            else database.make_database(empty_database_url, mmap_bytes=size)
+        )
+        try:
+            with database.read(db) as session:
+                assert session.execute(text("PRAGMA mmap_size")).scalar_one() == expected
+        finally:
+            db.engine.dispose()
