@@ -66,6 +66,21 @@ def on_starting(server: Any) -> None:
             os.remove(os.path.join(directory, name))
 
 
+def post_worker_init(worker: Any) -> None:
+    """Freeze what the worker loaded (modules, mappers, schemas and their load plans).
+
+    The collector then never scans those objects again. Before, a full collection went
+    over about 185,000 of them and took about 90 ms on a 2-CPU machine, paid by whichever
+    request set it off; when that request held the log's write lock, every writer
+    queued behind it waited too (the submit's p99 in `make bench`).
+    """
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    worker.log.info("%d objects of the loaded app frozen for the collector", gc.get_freeze_count())
+
+
 def child_exit(server: Any, worker: Any) -> None:
     """A worker ended: its live gauges go; its counters stay in the sums."""
     from prometheus_client import multiprocess

@@ -43,6 +43,14 @@ def test_the_workers_serve_one_exchange_and_report_one_set_of_metrics(gunicorn):
     assert {line["logger"] for line in lines} >= {"exchange.requests", "gunicorn.error"}
     assert all(len(line["request_id"]) == 32 for line in requests)
     assert [line for line in lines if line["level"] in ("ERROR", "CRITICAL")] == []
+    # Each worker froze the app it loaded, so a full collection scans only what requests make.
+    frozen = [
+        int(line["message"].split()[0])
+        for line in lines
+        if line["message"].endswith(" objects of the loaded app frozen for the collector")
+    ]
+    assert len(frozen) == 3
+    assert min(frozen) > 50_000
 
 
 def test_a_killed_worker_is_replaced_and_its_counts_are_kept(gunicorn):
