@@ -122,6 +122,10 @@ def test_no_policy_no_cosigning(app):
     assert "EXCHANGE_WITNESS_POLICY_FILE is not set" in result.output
 
 
+def cosigned_at(note: str, size: int) -> bool:
+    return note.split("\n")[1] == str(size) and "\u2014 w1.test " in note
+
+
 def test_the_background_thread_collects_cosignatures(
     tmp_path, database_url, clock, thread_witnesses
 ):
@@ -136,11 +140,13 @@ def test_the_background_thread_collects_cosignatures(
     app = create_app(app_config(tmp_path, database_url, clock, **settings))
     try:
         size = grow(app, clock, "one", "two")
+        # The thread may cosign the checkpoint at "one" before "two" lands (and until then
+        # /checkpoint serves the newest one bare): wait until it has cosigned the newest.
         deadline = time.monotonic() + 30
-        while "\u2014 w1.test " not in (note := app.test_client().get("/checkpoint").text):
-            assert time.monotonic() < deadline, "the thread never cosigned"
+        while not cosigned_at(note := app.test_client().get("/checkpoint").text, size):
+            assert time.monotonic() < deadline, f"the thread never cosigned size {size}"
             time.sleep(0.05)
-        assert note.split("\n")[1] == str(size)
+        assert note.count("\u2014 w1.test ") == 1
     finally:
         cosigner.stop_background(app)
         assert not any(thread.name == "cosigner" for thread in threading.enumerate())
