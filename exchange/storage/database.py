@@ -6,11 +6,7 @@ queue of this database's writers) and commits it when the block ends, or rolls i
 work (`exchange.log.transaction`) wraps `write()` with its own steps.
 """
 
-import fcntl
-import os
 import sqlite3
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -18,75 +14,16 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import ExceptionContext
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from exchange.storage import append_only
+from exchange.storage.writers import SqliteWriters
 
 _WRITE_OPTION = "exchange_write"
 _READ_ONLY_SQL_TRANSACTION = "25006"  # PostgreSQL's SQLSTATE for a write in a read-only one
 # Each session's `info` holds this one dict of the database's process-wide state (caches
 # of immutable rows, for instance): sessionmaker copies `info` shallowly into every session.
 _SHARED = "exchange.storage.shared"
-
-
-class SqliteWriters:
-    """Queues one SQLite database's writers: threads of this process, then processes.
-
-    SQLite's busy handler makes a blocked writer sleep in growing steps (up to 100 ms)
-    before it retries, so under load the lock sits free while writers sleep. Writers that
-    queue here instead take their turn within a millisecond of the last commit. SQLite's
-    own lock stays the guarantee; this is only the order of arrival.
-    """
-
-    _POLL = 0.0005
-
-    def __init__(self, database_path: str | None, timeout: float) -> None:
-        self.timeout = timeout
-        self._threads = threading.Lock()
-        self._path = f"{database_path}.writers" if database_path else None
-        self._fd: int | None = None
-        self._pid = os.getpid()
-
-    def _file(self) -> int | None:
-        if self._path is None:
-            return None
-        if self._fd is None or self._pid != os.getpid():  # not inherited across a fork
-            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
-            self._pid = os.getpid()
-        return self._fd
-
-    @contextmanager
-    def turn(self) -> Iterator[None]:
-        deadline = time.monotonic() + self.timeout
-        if not self._threads.acquire(timeout=self.timeout):
-            raise _locked()
-        try:
-            fd = self._file()
-            while fd is not None:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        raise _locked() from None
-                    time.sleep(self._POLL)
-            try:
-                yield
-            finally:
-                if fd is not None:
-                    fcntl.flock(fd, fcntl.LOCK_UN)
-        finally:
-            self._threads.release()
-
-
-def _locked() -> OperationalError:
-    """The same error as SQLite's own busy timeout, so both are answered alike (503)."""
-    busy = sqlite3.OperationalError("database is locked")
-    # What sqlite3 sets on the errors SQLite raises; the problem mapping reads the code.
-    busy.sqlite_errorcode = sqlite3.SQLITE_BUSY
-    busy.sqlite_errorname = "SQLITE_BUSY"
-    return OperationalError("BEGIN IMMEDIATE", None, busy)
 
 
 @dataclass(frozen=True)
@@ -124,15 +61,14 @@ def make_database(
         }
     engine = create_engine(url, pool_pre_ping=True, hide_parameters=True, **options)
     event.listen(engine, "handle_error", _drop_read_only_connections)
-    if engine.dialect.name == "sqlite":
-        _configure_sqlite(engine, busy_timeout_ms, mmap_bytes)
-    writer = engine.execution_options(**{_WRITE_OPTION: True})
-    info: dict[str, Any] = {_SHARED: {}}
     writers = None
     if engine.dialect.name == "sqlite":
         path = engine.url.database
         in_memory = not path or path == ":memory:"
         writers = SqliteWriters(None if in_memory else path, busy_timeout_ms / 1000)
+        _configure_sqlite(engine, busy_timeout_ms, mmap_bytes)
+    writer = engine.execution_options(**{_WRITE_OPTION: True})
+    info: dict[str, Any] = {_SHARED: {}}
     reads = sessionmaker(engine, expire_on_commit=False, info=info)
     writes = sessionmaker(writer, expire_on_commit=False, info=info)
     for factory in (reads, writes):

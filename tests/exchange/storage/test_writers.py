@@ -1,0 +1,88 @@
+"""SQLite's writers take their turns first come, first served, across processes."""
+
+import multiprocessing
+import os
+import signal
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+
+from exchange.storage.writers import SqliteWriters
+from tests.helpers import databases
+
+pytestmark = pytest.mark.skipif(databases.BACKEND != "sqlite", reason="SQLite's writers only")
+_spawn = multiprocessing.get_context("spawn")
+
+
+def _take_turn(path: str, name: str, journal: str) -> None:
+    with SqliteWriters(path, timeout=30).turn():
+        with open(journal, "a") as out:
+            out.write(f"{name}\n")
+        time.sleep(0.02)
+
+
+def _queue_until(writers: SqliteWriters, length: int) -> None:
+    deadline = time.monotonic() + 30
+    while writers.waiting() < length:
+        assert time.monotonic() < deadline, f"the queue never reached {length}"
+        time.sleep(0.005)
+
+
+def _start(path: Path, name: str, journal: Path) -> multiprocessing.process.BaseProcess:
+    process = _spawn.Process(target=_take_turn, args=(str(path), name, str(journal)))
+    process.start()
+    return process
+
+
+def test_writers_take_their_turns_in_the_order_they_came(tmp_path):
+    path, journal = tmp_path / "exchange.db", tmp_path / "journal"
+    holder = SqliteWriters(str(path), timeout=30)
+    children = []
+    with ExitStack() as held:
+        held.enter_context(holder.turn())
+        for position, name in enumerate(["first", "second", "third", "fourth"], start=2):
+            children.append(_start(path, name, journal))
+            _queue_until(holder, position)  # this one took its ticket before the next starts
+    for child in children:
+        child.join(30)
+        assert child.exitcode == 0
+    assert journal.read_text().split() == ["first", "second", "third", "fourth"]
+    assert holder.waiting() == 0
+
+
+def test_a_ticket_whose_writer_died_is_skipped(tmp_path):
+    path, journal = tmp_path / "exchange.db", tmp_path / "journal"
+    holder = SqliteWriters(str(path), timeout=30)
+    with ExitStack() as held:
+        held.enter_context(holder.turn())
+        dead = _start(path, "dead", journal)
+        _queue_until(holder, 2)
+        os.kill(dead.pid, signal.SIGKILL)
+        dead.join(30)
+        alive = _start(path, "alive", journal)
+        _queue_until(holder, 3)
+    alive.join(30)
+    assert alive.exitcode == 0
+    assert journal.read_text().split() == ["alive"]
+
+
+def test_a_writer_that_died_in_its_turn_hands_it_on(tmp_path):
+    path, journal = tmp_path / "exchange.db", tmp_path / "journal"
+    probe = SqliteWriters(str(path), timeout=30)
+    stuck = _spawn.Process(target=_hold_forever, args=(str(path),))
+    stuck.start()
+    _queue_until(probe, 1)
+    waiter = _start(path, "next", journal)
+    _queue_until(probe, 2)
+    os.kill(stuck.pid, signal.SIGKILL)
+    stuck.join(30)
+    waiter.join(30)
+    assert waiter.exitcode == 0
+    assert journal.read_text().split() == ["next"]
+
+
+def _hold_forever(path: str) -> None:
+    with SqliteWriters(path, timeout=30).turn():
+        time.sleep(3600)
