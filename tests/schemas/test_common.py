@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from marshmallow import Schema
 
 from keys.b64 import b64_decode, b64_decoded_size, is_canonical_b64url
@@ -121,6 +123,21 @@ def test_format_utc_writes_seconds_or_six_digit_microseconds() -> None:
     assert (
         format_utc(datetime(2026, 3, 3, 5, 12, 9, 500, tzinfo=UTC)) == "2026-03-03T05:12:09.000500Z"
     )
+
+
+@given(
+    st.datetimes(
+        min_value=datetime(1, 1, 2),
+        max_value=datetime(9999, 12, 30),
+        timezones=st.sampled_from(
+            [UTC, timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-11))]
+        ),
+    )
+)
+def test_format_utc_is_the_field_by_field_wire_form(moment: datetime) -> None:
+    u = moment.astimezone(UTC)
+    base = f"{u.year:04d}-{u.month:02d}-{u.day:02d}T{u.hour:02d}:{u.minute:02d}:{u.second:02d}"
+    assert format_utc(moment) == (f"{base}.{u.microsecond:06d}Z" if u.microsecond else f"{base}Z")
 
 
 def test_format_utc_converts_other_zones_to_utc() -> None:
