@@ -16,8 +16,11 @@ pytestmark = pytest.mark.skipif(databases.BACKEND != "sqlite", reason="SQLite's 
 _spawn = multiprocessing.get_context("spawn")
 
 
-def _take_turn(path: str, name: str, journal: str) -> None:
-    with SqliteWriters(path, timeout=30).turn():
+def _take_turn(path: str, name: str, journal: str, only_when_woken: bool = False) -> None:
+    writers = SqliteWriters(path, timeout=30)
+    if only_when_woken:  # it looks at the queue again only after an hour
+        writers._POLL_NEXT = writers._POLL_BEHIND = 3600
+    with writers.turn():
         with open(journal, "a") as out:
             out.write(f"{name}\n")
         time.sleep(0.02)
@@ -30,8 +33,12 @@ def _queue_until(writers: SqliteWriters, length: int) -> None:
         time.sleep(0.005)
 
 
-def _start(path: Path, name: str, journal: Path) -> multiprocessing.process.BaseProcess:
-    process = _spawn.Process(target=_take_turn, args=(str(path), name, str(journal)))
+def _start(
+    path: Path, name: str, journal: Path, only_when_woken: bool = False
+) -> multiprocessing.process.BaseProcess:
+    process = _spawn.Process(
+        target=_take_turn, args=(str(path), name, str(journal), only_when_woken)
+    )
     process.start()
     return process
 
@@ -50,6 +57,21 @@ def test_writers_take_their_turns_in_the_order_they_came(tmp_path):
         assert child.exitcode == 0
     assert journal.read_text().split() == ["first", "second", "third", "fourth"]
     assert holder.waiting() == 0
+
+
+def test_the_writer_whose_turn_ends_wakes_the_next_one(tmp_path):
+    path, journal = tmp_path / "exchange.db", tmp_path / "journal"
+    holder = SqliteWriters(str(path), timeout=30)
+    with ExitStack() as held:
+        held.enter_context(holder.turn())
+        woken = _start(path, "woken", journal, only_when_woken=True)
+        _queue_until(holder, 2)
+    try:
+        woken.join(30)
+        assert woken.exitcode == 0
+    finally:
+        woken.kill()
+    assert journal.read_text().split() == ["woken"]
 
 
 def test_a_ticket_whose_writer_died_is_skipped(tmp_path):
