@@ -54,6 +54,9 @@ NOT_THE_SERVER = (
     # policy file (tested in tests/exchange/witness/test_cosigner.py), never to an address
     # a request names; it imports httpx only when it runs.
     "ops/cosigner.py",
+    # SQLite's writers wake each other through Unix sockets of this machine's processes,
+    # and through nothing else (test_the_writers_queue_talks_only_to_local_processes).
+    "storage/writers.py",
 )
 
 
@@ -89,6 +92,20 @@ def test_no_server_module_imports_an_http_client():
         str(path): sorted(n for n in _imports(path) if _is_http_client(n)) for path in modules
     }
     assert {path: names for path, names in offenders.items() if names} == {}
+
+
+def test_the_writers_queue_talks_only_to_local_processes():
+    path = Path(exchange.__file__).parent / "storage" / "writers.py"
+    uses = [
+        node
+        for node in ast.walk(ast.parse(path.read_text(), str(path)))
+        if isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "socket"
+    ]
+    assert {n for n in _imports(path) if n.startswith("socket")} == {"socket"}
+    assert {use.attr for use in uses} == {"socket", "AF_UNIX", "SOCK_DGRAM"}
+    assert _imports(path) & {n for n in HTTP_CLIENTS if n != "socket"} == set()
 
 
 def test_the_server_imports_none_of_the_client_side():
