@@ -4,7 +4,8 @@
         service(session, ...)          # state changes and log.append(...)
 
 On PostgreSQL, the transaction first locks the log head row, so writers take their turn in
-the log (SQLite's writers are already serialised by `storage.database.write`). When the
+the log whatever queued them before (`storage.database.write` queues writers in arrival
+order on both databases, and on SQLite is the serialisation itself). When the
 block ends, the batch of appends is sealed into one signed checkpoint inside the same
 transaction, which then commits; only after the commit are the new Merkle nodes kept in the
 process's cache, as facts of the log. A block that answers with its own checkpoint (a
