@@ -3,9 +3,9 @@
     with transaction.write(db, signer) as session:
         service(session, ...)          # state changes and log.append(...)
 
-On PostgreSQL, the transaction first locks the log head row, so writers take their turn in
-the log whatever queued them before (`storage.database.write` queues writers in arrival
-order on both databases, and on SQLite is the serialisation itself). When the
+On PostgreSQL, the transaction first queues for its turn on an advisory lock and then
+locks the log head row, so writers take their turns in the log in the order they came
+(SQLite's writers are already queued and serialised by `storage.database.write`). When the
 block ends, the batch of appends is sealed into one signed checkpoint inside the same
 transaction, which then commits; only after the commit are the new Merkle nodes kept in the
 process's cache, as facts of the log. A block that answers with its own checkpoint (a
@@ -15,7 +15,7 @@ receipt) seals early with `seal`, still inside the transaction.
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from exchange.log import batch, nodes
@@ -23,6 +23,13 @@ from exchange.log.keyring import LogSigner
 from exchange.storage import database
 from exchange.storage.database import Database
 from exchange.storage.models import LogHead
+
+# PostgreSQL hands a row lock that comes free to whichever writer asks first, newcomers
+# included, so under load a writer could wait out several turns at the log head (submit
+# p99 about 3.2 times p50 in the bench). The waiters for an advisory lock queue in the
+# lock manager in the order they came; the row lock stays the guarantee. The advisory lock
+# ends with the transaction, and `lock_timeout` bounds the wait for it as for the row.
+_POSTGRESQL_WRITERS_QUEUE = text("SELECT pg_advisory_xact_lock(7151730455261453649)")
 
 
 @contextmanager
@@ -36,6 +43,7 @@ def write(
     """
     with database.write(db) as session:
         if not db.is_sqlite:
+            session.execute(_POSTGRESQL_WRITERS_QUEUE)
             session.execute(select(LogHead).where(LogHead.id == 1).with_for_update())
         batch.open_batch(session, signer, handover_from)
         yield session

@@ -1,8 +1,7 @@
 """The database: its engine and the only two ways to open a transaction.
 
-`write()` opens a read-write transaction behind a queue of this database's writers, in
-arrival order (SQLite: `storage.writers`, then BEGIN IMMEDIATE; PostgreSQL: an advisory
-lock), and commits it when the block ends, or rolls it back;
+`write()` opens a serialised read-write transaction (BEGIN IMMEDIATE on SQLite, behind a
+queue of this database's writers) and commits it when the block ends, or rolls it back;
 `read()` is a plain read-only transaction. Nothing here knows the log: the log's unit of
 work (`exchange.log.transaction`) wraps `write()` with its own steps.
 """
@@ -128,18 +127,7 @@ def write(db: Database) -> Iterator[Session]:
         db.writes() as session,
         session.begin(),
     ):
-        if not db.is_sqlite:
-            session.execute(_POSTGRESQL_WRITERS_QUEUE)
         yield session
-
-
-# PostgreSQL hands a row lock that comes free to whichever writer asks first, newcomers
-# included, so under load a writer could wait out several turns (p99 about 3.2 times p50
-# on the bench's submits). Waiters for an advisory lock queue in the lock manager in the
-# order they came, like SQLite's writers (`storage.writers`); the log head's row lock
-# (`exchange.log.transaction`) stays the guarantee. The lock ends with the transaction,
-# and `lock_timeout` bounds the wait as it does the row lock's.
-_POSTGRESQL_WRITERS_QUEUE = text("SELECT pg_advisory_xact_lock(7151730455261453649)")
 
 
 @contextmanager

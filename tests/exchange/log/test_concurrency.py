@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
+import threading
+import time
 from datetime import UTC, datetime
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from exchange import log
 from exchange.auditor import verify_log
@@ -112,3 +114,42 @@ def test_concurrent_writers_make_one_consistent_log(request, backend):
         bundle.entries, bundle.checkpoint, [verifier_key], ORIGIN, witnesses=bundle.checkpoints
     )
     assert report.entries == total
+
+
+def _queued_for_the_log(db: database.Database) -> int:
+    """How many transactions of this database wait for the writers' advisory lock."""
+    with database.read(db) as session:
+        return int(
+            session.execute(
+                text(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                    " AND database = (SELECT oid FROM pg_database"
+                    " WHERE datname = current_database())"
+                )
+            ).scalar_one()
+        )
+
+
+def test_postgresql_writers_take_their_turns_in_the_order_they_came(postgres_url, signer):
+    db = database.make_database(postgres_url)
+    order: list[str] = []
+
+    def write_one(name: str) -> None:
+        with transaction.write(db, signer):
+            order.append(name)
+
+    writers: list[threading.Thread] = []
+    try:
+        with transaction.write(db, signer):
+            for position, name in enumerate(["first", "second", "third"], start=1):
+                writers.append(threading.Thread(target=write_one, args=(name,)))
+                writers[-1].start()
+                deadline = time.monotonic() + 30
+                while _queued_for_the_log(db) < position:  # queued before the next starts
+                    assert time.monotonic() < deadline, f"{name} never queued"
+                    time.sleep(0.005)
+        for writer in writers:
+            writer.join(30)
+        assert order == ["first", "second", "third"]
+    finally:
+        db.engine.dispose()

@@ -1,22 +1,18 @@
-"""Writers take their turns first come, first served: SQLite's across processes,
-PostgreSQL's across connections."""
+"""SQLite's writers take their turns first come, first served, across processes."""
 
 import multiprocessing
 import os
 import signal
-import threading
 import time
 from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
-from exchange.storage import database
 from exchange.storage.writers import SqliteWriters
 from tests.helpers import databases
 
-sqlite_only = pytest.mark.skipif(databases.BACKEND != "sqlite", reason="SQLite's writers")
+pytestmark = pytest.mark.skipif(databases.BACKEND != "sqlite", reason="SQLite's writers only")
 _spawn = multiprocessing.get_context("spawn")
 
 
@@ -47,7 +43,6 @@ def _start(
     return process
 
 
-@sqlite_only
 def test_writers_take_their_turns_in_the_order_they_came(tmp_path):
     path, journal = tmp_path / "exchange.db", tmp_path / "journal"
     holder = SqliteWriters(str(path), timeout=30)
@@ -64,7 +59,6 @@ def test_writers_take_their_turns_in_the_order_they_came(tmp_path):
     assert holder.waiting() == 0
 
 
-@sqlite_only
 def test_the_writer_whose_turn_ends_wakes_the_next_one(tmp_path):
     path, journal = tmp_path / "exchange.db", tmp_path / "journal"
     holder = SqliteWriters(str(path), timeout=30)
@@ -80,7 +74,6 @@ def test_the_writer_whose_turn_ends_wakes_the_next_one(tmp_path):
     assert journal.read_text().split() == ["woken"]
 
 
-@sqlite_only
 def test_a_ticket_whose_writer_died_is_skipped(tmp_path):
     path, journal = tmp_path / "exchange.db", tmp_path / "journal"
     holder = SqliteWriters(str(path), timeout=30)
@@ -97,7 +90,6 @@ def test_a_ticket_whose_writer_died_is_skipped(tmp_path):
     assert journal.read_text().split() == ["alive"]
 
 
-@sqlite_only
 def test_a_writer_that_died_in_its_turn_hands_it_on(tmp_path):
     path, journal = tmp_path / "exchange.db", tmp_path / "journal"
     probe = SqliteWriters(str(path), timeout=30)
@@ -116,41 +108,3 @@ def test_a_writer_that_died_in_its_turn_hands_it_on(tmp_path):
 def _hold_forever(path: str) -> None:
     with SqliteWriters(path, timeout=30).turn():
         time.sleep(3600)
-
-
-@pytest.mark.skipif(databases.BACKEND != "postgresql", reason="PostgreSQL's writers")
-def test_postgresql_writers_take_their_turns_in_the_order_they_came(empty_database_url):
-    db = database.make_database(empty_database_url)
-    order: list[str] = []
-
-    def write(name: str) -> None:
-        with database.write(db):
-            order.append(name)
-
-    def queued() -> int:
-        with database.read(db) as session:
-            return int(
-                session.execute(
-                    text(
-                        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT "
-                        "granted AND database = (SELECT oid FROM pg_database "
-                        "WHERE datname = current_database())"
-                    )
-                ).scalar_one()
-            )
-
-    writers = []
-    try:
-        with database.write(db):
-            for position, name in enumerate(["first", "second", "third"], start=1):
-                writers.append(threading.Thread(target=write, args=(name,)))
-                writers[-1].start()
-                deadline = time.monotonic() + 30
-                while queued() < position:  # this one waits before the next starts
-                    assert time.monotonic() < deadline, f"{name} never queued"
-                    time.sleep(0.005)
-        for writer in writers:
-            writer.join(30)
-        assert order == ["first", "second", "third"]
-    finally:
-        db.engine.dispose()
