@@ -8,7 +8,7 @@ clock, the state), so a client's retry always gets the original answer.
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,12 +24,8 @@ from exchange.errors import (
     HandoffConflictError,
     InvalidAssigneeError,
     InvalidTransitionError,
-    MissingRecipientKeysError,
     ReceiptMismatchError,
-    RecipientUnreachableError,
     SenderMismatchError,
-    UnapprovedRecipientKeysError,
-    UnexpectedRecipientKeysError,
     UnknownHandoffError,
     WrongAddresseeError,
     WrongEndpointError,
@@ -38,8 +34,7 @@ from exchange.log import Actor
 from exchange.protocol import workflow
 from exchange.protocol.deadline_policy import (
     DEFAULT_ANSWER_SECONDS,
-    CaseFacts,
-    LegalBasis,
+    DeadlinePolicy,
     settings_policy,
 )
 from exchange.protocol.envelope import Envelope, Limits, VerifiedStatement, verify_statement
@@ -48,7 +43,7 @@ from exchange.protocol.envelope.errors import UnknownSignerKeyError
 from exchange.protocol.events import Event
 from exchange.protocol.key_usage import KeyPurpose, usable
 from exchange.protocol.workflow import Side, State, TransitionError
-from exchange.services import deadlines, directory, inbox, notifications, policies
+from exchange.services import addressing, deadlines, directory, inbox, notifications
 from exchange.services.caller import Caller
 from exchange.services.clock import check_issued_at
 from exchange.services.visibility import can_see, side_of, visible_case
@@ -59,11 +54,10 @@ from exchange.storage.models import (
     OfficialKey,
     Organisation,
     Question,
-    Route,
 )
 from keys.b64 import b64url_decode, b64url_encode
 from schemas.common import format_utc
-from schemas.enums import Kind, OrgKind, Role
+from schemas.enums import Kind, Role
 from schemas.statement import (
     AssignmentMeta,
     CaseMeta,
@@ -114,6 +108,8 @@ class Checked:
     case_id: str | None
     statement: VerifiedStatement | None
     repost_of: str | None = None
+    # A new case's addressing, read with the rest of the check (`services.addressing`).
+    opening: addressing.Opening | None = None
 
 
 def check(
@@ -122,8 +118,11 @@ def check(
     """Verify the envelope with the caller's active keys, in a read transaction.
 
     This is most of a handoff's work, and none of it needs the write lock: concurrent
-    requests verify in parallel, and only `accept` is serialised.
+    requests verify in parallel, and only `accept` is serialised. A new case is also
+    addressed here; the directory's version, read first, tells `accept` whether that
+    addressing (and the signing key's standing) still holds under the lock.
     """
+    version = addressing.directory_version(session) if case_id is None else None
     digest = envelope_digest(envelope)
     repost = _identical_repost(session, caller, envelope, digest)
     if repost is not None:
@@ -139,7 +138,21 @@ def check(
         raise WrongEndpointError(f"a {statement.kind} is sent to {where}")
     if case_id is not None and statement.case_id != case_id:
         raise CaseMismatchError(f"the statement is for case {statement.case_id}, not {case_id}")
-    return Checked(envelope, digest, case_id, statement)
+    opening = (
+        addressing.opening(
+            session, version, _fallback(policy, statement), caller, envelope, statement
+        )
+        if version is not None
+        else None
+    )
+    return Checked(envelope, digest, case_id, statement, opening=opening)
+
+
+def _fallback(policy: Policy, statement: VerifiedStatement) -> DeadlinePolicy:
+    """The settings' deadlines for a new case that no deadline policy covers."""
+    return settings_policy(
+        statement.statement.meta_as(CaseMeta).priority, policy.deadlines, policy.answers
+    )
 
 
 def accept(
@@ -155,6 +168,36 @@ def accept(
     statement = checked.statement
     if statement is None:
         raise ValueError("a checked handoff has a statement or is a re-post")
+    opening = checked.opening
+    if opening is not None and addressing.directory_version(session) != opening.version:
+        opening = None  # the directory changed since the check: read it again, under the lock
+    if opening is None:
+        _check_signer_key(session, caller, statement)
+    # A case the caller may not see is missing, whatever else is wrong with the handoff.
+    case = visible_case(session, caller, checked.case_id) if checked.case_id else None
+    existing = session.get(Handoff, statement.handoff_id)
+    if existing is not None:
+        return _repeated(session, caller, existing, checked.digest)
+    check_issued_at(statement.statement.issued_at, now, policy.skew)
+    if case is None:
+        if opening is None:
+            opening = addressing.opening(
+                session,
+                addressing.directory_version(session),
+                _fallback(policy, statement),
+                caller,
+                checked.envelope,
+                statement,
+            )
+        return _open_case(
+            session, now, caller, checked.envelope, statement, checked.digest, opening
+        )
+    return _continue_case(
+        session, now, policy, caller, case, checked.envelope, statement, checked.digest
+    )
+
+
+def _check_signer_key(session: Session, caller: Caller, statement: VerifiedStatement) -> None:
     key = session.get(OfficialKey, statement.kid)
     if (
         key is None
@@ -163,17 +206,6 @@ def accept(
     ):
         # Retired between the check and now (a rotation raced this request).
         raise UnknownSignerKeyError(f"statement is signed by key {statement.kid}, no longer active")
-    # A case the caller may not see is missing, whatever else is wrong with the handoff.
-    case = visible_case(session, caller, checked.case_id) if checked.case_id else None
-    existing = session.get(Handoff, statement.handoff_id)
-    if existing is not None:
-        return _repeated(session, caller, existing, checked.digest)
-    check_issued_at(statement.statement.issued_at, now, policy.skew)
-    if case is None:
-        return _open_case(session, now, policy, caller, checked.envelope, statement, checked.digest)
-    return _continue_case(
-        session, now, policy, caller, case, checked.envelope, statement, checked.digest
-    )
 
 
 def _identical_repost(
@@ -215,11 +247,11 @@ def _repeated(session: Session, caller: Caller, existing: Handoff, digest: str) 
 def _open_case(
     session: Session,
     now: datetime,
-    policy: Policy,
     caller: Caller,
     envelope: Envelope,
     statement: VerifiedStatement,
     digest: str,
+    opening: addressing.Opening,
 ) -> Accepted:
     signed = statement.statement
     meta = signed.meta_as(CaseMeta)
@@ -242,21 +274,17 @@ def _open_case(
             f"your organisation's case {meta.issuer_case_ref} is case {taken[0].id}",
             case_id=taken[0].id,
         )
-    platform = _addressed_platform(session, signed.to)
-    _check_recipients(session, envelope, recipient=platform, sender_org_id=caller.org_id)
-    route = session.get(Route, (platform.id, meta.category))
-    facts = CaseFacts(
-        meta.category, meta.priority, tuple(LegalBasis(*basis) for basis in meta.legal_basis)
-    )
-    applied = policies.for_case(
-        session, facts, settings_policy(meta.priority, policy.deadlines, policy.answers)
-    )
+    if opening.refusal is not None:
+        raise opening.refusal
+    applied = opening.policy
+    if applied is None:
+        raise ValueError("an opening that refuses nothing has its deadline policy")
     case = Case(
         id=statement.case_id,
         issuer_org=caller.org_id,
         issuer_official=caller.official_id,
         issuer_case_ref=meta.issuer_case_ref,
-        platform_org=platform.id,
+        platform_org=opening.platform_id,
         category=meta.category,
         priority=meta.priority,
         minor_involved=meta.minor_involved,
@@ -264,7 +292,7 @@ def _open_case(
         item_count=meta.item_count,
         state=State.SUBMITTED,
         outcome=None,
-        assignee_id=route.official_id if route else None,
+        assignee_id=opening.assignee_id,
         submitted_at=now,
         ack_due_at=now + applied.periods.ack,
         action_due_at=now + applied.periods.action,
@@ -286,46 +314,8 @@ def _open_case(
         "action_due_at": format_utc(case.action_due_at),
         "deadline_policy": applied.applied(),
     }
-    handoff = _record(session, now, caller, case, envelope, statement, digest, details)
+    handoff = _record(session, now, caller, case, envelope, statement, digest, details, opening)
     return Accepted(handoff, case, replayed=False)
-
-
-def _addressed_platform(session: Session, to: Sequence[str]) -> Organisation:
-    platform = session.get(Organisation, to[0]) if len(to) == 1 else None
-    if platform is None or platform.kind != OrgKind.PLATFORM or not platform.active:
-        raise WrongAddresseeError("a case is addressed to exactly one active platform")
-    return platform
-
-
-def _check_recipients(
-    session: Session, envelope: Envelope, recipient: Organisation, sender_org_id: str
-) -> None:
-    """The JWE must reach every case handler of the recipient, and nobody outside the case."""
-    if envelope.jwe is None:
-        return
-    kids = {entry["header"]["kid"] for entry in envelope.jwe["recipients"]}
-    handlers = directory.case_handling_encryption_kids(session, recipient.id, sender_org_id)
-    required = handlers[recipient.id]
-    if not required:
-        raise RecipientUnreachableError(f"{recipient.id} has no enrolled case handler yet")
-    missing = sorted(required - kids)
-    if missing:
-        raise MissingRecipientKeysError(
-            f"encrypt to every active key of {recipient.id}'s case handlers",
-            missing_kids=missing,
-        )
-    unexpected = sorted(kids - required - handlers[sender_org_id])
-    unapproved = directory.unapproved_kids(session, unexpected) if unexpected else []
-    if unapproved:
-        raise UnapprovedRecipientKeysError(
-            "encrypt only to officials their organisation's leads approved",
-            unapproved_kids=unapproved,
-        )
-    if unexpected:
-        raise UnexpectedRecipientKeysError(
-            "encrypt only to the officials of the two organisations of the case",
-            unexpected_kids=unexpected,
-        )
 
 
 def _continue_case(
@@ -373,7 +363,9 @@ def _continue_case(
         raise InvalidTransitionError(str(exc), state=case.state) from exc
     recipient = session.get(Organisation, counterpart)
     if recipient is not None:
-        _check_recipients(session, envelope, recipient=recipient, sender_org_id=caller.org_id)
+        addressing.check_recipients(
+            session, envelope, recipient=recipient, sender_org_id=caller.org_id
+        )
     deadlines.record_passed(session, now, case)
     _apply(case, new_state, signed, replied, now)
     details: dict[str, Any] = {"to": list(signed.to), "state": str(new_state)}
@@ -490,6 +482,7 @@ def _record(
     statement: VerifiedStatement,
     digest: str,
     details: dict[str, Any],
+    opening: addressing.Opening | None = None,
 ) -> Handoff:
     signed = statement.statement
     appended = log.append(
@@ -523,7 +516,11 @@ def _record(
     )
     session.add(handoff)
     session.flush()
-    recipients = inbox.recipients(session, case, handoff)
-    inbox.deliver(session, now, handoff, recipients)
-    notifications.for_handoff(session, now, case, handoff, recipients)
+    if opening is None:
+        recipients = inbox.recipients(session, case, handoff)
+        inbox.deliver(session, now, handoff, recipients)
+        notifications.for_handoff(session, now, case, handoff, recipients)
+    else:
+        inbox.deliver(session, now, handoff, opening.inbox)
+        notifications.for_handoff(session, now, case, handoff, opening.inbox, opening.targets)
     return handoff

@@ -15,7 +15,7 @@ from schemas.enums import Role
 def recipients(session: Session, case: Case, handoff: Handoff) -> list[str]:
     """Who is told of a handoff: the other side's case handlers, never the sender."""
     if handoff.sender_org == case.issuer_org:
-        wanted = _platform_handlers(session, case)
+        wanted = platform_handlers(session, case.platform_org, case.assignee_id)
     elif handoff.kind == "assignment":
         wanted = {case.assignee_id} if case.assignee_id else set()
     else:
@@ -32,15 +32,15 @@ def recipients(session: Session, case: Case, handoff: Handoff) -> list[str]:
     return sorted(official for official in wanted if official)
 
 
-def _platform_handlers(session: Session, case: Case) -> set[str]:
+def platform_handlers(session: Session, platform_org: str, assignee_id: str | None) -> set[str]:
     """The platform's leads, and the case's assignee if it has one: active ones only."""
     handles = Official.role == Role.PLATFORM_LEAD
-    if case.assignee_id:
-        handles = or_(handles, Official.id == case.assignee_id)
+    if assignee_id:
+        handles = or_(handles, Official.id == assignee_id)
     return set(
         session.scalars(
             select(Official.id).where(
-                Official.org_id == case.platform_org, Official.active.is_(True), handles
+                Official.org_id == platform_org, Official.active.is_(True), handles
             )
         )
     )

@@ -8,8 +8,9 @@ index), never case content: the receiver pulls and decrypts with the SDK as befo
 
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
@@ -47,6 +48,35 @@ def case_data(case: Case) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class Target:
+    """What queueing a notification needs of a subscription, read once, outside the session."""
+
+    id: str
+    official_id: str
+    events: tuple[str, ...]
+    priorities: tuple[str, ...]
+
+
+class _Subscribed(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def official_id(self) -> str: ...
+    @property
+    def events(self) -> Sequence[str]: ...
+    @property
+    def priorities(self) -> Sequence[str]: ...
+
+
+def targets(session: Session, officials: Iterable[str], org_id: str | None) -> list[Target]:
+    """`_subscriptions`, as plain values that outlive the session they were read in."""
+    return [
+        Target(row.id, row.official_id, tuple(row.events), tuple(row.priorities))
+        for row in _subscriptions(session, officials, org_id)
+    ]
+
+
 def _subscriptions(
     session: Session, officials: Iterable[str], org_id: str | None
 ) -> Sequence[Subscription]:
@@ -67,7 +97,7 @@ def _subscriptions(
 def _queue(
     session: Session,
     now: datetime,
-    subscriptions: Iterable[Subscription],
+    subscriptions: Iterable[_Subscribed],
     event: str,
     priority: str,
     dedupe_key: str,
@@ -106,9 +136,16 @@ def _queue(
 
 
 def for_handoff(
-    session: Session, now: datetime, case: Case, handoff: Handoff, recipients: Sequence[str]
+    session: Session,
+    now: datetime,
+    case: Case,
+    handoff: Handoff,
+    recipients: Sequence[str],
+    addressed: Sequence[Target] | None = None,
 ) -> list[Notification]:
-    """Tell the handoff's recipients (and a platform lead's organisation-wide targets)."""
+    """Tell the handoff's recipients (and a platform lead's organisation-wide targets).
+
+    `addressed`: the targets, if already read (`services.addressing`)."""
     if handoff.kind == Kind.CASE:
         event = NotifyEvent.CASE
     elif handoff.kind == Kind.WITHDRAWAL:
@@ -125,7 +162,11 @@ def for_handoff(
     return _queue(
         session,
         now,
-        _subscriptions(session, recipients, case.platform_org if to_platform else None),
+        (
+            addressed
+            if addressed is not None
+            else _subscriptions(session, recipients, case.platform_org if to_platform else None)
+        ),
         event,
         case.priority,
         f"handoff:{handoff.id}",

@@ -13,6 +13,7 @@ from exchange.storage.models.cases import (
     Question,
 )
 from exchange.storage.models.directory import (
+    DirectoryVersion,
     EnrollmentCode,
     LeadReplacement,
     MembershipStatement,
@@ -42,6 +43,7 @@ __all__ = [
     "DeadlinePolicyVersion",
     "Delivery",
     "DeliveryAttempt",
+    "DirectoryVersion",
     "EnrollmentCode",
     "Handoff",
     "InboxHead",

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from exchange.storage.models.base import Base
@@ -100,3 +100,25 @@ class MembershipStatement(Base):
     statement_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
     log_index: Mapped[int]
+
+
+# Every table that addressing a handoff reads (`exchange.services.addressing`): a change to
+# any of them moves the directory's version.
+DIRECTORY_TABLES = (
+    "organisations",
+    "officials",
+    "official_keys",
+    "routes",
+    "deadline_policies",
+    "subscriptions",
+)
+
+
+class DirectoryVersion(Base):
+    """One row whose number the database's own triggers move on at every change of the
+    directory tables that addressing a handoff reads (migration 0007)."""
+
+    __tablename__ = "directory_version"
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(BigInteger)

@@ -61,8 +61,9 @@ def test_a_submit_issues_exactly_these_statements(world):
     if not world.app.config["DATABASE_URL"].startswith("sqlite"):
         # PostgreSQL: transactions begin implicitly, and the writer first queues for its
         # turn, then locks the log head.
-        expected = [s for s in EXPECTED if not s.startswith("BEGIN")]
-        expected[3:3] = ["pg_advisory_xact_lock", "SELECT log_head"]  # after the check's reads
+        lock = EXPECTED.index("BEGIN IMMEDIATE")
+        expected = [s for s in EXPECTED[:lock] if s != "BEGIN"]
+        expected += ["pg_advisory_xact_lock", "SELECT log_head", *EXPECTED[lock + 1 :]]
     else:
         expected = EXPECTED
     assert seen == expected
@@ -73,27 +74,33 @@ EXPECTED = [
     # in one statement)
     "BEGIN",
     "SELECT officials",
-    # the check, outside the write lock: replay, the sender's key
+    # the check, outside the write lock: the directory's version first, replay, the
+    # sender's key, and the new case's addressing (services.addressing): its platform, the
+    # case handlers' keys, the route, whose inbox it reaches, the deadline policy, the
+    # notification targets
     "BEGIN",
+    "SELECT directory_version",
     "SELECT handoffs",
     "SELECT official_keys",
-    # the write transaction: the state change, its log entry and its checkpoint
-    "BEGIN IMMEDIATE",
-    "SELECT official_keys",
-    "SELECT handoffs",
-    "SELECT cases",
     "SELECT organisations",
     "SELECT official_keys",
     "SELECT routes",
+    "SELECT officials",
     "SELECT deadline_policies",
+    "SELECT subscriptions",
+    # the write transaction: the directory unchanged since the check (so the addressing
+    # and the sender's key stand), the handoff and case ids free, the state change, its
+    # log entry and its checkpoint
+    "BEGIN IMMEDIATE",
+    "SELECT directory_version",
+    "SELECT handoffs",
+    "SELECT cases",
     "INSERT INTO cases",
     "SELECT log_head",
     "INSERT INTO handoffs",
-    "SELECT officials",
     "SELECT inbox_heads",
     "UPDATE inbox_heads",
     "INSERT INTO inbox_items",
-    "SELECT subscriptions",
     # the checkpoint: the head, the batch's entries and nodes, the signed checkpoint
     "UPDATE log_head",
     "INSERT INTO log_entries",

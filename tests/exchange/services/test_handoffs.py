@@ -8,6 +8,7 @@ case as the workflow says and appends exactly one entry, in the same transaction
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import text
 
 from exchange import runtime
 from exchange.errors import (
@@ -221,3 +222,61 @@ def test_refusals_change_nothing(world):
 
 def test_callers_are_the_directory_s(world):
     assert caller(world, "cs-lead").org_kind == OrgKind.PLATFORM
+
+
+def checked_then_accepted(world: World, official_id: str, sealed: Envelope, meanwhile) -> Case:
+    """A new case checked, `meanwhile` run (a directory change another request commits),
+    then accepted: the case as it was opened."""
+    who = caller(world, official_id)
+    with world.app.app_context():
+        db, signer = runtime.get_database(), runtime.server_keys().log
+        with runtime.read() as session:
+            checked = handoffs.check(session, POLICY, who, sealed, None)
+        assert checked.opening is not None
+        assert checked.opening.assignee_id == "cs-reviewer"
+    meanwhile()
+    with world.app.app_context(), transaction.write(db, signer) as session:
+        handoffs.accept(session, world.clock(), POLICY, who, checked)
+    return case_row(world, statement_of(sealed)["case_id"])
+
+
+def test_a_route_changed_after_the_check_is_read_again_under_the_lock(world):
+    sealed = world.seal_case(world.officials["officer-1"], "clipshare")
+    case = checked_then_accepted(
+        world,
+        "officer-1",
+        sealed,
+        lambda: world.route("clipshare", "sexual_deepfake", "cs-lead"),
+    )
+    assert case.assignee_id == "cs-lead"
+    entry = world.log_entries()[-1]
+    assert (entry["event"], entry["details"]["assignee"]) == ("case", "cs-lead")
+
+
+def test_a_signing_key_revoked_after_the_check_refuses_the_case(world):
+    officer = world.officials["officer-1"]
+    sealed = world.seal_case(officer, "clipshare")
+    size = world.log_size()
+    with pytest.raises(UnknownSignerKeyError, match="no longer active"):
+        checked_then_accepted(
+            world,
+            "officer-1",
+            sealed,
+            lambda: world.revoke_by_operator(officer.identity.signing_kid),
+        )
+    assert [entry["event"] for entry in world.log_entries(size)] == ["key_revoked"]
+    with world.app.app_context(), runtime.read() as session:
+        assert session.get(Case, statement_of(sealed)["case_id"]) is None
+
+
+def test_a_platform_deactivated_after_the_check_is_no_longer_addressed(world):
+    sealed = world.seal_case(world.officials["officer-1"], "clipshare")
+
+    def deactivate_platform() -> None:
+        with world.app.app_context(), runtime.write() as session:
+            session.execute(text("UPDATE organisations SET active = false WHERE id = 'clipshare'"))
+
+    size = world.log_size()
+    with pytest.raises(WrongAddresseeError, match="exactly one active platform"):
+        checked_then_accepted(world, "officer-1", sealed, deactivate_platform)
+    assert world.log_size() == size

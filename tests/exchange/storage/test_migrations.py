@@ -8,6 +8,7 @@ from sqlalchemy.exc import DBAPIError
 
 from exchange.storage import database, migrate
 from exchange.storage.models import APPEND_ONLY_TABLES, Base
+from exchange.storage.models.directory import DIRECTORY_TABLES
 
 EXPECTED_TABLES = set(Base.metadata.tables) | {"alembic_version"}
 
@@ -37,9 +38,18 @@ def triggers(engine):
 
 
 def expected_triggers(dialect):
+    """The append-only triggers (0001) and the directory version's (0007)."""
     if dialect == "sqlite":
-        return {f"{t}_no_{action}" for t in APPEND_ONLY_TABLES for action in ("update", "delete")}
-    return {f"{t}_append_only" for t in APPEND_ONLY_TABLES}
+        return {
+            f"{t}_no_{action}" for t in APPEND_ONLY_TABLES for action in ("update", "delete")
+        } | {
+            f"{t}_{action}_directory_version"
+            for t in DIRECTORY_TABLES
+            for action in ("insert", "update", "delete")
+        }
+    return {f"{t}_append_only" for t in APPEND_ONLY_TABLES} | {
+        f"{t}_directory_version" for t in DIRECTORY_TABLES
+    }
 
 
 def assert_at_head(engine):
@@ -48,6 +58,8 @@ def assert_at_head(engine):
     assert triggers(engine) == expected_triggers(engine.dialect.name)
     with engine.connect() as connection:
         assert connection.execute(text("SELECT id, size FROM log_head")).all() == [(1, 0)]
+        version = text("SELECT id, version FROM directory_version")
+        assert connection.execute(version).all() == [(1, 0)]
 
 
 def assert_empty(engine):
@@ -67,7 +79,10 @@ def test_upgrade_downgrade_and_upgrade_again(engine):
     if engine.dialect.name == "postgresql":
         with engine.connect() as connection:
             functions = connection.execute(
-                text("SELECT proname FROM pg_proc WHERE proname = 'hotline_append_only'")
+                text(
+                    "SELECT proname FROM pg_proc WHERE proname IN "
+                    "('hotline_append_only', 'hotline_directory_version')"
+                )
             ).all()
         assert functions == []
 
