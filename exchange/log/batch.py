@@ -7,6 +7,8 @@ one checkpoint over everything appended: two checkpoints can never describe dive
 trees, and a checkpoint is never committed without its entries, nor entries without it.
 """
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -21,10 +23,12 @@ from exchange.protocol import directory_commitment, merkle
 from exchange.protocol.checkpoint import Checkpoint as CheckpointText
 from exchange.protocol.checkpoint import sign_checkpoint
 from exchange.protocol.merkle import NodeId
+from exchange.storage import database
 from exchange.storage.models import Checkpoint, LogEntry, LogHead
 
 _BATCH = "exchange.log.batch"
 _SEALED = "exchange.log.batch.sealed"
+_DIRECTORIES = "exchange.log.batch.directories"
 
 
 @dataclass
@@ -43,8 +47,9 @@ class Batch:
     entries: list[dict[str, Any]] = field(default_factory=list)
     # Leaf hashes of the entries this transaction appended that are about no case.
     directory_leaves: list[bytes] = field(default_factory=list)
-    # The checkpoint `seal` signed over this batch.
+    # The checkpoint `seal` signed over this batch, and the directory tree it commits to.
     checkpoint: Checkpoint | None = None
+    directory: directory_commitment.DirectoryCommitment | None = None
 
 
 def open_batch(session: Session, signer: LogSigner, handover_from: str | None = None) -> None:
@@ -145,7 +150,7 @@ def seal(session: Session) -> Batch | None:
     root = nodes.root(session, batch.size, batch.nodes)
     # Reads committed rows only: flushing this transaction's writes early would reorder them.
     with session.no_autoflush:
-        directory = _directory(session, batch)
+        directory = batch.directory = _directory(session, batch)
     text = CheckpointText(batch.signer.name, batch.size, root, (directory.line(),))
     batch.checkpoint = Checkpoint(
         size=batch.size,
@@ -167,12 +172,14 @@ def _directory(session: Session, batch: Batch) -> directory_commitment.Directory
     over. Directory changes are rare and the directory small, so its root is then
     recomputed from its leaves rather than kept as a second node store.
     """
-    previous = session.get(Checkpoint, batch.start_size) if batch.start_size else None
-    carried = (
-        directory_commitment.of_checkpoint(CheckpointText.parse(_body(previous.note)))
-        if previous is not None
-        else directory_commitment.DirectoryCommitment(0, merkle.root([]))
-    )
+    carried = committed_directories(session).get(batch.start_size)
+    if carried is None:
+        previous = session.get(Checkpoint, batch.start_size) if batch.start_size else None
+        carried = (
+            directory_commitment.of_checkpoint(CheckpointText.parse(_body(previous.note)))
+            if previous is not None
+            else directory_commitment.DirectoryCommitment(0, merkle.root([]))
+        )
     if carried is not None and not batch.directory_leaves:
         return carried
     leaves = [
@@ -185,6 +192,34 @@ def _directory(session: Session, batch: Batch) -> directory_commitment.Directory
     ]
     leaves += batch.directory_leaves
     return directory_commitment.DirectoryCommitment(len(leaves), merkle.root(leaves))
+
+
+class CommittedDirectories:
+    """The directory line of the newest committed checkpoints this process has seen, by
+    log size: a checkpoint never changes, so the next batch need not read it back."""
+
+    def __init__(self, capacity: int = 8) -> None:
+        self.capacity = capacity
+        self._lines: OrderedDict[int, directory_commitment.DirectoryCommitment] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, size: int) -> directory_commitment.DirectoryCommitment | None:
+        with self._lock:
+            return self._lines.get(size)
+
+    def remember(self, size: int, line: directory_commitment.DirectoryCommitment) -> None:
+        with self._lock:
+            self._lines[size] = line
+            while len(self._lines) > self.capacity:
+                self._lines.popitem(last=False)
+
+
+def committed_directories(session: Session) -> CommittedDirectories:
+    """The process's committed directory lines of the session's database."""
+    cache: CommittedDirectories = database.shared(session).setdefault(
+        _DIRECTORIES, CommittedDirectories()
+    )
+    return cache
 
 
 def _body(note: str) -> str:

@@ -49,8 +49,10 @@ def write(
         yield session
         batch.seal(session)  # unless the block sealed early (`seal`)
     done = batch.sealed(session)
-    if done is not None:  # committed: its nodes are now facts of the log
+    if done is not None:  # committed: its nodes and checkpoint are now facts of the log
         nodes.remember(session, done.nodes)
+        if done.directory is not None:
+            batch.committed_directories(session).remember(done.size, done.directory)
 
 
 def seal(session: Session) -> batch.Batch | None:
