@@ -38,6 +38,8 @@ class Batch:
     signer: LogSigner
     # Set by a log key rotation: the key this transaction hands the log over from.
     handover_from: str | None = None
+    # The head row, if the transaction locked it on opening (PostgreSQL): not read again.
+    locked_head: LogHead | None = None
     head: LogHead | None = None
     start_size: int = 0
     size: int = 0
@@ -52,11 +54,16 @@ class Batch:
     directory: directory_commitment.DirectoryCommitment | None = None
 
 
-def open_batch(session: Session, signer: LogSigner, handover_from: str | None = None) -> None:
+def open_batch(
+    session: Session,
+    signer: LogSigner,
+    handover_from: str | None = None,
+    locked_head: LogHead | None = None,
+) -> None:
     """Let this transaction append to the log; `seal` signs its checkpoint with `signer`."""
     if _BATCH in session.info:
         raise RuntimeError("this transaction already appends to the log")
-    session.info[_BATCH] = Batch(signer, handover_from)
+    session.info[_BATCH] = Batch(signer, handover_from, locked_head)
 
 
 def pending(session: Session, now: datetime) -> Batch:
@@ -65,7 +72,10 @@ def pending(session: Session, now: datetime) -> Batch:
     if batch is None:
         raise RuntimeError("the log is appended to only inside exchange.log.transaction.write")
     if batch.head is None:
-        head = session.get(LogHead, 1)
+        # The head is no other write's business: reading it need not flush them first, and
+        # they are flushed together later.
+        with session.no_autoflush:
+            head = batch.locked_head or session.get(LogHead, 1)
         if head is None:
             raise LookupError("the log head row is missing: run the migrations")
         batch.head, batch.start_size, batch.size, batch.now = head, head.size, head.size, now
@@ -152,14 +162,17 @@ def seal(session: Session) -> Batch | None:
     with session.no_autoflush:
         directory = batch.directory = _directory(session, batch)
     text = CheckpointText(batch.signer.name, batch.size, root, (directory.line(),))
-    batch.checkpoint = Checkpoint(
-        size=batch.size,
-        root=root,
-        note=sign_checkpoint(text, batch.signer.name, batch.signer.private_key),
-        key_name=signer_key,
-        signed_at=batch.now,
-    )
-    session.add(batch.checkpoint)
+    row = {
+        "size": batch.size,
+        "root": root,
+        "note": sign_checkpoint(text, batch.signer.name, batch.signer.private_key),
+        "key_name": signer_key,
+        "signed_at": batch.now,
+    }
+    # Inserted as a row, not through the unit of work (an append-only row needs no
+    # identity); the object only carries it to the receipts.
+    session.execute(insert(Checkpoint), [row])
+    batch.checkpoint = Checkpoint(**row)
     session.flush()
     session.info[_SEALED] = batch
     return batch

@@ -42,10 +42,11 @@ def write(
     may still name when the new key signs its first checkpoint.
     """
     with database.write(db) as session:
+        head = None
         if not db.is_sqlite:
             session.execute(_POSTGRESQL_WRITERS_QUEUE)
-            session.execute(select(LogHead).where(LogHead.id == 1).with_for_update())
-        batch.open_batch(session, signer, handover_from)
+            head = session.scalars(select(LogHead).where(LogHead.id == 1).with_for_update()).one()
+        batch.open_batch(session, signer, handover_from, locked_head=head)
         yield session
         batch.seal(session)  # unless the block sealed early (`seal`)
     done = batch.sealed(session)

@@ -3,7 +3,7 @@
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from exchange.services.caller import Caller
@@ -47,23 +47,35 @@ def platform_handlers(session: Session, platform_org: str, assignee_id: str | No
 
 
 def deliver(session: Session, now: datetime, handoff: Handoff, officials: Iterable[str]) -> None:
-    """Append the handoff to each official's inbox at their next sequence number."""
-    officials = list(officials)
-    heads = {
-        head.official_id: head
-        for head in session.scalars(select(InboxHead).where(InboxHead.official_id.in_(officials)))
-    }
-    for official_id in officials:
-        head = heads.get(official_id)
-        if head is None:
-            head = InboxHead(official_id=official_id, last_seq=0)
-            session.add(head)
-        head.last_seq += 1
-        session.add(
-            InboxItem(
-                official_id=official_id, seq=head.last_seq, handoff_id=handoff.id, created_at=now
-            )
-        )
+    """Append the handoff to each official's inbox at their next sequence number.
+
+    Core statements, not the unit of work: this runs under the log's write lock, and
+    moving every head on in one UPDATE ... RETURNING costs a fraction of loading,
+    changing and flushing them. Nothing reads the heads as objects in a handoff's
+    transaction, so no object in the session goes stale.
+    """
+    officials = sorted(set(officials))
+    if not officials:
+        return
+    moved = session.execute(
+        update(InboxHead)
+        .where(InboxHead.official_id.in_(officials))
+        .values(last_seq=InboxHead.last_seq + 1)
+        .returning(InboxHead.official_id, InboxHead.last_seq)
+        .execution_options(synchronize_session=False)
+    )
+    seqs: dict[str, int] = {row.official_id: row.last_seq for row in moved}
+    first = [official_id for official_id in officials if official_id not in seqs]
+    if first:
+        session.execute(insert(InboxHead), [{"official_id": o, "last_seq": 1} for o in first])
+        seqs.update(dict.fromkeys(first, 1))
+    session.execute(
+        insert(InboxItem),
+        [
+            {"official_id": o, "seq": seqs[o], "handoff_id": handoff.id, "created_at": now}
+            for o in officials
+        ],
+    )
 
 
 def page(
