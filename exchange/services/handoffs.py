@@ -127,9 +127,12 @@ def check(
     repost = _identical_repost(session, caller, envelope, digest)
     if repost is not None:
         return Checked(envelope, digest, case_id, None, repost)
-    statement = verify_statement(
-        envelope, directory.signing_keys(session, caller.official_id), policy.limits
+    keys = (
+        addressing.signing_keys(session, version, caller.official_id)
+        if version is not None
+        else directory.signing_keys(session, caller.official_id)
     )
+    statement = verify_statement(envelope, keys, policy.limits)
     sender = statement.statement.sender
     if (sender.org, sender.official) != (caller.org_id, caller.official_id):
         raise SenderMismatchError("the statement's sender must be the authenticated official")
@@ -363,9 +366,7 @@ def _continue_case(
         raise InvalidTransitionError(str(exc), state=case.state) from exc
     recipient = session.get(Organisation, counterpart)
     if recipient is not None:
-        addressing.check_recipients(
-            session, envelope, recipient=recipient, sender_org_id=caller.org_id
-        )
+        addressing.check_recipients(session, envelope, recipient.id, caller.org_id)
     deadlines.record_passed(session, now, case)
     _apply(case, new_state, signed, replied, now)
     details: dict[str, Any] = {"to": list(signed.to), "state": str(new_state)}

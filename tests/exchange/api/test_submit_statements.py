@@ -75,20 +75,12 @@ EXPECTED = [
     # in one statement)
     "BEGIN",
     "SELECT officials",
-    # the check, outside the write lock: the directory's version first, replay, the
-    # sender's key, and the new case's addressing (services.addressing): its platform, the
-    # case handlers' keys, the route, whose inbox it reaches, the deadline policy, the
-    # notification targets
+    # the check, outside the write lock: the directory's version first, then replay; the
+    # sender's key and the new case's addressing are the process's, read at that version
+    # by the first submit (below)
     "BEGIN",
     "SELECT directory_version",
     "SELECT handoffs",
-    "SELECT official_keys",
-    "SELECT organisations",
-    "SELECT official_keys",
-    "SELECT routes",
-    "SELECT officials",
-    "SELECT deadline_policies",
-    "SELECT subscriptions",
     # the write transaction: the directory unchanged since the check (so the addressing
     # and the sender's key stand), the handoff and case ids free, the state change, its
     # log entry and its checkpoint
@@ -109,3 +101,29 @@ EXPECTED = [
     "INSERT INTO checkpoints",
     # and no more: the receipt is the transaction's own checkpoint and Merkle nodes
 ]
+
+
+def test_the_first_submit_at_a_directory_version_reads_the_addressing(world):
+    """What a submit reads of the directory (`services.addressing`) is kept per process
+    for the directory's version: the next submit reads none of it, until the directory
+    changes."""
+    officer = world.officials["officer-1"]
+    officer.headers()
+    submit(world, officer)
+    world.deactivate("officer-2")  # any change of the directory moves its version
+    with recorded_statements(world) as seen:
+        submit(world, officer)
+    # The write transaction starts with BEGIN IMMEDIATE on SQLite, and with the writers'
+    # queue on PostgreSQL.
+    lock = seen.index("BEGIN IMMEDIATE" if "BEGIN IMMEDIATE" in seen else "pg_advisory_xact_lock")
+    reads = seen[seen.index("SELECT directory_version") + 1 : lock]
+    assert reads == [
+        "SELECT handoffs",
+        "SELECT official_keys",  # the sender's signing keys
+        "SELECT organisations",  # the platform
+        "SELECT official_keys",  # its case handlers' encryption keys
+        "SELECT routes",
+        "SELECT officials",  # whose inbox it reaches
+        "SELECT deadline_policies",
+        "SELECT subscriptions",
+    ]

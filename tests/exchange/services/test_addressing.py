@@ -6,6 +6,7 @@ from sqlalchemy import text
 
 from exchange import runtime
 from exchange.services import addressing
+from exchange.storage.models import Case
 from exchange.storage.models.directory import DIRECTORY_TABLES
 from tests.exchange.api.support import submit
 from tests.helpers.world import World, standard_world
@@ -67,3 +68,15 @@ def test_the_directory_services_move_it_and_handoffs_do_not(world):
     assert version(world) == before
     world.deactivate("officer-2")
     assert version(world) > before
+
+
+def test_a_submit_after_a_directory_change_is_addressed_as_the_directory_now_says(world):
+    officer = world.officials["officer-1"]
+    _, first = submit(world, officer)
+    world.route("clipshare", "sexual_deepfake", "cs-lead")
+    _, second = submit(world, officer)
+    with world.app.app_context(), runtime.read() as session:
+        assignees = [
+            session.get(Case, statement["case_id"]).assignee_id for statement in (first, second)
+        ]
+    assert assignees == ["cs-reviewer", "cs-lead"]
