@@ -24,7 +24,7 @@ from exchange.protocol.checkpoint import Checkpoint as CheckpointText
 from exchange.protocol.checkpoint import sign_checkpoint
 from exchange.protocol.merkle import NodeId
 from exchange.storage import database
-from exchange.storage.models import Checkpoint, LogEntry, LogHead
+from exchange.storage.models import Checkpoint, LogEntry, LogHead, table
 
 _BATCH = "exchange.log.batch"
 _SEALED = "exchange.log.batch.sealed"
@@ -155,7 +155,7 @@ def seal(session: Session) -> Batch | None:
         raise LogKeyRetiredError("this instance holds a log key that has been rotated out")
     batch.head.key_name = signer_key
     batch.head.size = batch.size
-    session.execute(insert(LogEntry), batch.entries)
+    session.execute(insert(table(LogEntry)), batch.entries)
     nodes.write_new(session, batch.nodes)
     root = nodes.root(session, batch.size, batch.nodes)
     # Reads committed rows only: flushing this transaction's writes early would reorder them.
@@ -171,7 +171,7 @@ def seal(session: Session) -> Batch | None:
     }
     # Inserted as a row, not through the unit of work (an append-only row needs no
     # identity); the object only carries it to the receipts.
-    session.execute(insert(Checkpoint), [row])
+    session.execute(insert(table(Checkpoint)), [row])
     batch.checkpoint = Checkpoint(**row)
     session.flush()
     session.info[_SEALED] = batch

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from exchange.protocol import merkle
 from exchange.protocol.merkle import NodeId
 from exchange.storage import database
-from exchange.storage.models import LogNode
+from exchange.storage.models import LogNode, table
 
 # SQLite limits expression depth (1000) and bound parameters; a proof needs ~2 log2(n)
 # nodes, at most 128 for any uint64 size, so one query almost always fetches them all.
@@ -140,7 +140,7 @@ def write_new(session: Session, new: Mapping[NodeId, bytes]) -> None:
         rows = [
             {"level": level, "index": index, "hash": hash_} for (level, index), hash_ in new.items()
         ]
-        session.execute(insert(LogNode), rows)
+        session.execute(insert(table(LogNode)), rows)
 
 
 def root(session: Session, size: int, cache: MutableMapping[NodeId, bytes]) -> bytes:

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from exchange.services.caller import Caller
 from exchange.services.visibility import case_filter
-from exchange.storage.models import Case, Handoff, InboxHead, InboxItem, Official
+from exchange.storage.models import Case, Handoff, InboxHead, InboxItem, Official, table
 from schemas.enums import Role
 
 
@@ -57,20 +57,20 @@ def deliver(session: Session, now: datetime, handoff: Handoff, officials: Iterab
     officials = sorted(set(officials))
     if not officials:
         return
+    heads = table(InboxHead)
     moved = session.execute(
-        update(InboxHead)
-        .where(InboxHead.official_id.in_(officials))
-        .values(last_seq=InboxHead.last_seq + 1)
-        .returning(InboxHead.official_id, InboxHead.last_seq)
-        .execution_options(synchronize_session=False)
+        update(heads)
+        .where(heads.c.official_id.in_(officials))
+        .values(last_seq=heads.c.last_seq + 1)
+        .returning(heads.c.official_id, heads.c.last_seq)
     )
     seqs: dict[str, int] = {row.official_id: row.last_seq for row in moved}
     first = [official_id for official_id in officials if official_id not in seqs]
     if first:
-        session.execute(insert(InboxHead), [{"official_id": o, "last_seq": 1} for o in first])
+        session.execute(insert(heads), [{"official_id": o, "last_seq": 1} for o in first])
         seqs.update(dict.fromkeys(first, 1))
     session.execute(
-        insert(InboxItem),
+        insert(table(InboxItem)),
         [
             {"official_id": o, "seq": seqs[o], "handoff_id": handoff.id, "created_at": now}
             for o in officials

@@ -2,7 +2,7 @@
 is created or changed; these classes describe it."""
 
 from exchange.storage.models.auth import UsedAssertion
-from exchange.storage.models.base import Base
+from exchange.storage.models.base import Base, table
 from exchange.storage.models.cases import (
     Case,
     DeadlineBreach,
@@ -61,4 +61,5 @@ __all__ = [
     "Route",
     "Subscription",
     "UsedAssertion",
+    "table",
 ]

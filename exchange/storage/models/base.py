@@ -4,7 +4,7 @@ timestamp type that is timezone-aware UTC on every backend."""
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import DateTime, Dialect, MetaData, TypeDecorator
+from sqlalchemy import DateTime, Dialect, MetaData, Table, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -40,3 +40,9 @@ class UtcDateTime(TypeDecorator[datetime]):
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UtcDateTime}
+
+
+def table(model: type[Base]) -> Table:
+    """A model's table, for Core statements on a hot path: a multi-row INSERT through the
+    table costs about a third of the same INSERT through the ORM's bulk path."""
+    return Base.metadata.tables[model.__tablename__]
