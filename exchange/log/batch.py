@@ -11,9 +11,9 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from exchange.errors import LogKeyRetiredError
@@ -29,6 +29,28 @@ from exchange.storage.models import Checkpoint, LogEntry, LogHead, table
 _BATCH = "exchange.log.batch"
 _SEALED = "exchange.log.batch.sealed"
 _DIRECTORIES = "exchange.log.batch.directories"
+# Built once: every write transaction runs them under the log's write lock.
+_NEW_ENTRIES: Final = insert(table(LogEntry))
+_NEW_CHECKPOINT: Final = insert(table(Checkpoint))
+_HEAD_ROW: Final = 1
+_HEADS: Final = table(LogHead)
+_READ_HEAD: Final = select(_HEADS.c.size, _HEADS.c.key_name).where(_HEADS.c.id == _HEAD_ROW)
+_LOCK_HEAD: Final = _READ_HEAD.with_for_update()
+# Moves the head only from where this batch found it: a head that moved under the
+# transaction's lock is a bug, and is refused rather than overwritten.
+_MOVE_HEAD: Final = (
+    update(_HEADS)
+    .where(_HEADS.c.id == _HEAD_ROW, _HEADS.c.size == bindparam("start_size"))
+    .values(size=bindparam("new_size"), key_name=bindparam("signer_key"))
+)
+
+
+@dataclass(frozen=True)
+class Head:
+    """The log head row as the batch found it: its size and the key that signed it last."""
+
+    size: int
+    key_name: str | None
 
 
 @dataclass
@@ -39,8 +61,8 @@ class Batch:
     # Set by a log key rotation: the key this transaction hands the log over from.
     handover_from: str | None = None
     # The head row, if the transaction locked it on opening (PostgreSQL): not read again.
-    locked_head: LogHead | None = None
-    head: LogHead | None = None
+    locked_head: Head | None = None
+    head: Head | None = None
     start_size: int = 0
     size: int = 0
     now: datetime | None = None
@@ -58,7 +80,7 @@ def open_batch(
     session: Session,
     signer: LogSigner,
     handover_from: str | None = None,
-    locked_head: LogHead | None = None,
+    locked_head: Head | None = None,
 ) -> None:
     """Let this transaction append to the log; `seal` signs its checkpoint with `signer`."""
     if _BATCH in session.info:
@@ -75,9 +97,7 @@ def pending(session: Session, now: datetime) -> Batch:
         # The head is no other write's business: reading it need not flush them first, and
         # they are flushed together later.
         with session.no_autoflush:
-            head = batch.locked_head or session.get(LogHead, 1)
-        if head is None:
-            raise LookupError("the log head row is missing: run the migrations")
+            head = batch.locked_head or read_head(session)
         batch.head, batch.start_size, batch.size, batch.now = head, head.size, head.size, now
     return batch
 
@@ -147,15 +167,17 @@ def seal(session: Session) -> Batch | None:
         return None
     if batch.size == batch.start_size:
         return None
-    if batch.head.size != batch.start_size:
-        raise RuntimeError("the log head moved while this transaction held its lock")
     signer_key = batch.signer.verifier_key
     if batch.head.key_name not in (None, signer_key, batch.handover_from):
         # Another instance rotated the log key: this one must not sign another checkpoint.
         raise LogKeyRetiredError("this instance holds a log key that has been rotated out")
-    batch.head.key_name = signer_key
-    batch.head.size = batch.size
-    session.execute(insert(table(LogEntry)), batch.entries)
+    moved = session.execute(
+        _MOVE_HEAD,
+        {"start_size": batch.start_size, "new_size": batch.size, "signer_key": signer_key},
+    )
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        raise RuntimeError("the log head moved while this transaction held its lock")
+    session.execute(_NEW_ENTRIES, batch.entries)
     nodes.write_new(session, batch.nodes)
     root = nodes.root(session, batch.size, batch.nodes)
     # Reads committed rows only: flushing this transaction's writes early would reorder them.
@@ -171,11 +193,19 @@ def seal(session: Session) -> Batch | None:
     }
     # Inserted as a row, not through the unit of work (an append-only row needs no
     # identity); the object only carries it to the receipts.
-    session.execute(insert(table(Checkpoint)), [row])
+    session.execute(_NEW_CHECKPOINT, [row])
     batch.checkpoint = Checkpoint(**row)
     session.flush()
     session.info[_SEALED] = batch
     return batch
+
+
+def read_head(session: Session, *, lock: bool = False) -> Head:
+    """The log head row (locked until the transaction ends, with `lock`, on PostgreSQL)."""
+    row = session.execute(_LOCK_HEAD if lock else _READ_HEAD).first()
+    if row is None:
+        raise LookupError("the log head row is missing: run the migrations")
+    return Head(row.size, row.key_name)
 
 
 def _directory(session: Session, batch: Batch) -> directory_commitment.DirectoryCommitment:

@@ -11,6 +11,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, MutableMapping
 from functools import lru_cache
+from typing import Final
 
 from sqlalchemy import Executable, and_, bindparam, insert, or_, select
 from sqlalchemy.orm import Session
@@ -23,6 +24,7 @@ from exchange.storage.models import LogNode, table
 # SQLite limits expression depth (1000) and bound parameters; a proof needs ~2 log2(n)
 # nodes, at most 128 for any uint64 size, so one query almost always fetches them all.
 _FETCH_CHUNK = 128
+_NEW_NODES: Final = insert(table(LogNode))
 
 
 NODE_CACHE = "exchange.log.nodes"
@@ -140,7 +142,7 @@ def write_new(session: Session, new: Mapping[NodeId, bytes]) -> None:
         rows = [
             {"level": level, "index": index, "hash": hash_} for (level, index), hash_ in new.items()
         ]
-        session.execute(insert(table(LogNode)), rows)
+        session.execute(_NEW_NODES, rows)
 
 
 def root(session: Session, size: int, cache: MutableMapping[NodeId, bytes]) -> bytes:

@@ -15,14 +15,13 @@ receipt) seals early with `seal`, still inside the transaction.
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from exchange.log import batch, nodes
 from exchange.log.keyring import LogSigner
 from exchange.storage import database
 from exchange.storage.database import Database
-from exchange.storage.models import LogHead
 
 # PostgreSQL hands a row lock that comes free to whichever writer asks first, newcomers
 # included, so under load a writer could wait out several turns at the log head (submit
@@ -45,7 +44,7 @@ def write(
         head = None
         if not db.is_sqlite:
             session.execute(_POSTGRESQL_WRITERS_QUEUE)
-            head = session.scalars(select(LogHead).where(LogHead.id == 1).with_for_update()).one()
+            head = batch.read_head(session, lock=True)
         batch.open_batch(session, signer, handover_from, locked_head=head)
         yield session
         batch.seal(session)  # unless the block sealed early (`seal`)

@@ -26,7 +26,6 @@ import hmac
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from flask import Flask, Response, current_app, request
 from prometheus_client import (
@@ -39,21 +38,22 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import event, func, inspect, select
+from sqlalchemy import event, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from exchange import runtime
 from exchange.api.problems import problem
+from exchange.log import transaction
 from exchange.observability import timing
 from exchange.protocol.workflow import AWAITING_ACK, AWAITING_ACTION
 from exchange.runtime import now
 from exchange.services import outbox
 from exchange.storage.database import Database
-from exchange.storage.models import Case, Handoff, LogHead
+from exchange.storage.models import Case, LogHead
+from schemas.enums import Kind
 
 _EXTENSION = "exchange.metrics"
-_ACCEPTED = "exchange.metrics.handoffs"
 MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
@@ -188,31 +188,23 @@ class NotificationCollector(Collector):
         yield latency
 
 
+_HANDOFF_EVENTS = frozenset(kind.value for kind in Kind)
+
+
 def _count_handoffs(db: Database, counter: Counter) -> None:
-    """Count handoffs when their transaction commits, not when they are flushed."""
+    """Count handoffs when their transaction commits: by the log entries it sealed, one per
+    handoff (a refused unit of a group commit took its entries back with its savepoint)."""
 
-    @event.listens_for(db.writes, "after_flush")
-    def _flushed(session: Session, _context: Any) -> None:
-        handoffs = [item for item in session.new if isinstance(item, Handoff)]
-        if handoffs:
-            session.info.setdefault(_ACCEPTED, []).extend(handoffs)
-
-    # Both events also fire for a savepoint (a unit of a group commit): only the
-    # transaction's own end counts.
     @event.listens_for(db.writes, "after_commit")
     def _committed(session: Session) -> None:
+        # Also fires for a savepoint (a unit of a group commit): only the transaction's
+        # own end counts.
         if session.in_nested_transaction():
             return
-        for handoff in session.info.pop(_ACCEPTED, []):
-            # A handoff whose savepoint was rolled back (a refused unit of a group commit)
-            # is transient again: it was never committed.
-            if not inspect(handoff).transient:
-                counter.labels(kind=handoff.kind).inc()
-
-    @event.listens_for(db.writes, "after_rollback")
-    def _rolled_back(session: Session) -> None:
-        if not session.in_nested_transaction():
-            session.info.pop(_ACCEPTED, None)
+        sealed = transaction.sealed_so_far(session)
+        for entry in sealed.entries if sealed is not None else ():
+            if entry["event"] in _HANDOFF_EVENTS:
+                counter.labels(kind=entry["event"]).inc()
 
 
 def _metrics() -> Metrics:

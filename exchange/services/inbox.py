@@ -2,14 +2,26 @@
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Final
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from exchange.services.caller import Caller
 from exchange.services.visibility import case_filter
 from exchange.storage.models import Case, Handoff, InboxHead, InboxItem, Official, table
 from schemas.enums import Role
+
+_HEADS: Final = table(InboxHead)
+# Built once: this runs for every handoff, under the log's write lock.
+_MOVE_HEADS: Final = (
+    update(_HEADS)
+    .where(_HEADS.c.official_id.in_(bindparam("officials", expanding=True)))
+    .values(last_seq=_HEADS.c.last_seq + 1)
+    .returning(_HEADS.c.official_id, _HEADS.c.last_seq)
+)
+_NEW_HEADS: Final = insert(_HEADS)
+_NEW_ITEMS: Final = insert(table(InboxItem))
 
 
 def recipients(session: Session, case: Case, handoff: Handoff) -> list[str]:
@@ -57,20 +69,14 @@ def deliver(session: Session, now: datetime, handoff: Handoff, officials: Iterab
     officials = sorted(set(officials))
     if not officials:
         return
-    heads = table(InboxHead)
-    moved = session.execute(
-        update(heads)
-        .where(heads.c.official_id.in_(officials))
-        .values(last_seq=heads.c.last_seq + 1)
-        .returning(heads.c.official_id, heads.c.last_seq)
-    )
+    moved = session.execute(_MOVE_HEADS, {"officials": officials})
     seqs: dict[str, int] = {row.official_id: row.last_seq for row in moved}
     first = [official_id for official_id in officials if official_id not in seqs]
     if first:
-        session.execute(insert(heads), [{"official_id": o, "last_seq": 1} for o in first])
+        session.execute(_NEW_HEADS, [{"official_id": o, "last_seq": 1} for o in first])
         seqs.update(dict.fromkeys(first, 1))
     session.execute(
-        insert(table(InboxItem)),
+        _NEW_ITEMS,
         [
             {"official_id": o, "seq": seqs[o], "handoff_id": handoff.id, "created_at": now}
             for o in officials

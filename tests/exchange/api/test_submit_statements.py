@@ -88,8 +88,8 @@ EXPECTED = [
     "SELECT directory_version",
     "SELECT handoffs",
     "SELECT cases",
-    "SELECT log_head",
     "INSERT INTO cases",
+    "SELECT log_head",
     "INSERT INTO handoffs",
     "UPDATE inbox_heads",  # every reader's head moved on at once, their seqs returned
     "INSERT INTO inbox_items",
