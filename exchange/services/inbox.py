@@ -2,9 +2,10 @@
 
 from collections.abc import Iterable
 from datetime import datetime
+from functools import lru_cache
 from typing import Final
 
-from sqlalchemy import bindparam, insert, or_, select, update
+from sqlalchemy import Executable, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from exchange.services.caller import Caller
@@ -13,15 +14,21 @@ from exchange.storage.models import Case, Handoff, InboxHead, InboxItem, Officia
 from schemas.enums import Role
 
 _HEADS: Final = table(InboxHead)
-# Built once: this runs for every handoff, under the log's write lock.
-_MOVE_HEADS: Final = (
-    update(_HEADS)
-    .where(_HEADS.c.official_id.in_(bindparam("officials", expanding=True)))
-    .values(last_seq=_HEADS.c.last_seq + 1)
-    .returning(_HEADS.c.official_id, _HEADS.c.last_seq)
-)
 _NEW_HEADS: Final = insert(_HEADS)
 _NEW_ITEMS: Final = insert(table(InboxItem))
+
+
+@lru_cache(maxsize=64)
+def _move_heads(count: int) -> Executable:
+    """`UPDATE inbox_heads ... WHERE official_id IN (?, ...)` for `count` readers, built once
+    per count: this runs for every handoff, under the log's write lock, and an expanding IN
+    would render its SQL again at every execution."""
+    return (
+        update(_HEADS)
+        .where(_HEADS.c.official_id.in_([bindparam(f"official_{n}") for n in range(count)]))
+        .values(last_seq=_HEADS.c.last_seq + 1)
+        .returning(_HEADS.c.official_id, _HEADS.c.last_seq)
+    )
 
 
 def recipients(session: Session, case: Case, handoff: Handoff) -> list[str]:
@@ -69,7 +76,9 @@ def deliver(session: Session, now: datetime, handoff: Handoff, officials: Iterab
     officials = sorted(set(officials))
     if not officials:
         return
-    moved = session.execute(_MOVE_HEADS, {"officials": officials})
+    moved = session.execute(
+        _move_heads(len(officials)), {f"official_{n}": o for n, o in enumerate(officials)}
+    )
     seqs: dict[str, int] = {row.official_id: row.last_seq for row in moved}
     first = [official_id for official_id in officials if official_id not in seqs]
     if first:
