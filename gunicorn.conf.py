@@ -11,12 +11,8 @@ import tempfile
 from typing import Any
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
-# One process per CPU, each with threads (the gthread worker): handoffs share a group commit
-# (one transaction, checkpoint signature and fsync) only when they meet in one process, so
-# single-threaded workers never batch. On 2 CPUs (`make bench`), 2 workers x 8 threads
-# accepted 246 submits/s where 4 single-threaded workers accepted 206.
-workers = int(os.environ.get("GUNICORN_WORKERS") or os.cpu_count() or 1)
-threads = int(os.environ.get("GUNICORN_THREADS", "8"))  # 1 selects the sync worker
+workers = int(os.environ.get("GUNICORN_WORKERS") or 2 * (os.cpu_count() or 1) + 1)
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))  # >1 selects the gthread worker
 # A worker silent this long is killed and replaced; in-flight transactions roll back.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 # On SIGTERM, workers finish their requests for up to this long before being killed.

@@ -1,6 +1,6 @@
 """Server processes SIGKILLed in the middle of the traffic: nothing lost, nothing half-written.
 
-Four gunicorn workers (gunicorn.conf.py, threaded) on this run's database; SDK clients in threads
+Four gunicorn workers (gunicorn.conf.py) on this run's database; SDK clients in threads
 submit, pull, acknowledge, ask, supplement and answer, while the test SIGKILLs worker after
 worker, each one caught holding a client's connection (mid-request), and waits for the
 master to replace it. The clients' retries (the SDK re-sends the same bytes when the
@@ -178,14 +178,8 @@ def test_killed_workers_lose_nothing_and_leave_nothing_half_written(
     gunicorn, database_url, tmp_path
 ):
     # A held writer must outwait SQLite's busy timeout (PostgreSQL waits for locks anyway).
-    # No keep-alive: the threaded workers would otherwise hold clients' idle connections,
-    # and a worker holding a connection must be a worker in the middle of a request (each
-    # kill then takes every request its threads are serving).
     server = gunicorn(
-        workers=WORKERS,
-        EXCHANGE_SQLITE_BUSY_TIMEOUT_MS="60000",
-        GUNICORN_KEEPALIVE="0",
-        **GENEROUS_RATE_LIMITS,
+        workers=WORKERS, EXCHANGE_SQLITE_BUSY_TIMEOUT_MS="60000", **GENEROUS_RATE_LIMITS
     )
     operator = Operator(server)
     agencies, platforms, auditor = cast(operator, tmp_path / "clients")
