@@ -207,3 +207,26 @@ def test_committed_nodes_are_remembered_only_after_commit(tmp_path):
         assert set(cache.get_many([(0, 1), (1, 0)])) == {(0, 1), (1, 0)}
     finally:
         db.engine.dispose()
+
+
+def test_a_head_moved_under_the_lock_is_refused_and_nothing_is_written(tmp_path):
+    """The seal moves the head only from the size the batch found: a head changed inside
+    the transaction (a bug, or an operator's hand) fails the whole transaction rather than
+    being overwritten by a checkpoint over the wrong tree."""
+    from sqlalchemy import text
+
+    db = database.make_database(f"sqlite:///{tmp_path / 'log.db'}")
+    migrate.upgrade(db.engine)
+    try:
+        with transaction.write(db, SIGNER) as session:
+            log.append(session, Event.ORGANISATION_CREATED, NOW)
+        with pytest.raises(RuntimeError, match="the log head moved"):
+            with transaction.write(db, SIGNER) as session:
+                log.append(session, Event.ORGANISATION_CREATED, NOW, details={"x": 1})
+                session.execute(text("UPDATE log_head SET size = 7 WHERE id = 1"))
+        with database.read(db) as session:
+            assert session.scalar(text("SELECT size FROM log_head WHERE id = 1")) == 1
+            assert session.scalar(select(func.count()).select_from(LogEntry)) == 1
+            assert session.scalar(select(func.count()).select_from(Checkpoint)) == 1
+    finally:
+        db.engine.dispose()
