@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from exchange.errors import (
@@ -40,14 +40,14 @@ _FACTS: Final = "exchange.services.addressing.facts"
 T = TypeVar("T")
 # Built once: every submit reads it twice, and building a statement costs several times
 # what running it does.
-_VERSION: Final = select(table(DirectoryVersion).c.version).where(
-    table(DirectoryVersion).c.id == bindparam("row")
+VERSION: Final = select(table(DirectoryVersion).c.version).where(
+    table(DirectoryVersion).c.id == _ROW
 )
 
 
 def directory_version(session: Session) -> int:
     """The directory's version now: it moves with every change of a directory table."""
-    version: int | None = session.scalar(_VERSION, {"row": _ROW})
+    version: int | None = session.scalar(VERSION)
     if version is None:
         raise LookupError("the directory version row is missing: run the migrations")
     return version

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import and_, bindparam, insert, or_, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from exchange import log
@@ -78,17 +78,48 @@ _PRIOR_POST: Final = select(_HANDOFFS.c.envelope_sha256, _HANDOFFS.c.sender_offi
 )
 _NEW_CASE: Final = insert(_CASES)
 _NEW_HANDOFF: Final = insert(_HANDOFFS)
-_HANDOFF_TAKEN: Final = select(_HANDOFFS.c.id).where(_HANDOFFS.c.id == bindparam("id"))
-# One read for both ways a case can already exist: its id, or the sender's reference.
-_CASE_TAKEN: Final = select(_CASES.c.id).where(
-    or_(
-        _CASES.c.id == bindparam("case_id"),
-        and_(
-            _CASES.c.issuer_org == bindparam("issuer_org"),
-            _CASES.c.issuer_case_ref == bindparam("issuer_case_ref"),
-        ),
+_HANDOFF_TAKEN: Final = select(_HANDOFFS.c.id).where(_HANDOFFS.c.id == bindparam("handoff_id"))
+# What a new case reads under the lock, in one statement: whether the directory moved since
+# the check, and whether its handoff id, its case id or the sender's reference is taken.
+_OPENING_READ: Final = select(
+    addressing.VERSION.scalar_subquery().label("version"),
+    _HANDOFF_TAKEN.scalar_subquery().label("handoff_taken"),
+    select(_CASES.c.id)
+    .where(_CASES.c.id == bindparam("case_id"))
+    .scalar_subquery()
+    .label("case_taken"),
+    select(_CASES.c.id)
+    .where(
+        _CASES.c.issuer_org == bindparam("issuer_org"),
+        _CASES.c.issuer_case_ref == bindparam("issuer_case_ref"),
     )
+    .limit(1)
+    .scalar_subquery()
+    .label("reference_taken"),
 )
+
+
+@dataclass(frozen=True)
+class _OpeningRead:
+    version: int
+    handoff_taken: str | None
+    case_taken: str | None
+    reference_taken: str | None
+
+
+def _opening_read(session: Session, caller: Caller, statement: VerifiedStatement) -> _OpeningRead:
+    row = session.execute(
+        _OPENING_READ,
+        {
+            "handoff_id": statement.handoff_id,
+            "case_id": statement.case_id,
+            "issuer_org": caller.org_id,
+            "issuer_case_ref": statement.statement.meta_as(CaseMeta).issuer_case_ref,
+        },
+    ).one()
+    if row.version is None:
+        raise LookupError("the directory version row is missing: run the migrations")
+    return _OpeningRead(row.version, row.handoff_taken, row.case_taken, row.reference_taken)
 
 
 @dataclass(frozen=True)
@@ -194,13 +225,19 @@ def accept(
     if statement is None:
         raise ValueError("a checked handoff has a statement or is a re-post")
     opening = checked.opening
-    if opening is not None and addressing.directory_version(session) != opening.version:
+    read = _opening_read(session, caller, statement) if checked.case_id is None else None
+    if opening is not None and (read is None or read.version != opening.version):
         opening = None  # the directory changed since the check: read it again, under the lock
     if opening is None:
         _check_signer_key(session, caller, statement)
     # A case the caller may not see is missing, whatever else is wrong with the handoff.
     case = visible_case(session, caller, checked.case_id) if checked.case_id else None
-    if session.scalar(_HANDOFF_TAKEN, {"id": statement.handoff_id}) is not None:
+    handoff_taken = (
+        read.handoff_taken
+        if read is not None
+        else session.scalar(_HANDOFF_TAKEN, {"handoff_id": statement.handoff_id})
+    )
+    if handoff_taken is not None:
         existing = session.get(Handoff, statement.handoff_id)
         if existing is None:
             raise LookupError(f"handoff {statement.handoff_id} vanished within a transaction")
@@ -216,8 +253,10 @@ def accept(
                 checked.envelope,
                 statement,
             )
+        if read is None:
+            raise ValueError("a new case is read with its opening")
         return _open_case(
-            session, now, caller, checked.envelope, statement, checked.digest, opening
+            session, now, caller, checked.envelope, statement, checked.digest, opening, read
         )
     return _continue_case(
         session, now, policy, caller, case, checked.envelope, statement, checked.digest
@@ -277,23 +316,16 @@ def _open_case(
     statement: VerifiedStatement,
     digest: str,
     opening: addressing.Opening,
+    read: _OpeningRead,
 ) -> Accepted:
     signed = statement.statement
     meta = signed.meta_as(CaseMeta)
-    taken = session.scalars(
-        _CASE_TAKEN,
-        {
-            "case_id": statement.case_id,
-            "issuer_org": caller.org_id,
-            "issuer_case_ref": meta.issuer_case_ref,
-        },
-    ).all()
-    if statement.case_id in taken:
+    if read.case_taken is not None:
         raise CaseExistsError(f"case {statement.case_id} exists", case_id=statement.case_id)
-    if taken:
+    if read.reference_taken is not None:
         raise CaseExistsError(
-            f"your organisation's case {meta.issuer_case_ref} is case {taken[0]}",
-            case_id=taken[0],
+            f"your organisation's case {meta.issuer_case_ref} is case {read.reference_taken}",
+            case_id=read.reference_taken,
         )
     if opening.refusal is not None:
         raise opening.refusal

@@ -81,13 +81,11 @@ EXPECTED = [
     "BEGIN",
     "SELECT directory_version",
     "SELECT handoffs",
-    # the write transaction: the directory unchanged since the check (so the addressing
-    # and the sender's key stand), the handoff and case ids free, the state change, its
-    # log entry and its checkpoint
+    # the write transaction: in one statement, the directory unchanged since the check (so
+    # the addressing and the sender's key stand) and the handoff id, case id and reference
+    # free; then the state change, its log entry and its checkpoint
     "BEGIN IMMEDIATE",
     "SELECT directory_version",
-    "SELECT handoffs",
-    "SELECT cases",
     "INSERT INTO cases",
     "SELECT log_head",
     "INSERT INTO handoffs",

@@ -217,13 +217,17 @@ def test_a_head_moved_under_the_lock_is_refused_and_nothing_is_written(tmp_path)
 
     db = database.make_database(f"sqlite:///{tmp_path / 'log.db'}")
     migrate.upgrade(db.engine)
+
+    def append_while_the_head_moves() -> None:
+        with transaction.write(db, SIGNER) as session:
+            log.append(session, Event.ORGANISATION_CREATED, NOW, details={"x": 1})
+            session.execute(text("UPDATE log_head SET size = 7 WHERE id = 1"))
+
     try:
         with transaction.write(db, SIGNER) as session:
             log.append(session, Event.ORGANISATION_CREATED, NOW)
         with pytest.raises(RuntimeError, match="the log head moved"):
-            with transaction.write(db, SIGNER) as session:
-                log.append(session, Event.ORGANISATION_CREATED, NOW, details={"x": 1})
-                session.execute(text("UPDATE log_head SET size = 7 WHERE id = 1"))
+            append_while_the_head_moves()
         with database.read(db) as session:
             assert session.scalar(text("SELECT size FROM log_head WHERE id = 1")) == 1
             assert session.scalar(select(func.count()).select_from(LogEntry)) == 1
