@@ -191,7 +191,7 @@ class NotificationCollector(Collector):
 _HANDOFF_EVENTS = frozenset(kind.value for kind in Kind)
 
 
-def _count_handoffs(db: Database, counter: Counter) -> None:
+def count_handoffs(db: Database, counter: Counter) -> None:
     """Count handoffs when their transaction commits: by the log entries it sealed, one per
     handoff (a refused unit of a group commit took its entries back with its savepoint)."""
 
@@ -263,7 +263,7 @@ def init_app(app: Flask) -> None:
         registry.register(NotificationCollector())
     app.extensions[_EXTENSION] = metrics
     with app.app_context():
-        _count_handoffs(runtime.get_database(), metrics.handoffs)
+        count_handoffs(runtime.get_database(), metrics.handoffs)
         runtime.current().committer.observe(metrics.batches.observe)
     app.after_request(_observe)
     app.add_url_rule("/metrics", "metrics", scrape, methods=["GET"])

@@ -226,3 +226,38 @@ def test_a_refused_first_unit_leaves_the_log_head_to_the_next(committer):
     assert c.sizes == [1, 1]
     with database.read(c.db) as session:
         assert c.names(session) == ["first", "y"]
+
+
+def test_the_accepted_handoffs_metric_counts_only_the_committed_units(committer):
+    """`hotline_handoffs_accepted_total` counts the handoff entries of the sealed batch: a
+    unit refused inside the batch took its entries back with its savepoint, and is not
+    counted; the batch's other entries (an organisation) are no handoffs."""
+    from prometheus_client import CollectorRegistry, Counter
+
+    from exchange.observability.metrics import count_handoffs
+
+    c = committer
+    registry = CollectorRegistry()
+    counter = Counter("accepted", "handoffs", ["kind"], registry=registry)
+    count_handoffs(c.db, counter)
+
+    def handoff(kind: Event, refuse: bool = False) -> Callable[[Session, datetime], int]:
+        def work(session: Session, now: datetime) -> int:
+            appended = log.append(
+                session, kind, now, case_id=str(uuid.uuid4()), handoff_id=str(uuid.uuid4())
+            )
+            if refuse:
+                raise RefusedError(kind)
+            return appended.index
+
+        return work
+
+    outcomes = in_one_batch(
+        c,
+        [handoff(Event.CASE), handoff(Event.CASE, refuse=True), handoff(Event.RECEIPT)],
+    )
+    assert isinstance(outcomes[1], RefusedError)
+    assert c.sizes[-1] == 2  # the batch answered two units
+    assert registry.get_sample_value("accepted_total", {"kind": "case"}) == 1
+    assert registry.get_sample_value("accepted_total", {"kind": "receipt"}) == 1
+    assert registry.get_sample_value("accepted_total", {"kind": "organisation_created"}) is None
