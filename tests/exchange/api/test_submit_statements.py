@@ -72,13 +72,12 @@ def test_a_submit_issues_exactly_these_statements(world):
 
 EXPECTED = [
     # authentication: the caller, re-read on every request (official, organisation and key
-    # in one statement)
+    # in one statement), in the request's read transaction
     "BEGIN",
     "SELECT officials",
-    # the check, outside the write lock: the directory's version first, then replay; the
-    # sender's key and the new case's addressing are the process's, read at that version
-    # by the first submit (below)
-    "BEGIN",
+    # the check, outside the write lock and in the same read transaction: the directory's
+    # version first, then replay; the sender's key and the new case's addressing are the
+    # process's, read at that version by the first submit (below)
     "SELECT directory_version",
     "SELECT handoffs",
     # the write transaction: in one statement, the directory unchanged since the check (so
