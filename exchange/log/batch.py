@@ -21,7 +21,7 @@ from exchange.log import nodes
 from exchange.log.keyring import LogSigner
 from exchange.protocol import directory_commitment, merkle
 from exchange.protocol.checkpoint import Checkpoint as CheckpointText
-from exchange.protocol.checkpoint import sign_checkpoint
+from exchange.protocol.checkpoint import sign_checkpoint_with
 from exchange.protocol.merkle import NodeId
 from exchange.storage import database
 from exchange.storage.models import Checkpoint, LogEntry, LogHead, table
@@ -187,7 +187,7 @@ def seal(session: Session) -> Batch | None:
     row = {
         "size": batch.size,
         "root": root,
-        "note": sign_checkpoint(text, batch.signer.name, batch.signer.private_key),
+        "note": sign_checkpoint_with(text, batch.signer.note_signer),
         "key_name": signer_key,
         "signed_at": batch.now,
     }

@@ -10,6 +10,7 @@ key beside the old one, then replaces it; the log's retired verifier keys are li
 import os
 import uuid
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -32,9 +33,13 @@ class LogSigner:
     name: str
     private_key: Ed25519PrivateKey
 
+    @cached_property
+    def note_signer(self) -> note.NoteSigner:
+        return note.NoteSigner(self.name, self.private_key)
+
     @property
     def verifier_key(self) -> str:
-        return note.verifier_key(self.name, self.private_key.public_key())
+        return self.note_signer.verifier_key
 
 
 @dataclass(frozen=True)

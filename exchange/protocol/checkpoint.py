@@ -92,7 +92,12 @@ def _check_line(what: str, line: str) -> None:
 
 def sign_checkpoint(checkpoint: Checkpoint, name: str, private_key: Ed25519PrivateKey) -> str:
     """The checkpoint as a signed note. The spec asks that name be the origin."""
-    return note.sign(checkpoint.format(), name, private_key)
+    return sign_checkpoint_with(checkpoint, note.NoteSigner(name, private_key))
+
+
+def sign_checkpoint_with(checkpoint: Checkpoint, signer: note.NoteSigner) -> str:
+    """`sign_checkpoint` by a signer whose key id is already worked out (the log's own)."""
+    return signer.sign(checkpoint.format())
 
 
 def verify_checkpoint(note_text: str, verifier_keys: Sequence[str], origin: str) -> Checkpoint:

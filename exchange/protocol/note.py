@@ -156,15 +156,28 @@ def _check_text(text: str) -> None:
 
 def sign(text: str, name: str, private_key: Ed25519PrivateKey) -> str:
     """Return text signed by private_key under name, as a one-signature note."""
-    _check_name(name)
-    _check_text(text)
-    message = text.encode("utf-8")
-    key_id = _key_id(name, private_key.public_key().public_bytes_raw())
-    signature = b64_encode(key_id + private_key.sign(message))
-    note = f"{text}\n{_SIGNATURE_PREFIX}{name} {signature}\n"
-    if len(note.encode("utf-8")) > MAX_NOTE_SIZE:
-        raise MalformedNoteError(f"signed note would exceed {MAX_NOTE_SIZE} bytes")
-    return note
+    return NoteSigner(name, private_key).sign(text)
+
+
+class NoteSigner:
+    """One signer's name and key, with its key id worked out once: deriving the public key
+    is a scalar multiplication, and a log signs a checkpoint in every write transaction."""
+
+    def __init__(self, name: str, private_key: Ed25519PrivateKey) -> None:
+        _check_name(name)
+        self.name = name
+        self._private_key = private_key
+        self.verifier_key = verifier_key(name, private_key.public_key())
+        self._key_id = parse_verifier_key(self.verifier_key)[1]
+
+    def sign(self, text: str) -> str:
+        """Return text signed under this signer's name, as a one-signature note."""
+        _check_text(text)
+        signature = b64_encode(self._key_id + self._private_key.sign(text.encode("utf-8")))
+        note = f"{text}\n{_SIGNATURE_PREFIX}{self.name} {signature}\n"
+        if len(note.encode("utf-8")) > MAX_NOTE_SIZE:
+            raise MalformedNoteError(f"signed note would exceed {MAX_NOTE_SIZE} bytes")
+        return note
 
 
 def _parse(note: str) -> tuple[str, list[tuple[str, bytes, bytes]]]:

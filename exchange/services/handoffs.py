@@ -38,7 +38,6 @@ from exchange.protocol.deadline_policy import (
     settings_policy,
 )
 from exchange.protocol.envelope import Envelope, Limits, VerifiedStatement, verify_statement
-from exchange.protocol.envelope.canonical import canonical
 from exchange.protocol.envelope.errors import UnknownSignerKeyError
 from exchange.protocol.events import Event
 from exchange.protocol.key_usage import KeyPurpose, usable
@@ -146,7 +145,7 @@ class Accepted:
 
 
 def envelope_digest(envelope: Envelope) -> str:
-    return b64url_encode(hashlib.sha256(canonical(envelope.to_json())).digest())
+    return b64url_encode(hashlib.sha256(envelope.canonical_bytes).digest())
 
 
 @dataclass(frozen=True)
@@ -561,7 +560,7 @@ def _record(
         "issued_at": signed.issued_at,
         "received_at": now,
         "statement": statement.token,
-        "jwe": canonical(envelope.jwe).decode() if envelope.jwe is not None else None,
+        "jwe": envelope.jwe_bytes.decode() if envelope.jwe_bytes is not None else None,
         "jwe_sha256": signed.jwe_sha256,
         "record_sha256": signed.record_sha256,
         "envelope_sha256": digest,

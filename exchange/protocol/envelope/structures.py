@@ -2,8 +2,10 @@
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
+from exchange.protocol.envelope.canonical import canonical
 from exchange.protocol.envelope.errors import MalformedEnvelopeError, SignatureCountError
 from schemas.enums import Kind
 from schemas.statement import Statement
@@ -21,6 +23,23 @@ class Envelope:
 
     def to_json(self) -> dict[str, Any]:
         return {"statement": self.statement, "jwe": self.jwe}
+
+    @cached_property
+    def jwe_bytes(self) -> bytes | None:
+        """The JWE's RFC 8785 canonical JSON, what `jwe_sha256` covers (None without one).
+
+        Worked out once per envelope: verifying it, digesting the envelope and storing the
+        JWE all need these bytes. An envelope is not changed once made; a JWE dict changed
+        in place afterwards is not seen here.
+        """
+        return canonical(self.jwe) if self.jwe is not None else None
+
+    @cached_property
+    def canonical_bytes(self) -> bytes:
+        """The RFC 8785 canonical JSON of `to_json()`, built around `jwe_bytes`: its two
+        members in RFC 8785's order ("jwe" sorts before "statement"), no whitespace."""
+        jwe = self.jwe_bytes if self.jwe_bytes is not None else b"null"
+        return b'{"jwe":' + jwe + b',"statement":' + canonical(self.statement) + b"}"
 
     @classmethod
     def from_json(cls, document: object) -> "Envelope":

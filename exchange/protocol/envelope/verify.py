@@ -6,7 +6,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from marshmallow import ValidationError
 
 from exchange.protocol.envelope.bounds import DEFAULT_LIMITS, Limits
-from exchange.protocol.envelope.canonical import canonical, parse_canonical_object, sha256_b64url
+from exchange.protocol.envelope.canonical import parse_canonical_object, sha256_b64url
 from exchange.protocol.envelope.errors import (
     DigestMismatchError,
     InvalidStatementError,
@@ -46,7 +46,7 @@ def verify_with_jwe(
     """`verify_statement`, also returning the policy-checked JWE for a recipient to open."""
     if len(envelope.statement) > limits.max_statement_bytes:
         raise OversizeError(f"statement exceeds {limits.max_statement_bytes} bytes")
-    jwe_bytes = canonical(envelope.jwe) if envelope.jwe is not None else None
+    jwe_bytes = envelope.jwe_bytes
     if jwe_bytes is not None and len(jwe_bytes) > limits.max_jwe_bytes:
         raise OversizeError(f"jwe exceeds {limits.max_jwe_bytes} bytes")
     jws = parse_compact_jws(envelope.statement, STATEMENT_TYP, "statement")

@@ -14,6 +14,7 @@ from exchange.protocol.note import (
     MalformedNoteError,
     NoteError,
     NoteSignatureError,
+    NoteSigner,
     UnknownKeyError,
     parse_verifier_key,
     sign,
@@ -107,6 +108,12 @@ def test_verifier_key_reproduces_go(skey: str, vkey: str) -> None:
 
 def test_sign_reproduces_go_byte_for_byte() -> None:
     assert sign(TEXT, "PeterNeumann", go_private_key(PETER_SKEY)) == TEXT + "\n" + PETER_SIG
+
+
+def test_a_note_signer_keeps_its_key_id_and_signs_as_go_does_each_time() -> None:
+    signer = NoteSigner("PeterNeumann", go_private_key(PETER_SKEY))
+    assert signer.verifier_key == PETER_VKEY
+    assert [signer.sign(TEXT) for _ in range(2)] == [TEXT + "\n" + PETER_SIG] * 2
 
 
 def test_verify_accepts_go_notes() -> None:

@@ -14,6 +14,7 @@ from exchange.protocol.envelope.canonical import (
     parse_canonical_object,
 )
 from exchange.protocol.envelope.errors import EnvelopeError
+from exchange.protocol.envelope.structures import Envelope
 
 # JSON as RFC 8785 can express it: integers in the safe range, any text, no floats.
 SCALARS = st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | st.text(max_size=20)
@@ -94,3 +95,12 @@ def test_canonical_writes_what_the_reference_writes(value, extra):
             canonical(value)
     else:
         assert canonical(value) == expected
+
+
+@given(st.text(max_size=40), st.none() | OBJECTS)
+def test_an_envelopes_canonical_bytes_are_the_reference_spelling_of_its_json(statement, jwe):
+    """`Envelope.canonical_bytes` is put together around the JWE's canonical bytes (worked
+    out once per envelope); it must be exactly what `rfc8785` writes for the envelope."""
+    envelope = Envelope(statement, jwe)
+    assert envelope.canonical_bytes == rfc8785.dumps(envelope.to_json())
+    assert envelope.jwe_bytes == (rfc8785.dumps(jwe) if jwe is not None else None)
