@@ -14,6 +14,8 @@ class ExchangeError(Exception):
     retry_after: ClassVar[int | None] = None
     slug: ClassVar[str] = "bad-request"
     title: ClassVar[str] = "The request is malformed"
+    # Sent as WWW-Authenticate (401s whose client should authenticate another way).
+    challenge: ClassVar[str | None] = None
 
     def __init__(self, detail: str, **extensions: Any) -> None:
         super().__init__(detail)
@@ -33,6 +35,8 @@ class AuthenticationError(ExchangeError):
 class InvalidTokenError(AuthenticationError):
     slug = "invalid-token"
     title = "The access token is missing, malformed, expired or revoked"
+    # RFC 6750 §3: a request refused for its bearer token is answered with the challenge.
+    challenge: ClassVar[str | None] = 'Bearer realm="hotline"'
 
 
 class InvalidClientAssertionError(AuthenticationError):

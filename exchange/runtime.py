@@ -73,17 +73,10 @@ def init_app(app: Flask, clock: Clock | None = None) -> None:
     )
     app.extensions[_RUNTIME] = runtime
     app.teardown_request(_close_request_read)
-    _publish_token_key(app, runtime.keys)
 
 
 def _load_keys(app: Flask, key_directory: KeyDirectory) -> ServerKeys:
     return keyring.load(key_directory.path, key_directory.passphrase, app.config["LOG_ORIGIN"])
-
-
-def _publish_token_key(app: Flask, keys: ServerKeys) -> None:
-    # flask-jwt-extended reads its keys from the config (in memory only, never on disk).
-    app.config["JWT_PRIVATE_KEY"] = keys.token_private_pem
-    app.config["JWT_PUBLIC_KEY"] = keys.token_public_pem
 
 
 def reload_keys() -> ServerKeys:
@@ -91,7 +84,6 @@ def reload_keys() -> ServerKeys:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     runtime = current()
     runtime.keys = _load_keys(app, runtime.key_directory)
-    _publish_token_key(app, runtime.keys)
     return runtime.keys
 
 

@@ -8,7 +8,6 @@ from flask import Flask, Response, g, request
 from flask_smorest import Api
 
 from exchange.api import (
-    auth,
     cases,
     directory,
     docs_page,
@@ -115,6 +114,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(docs_page.blp)
     problems.init_app(app)  # after Api(), so its handlers replace flask-smorest's
     openapi_examples.init_api(api)  # after every blueprint: it adds to their operations
-    auth.init_app(app)
     app.before_request(_begin_request)
     app.after_request(_finish_response)

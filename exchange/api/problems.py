@@ -217,7 +217,9 @@ def problem(
 
 
 def _exchange_error(error: ExchangeError) -> Response:
-    headers = {"Retry-After": str(error.retry_after)} if error.retry_after else None
+    headers = {"Retry-After": str(error.retry_after)} if error.retry_after else {}
+    if error.challenge:
+        headers["WWW-Authenticate"] = error.challenge
     return problem(
         error.status, error.slug, error.title, error.detail, headers=headers, **error.extensions
     )

@@ -24,12 +24,11 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from flask import Flask, Response, request
-from flask_jwt_extended.exceptions import JWTExtendedException
 from flask_limiter import Limit, Limiter
 from flask_limiter.util import get_qualified_name, get_remote_address
-from jwt import PyJWTError
 
 from exchange.api import auth, enrollment, tokens
+from exchange.errors import InvalidTokenError
 
 _EXTENSION = "exchange.limiter"
 
@@ -38,7 +37,7 @@ def caller_key() -> str:
     """The official a verified bearer token names, else the client address."""
     try:
         caller = auth.verified_token()
-    except (PyJWTError, JWTExtendedException):
+    except InvalidTokenError:
         caller = None  # refused with 401 by the route; counted by address meanwhile
     if caller is not None:
         return f"official:{caller.official_id}"

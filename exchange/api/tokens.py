@@ -2,9 +2,8 @@
 
 from typing import Any
 
-from flask_jwt_extended import create_access_token
-
 from exchange import runtime
+from exchange.api.auth import issue_access_token
 from exchange.api.blueprint import Blueprint
 from exchange.runtime import now, seconds, token_endpoint
 from exchange.services import tokens
@@ -28,9 +27,10 @@ def issue_token(form: dict[str, Any]) -> dict[str, Any]:
             max_lifetime=seconds("ASSERTION_MAX_LIFETIME_SECONDS"),
             skew=seconds("CLOCK_SKEW_SECONDS"),
         )
-    token = create_access_token(
-        identity=caller.official_id,
-        additional_claims={"org": caller.org_id, "role": caller.role, "kid": caller.kid},
-    )
-    ttl = int(seconds("TOKEN_TTL_SECONDS").total_seconds())
-    return {"access_token": token, "token_type": "Bearer", "expires_in": ttl}
+    lifetime = seconds("TOKEN_TTL_SECONDS")
+    token = issue_access_token(caller, lifetime)
+    return {
+        "access_token": token,
+        "token_type": "Bearer",
+        "expires_in": int(lifetime.total_seconds()),
+    }

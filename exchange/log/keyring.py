@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from exchange.protocol import note
 from keys import load_signing_key, save_private_key
@@ -45,9 +44,13 @@ class LogSigner:
 @dataclass(frozen=True)
 class ServerKeys:
     log: LogSigner
-    token_private_pem: bytes
-    token_public_pem: bytes
+    # Signs the API's access tokens (exchange.api.auth); never leaves this process.
+    token_key: Ed25519PrivateKey
     retired_log_verifier_keys: tuple[str, ...]
+
+    @cached_property
+    def token_public_key(self) -> Ed25519PublicKey:
+        return self.token_key.public_key()
 
     @property
     def log_verifier_keys(self) -> tuple[str, ...]:
@@ -82,14 +85,7 @@ def load(directory: Path, passphrase: bytes, origin: str) -> ServerKeys:
     )
     return ServerKeys(
         log=LogSigner(origin, log_key),
-        token_private_pem=token_key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        ),
-        token_public_pem=token_key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        ),
+        token_key=token_key,
         retired_log_verifier_keys=retired,
     )
 

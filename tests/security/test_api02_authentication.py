@@ -22,13 +22,13 @@ from typing import Any
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from flask_jwt_extended import create_access_token
 from werkzeug.datastructures import MultiDict
 
 from exchange.client import authoring
 from keys import Identity
 from tests.conftest import PUBLIC_URL
 from tests.exchange.api.support import assert_problem, assignment, created, submit
+from tests.helpers.token_keys import token_key, token_public_pem
 from tests.helpers.world import TOKEN_URL, Official, statement_of
 from tests.security.support import signed_in, unchanged
 
@@ -61,20 +61,17 @@ def claims_of(person: Official, **changes: Any) -> dict[str, Any]:
 
 def server_signed(app: Any, person: Official, **changes: Any) -> str:
     """A token signed with the server's own key, with claims of the test's choosing."""
-    return jwt.encode(claims_of(person, **changes), app.config["JWT_PRIVATE_KEY"], "EdDSA")
+    return jwt.encode(claims_of(person, **changes), token_key(app), "EdDSA")
 
 
 def bad_tokens(app: Any, person: Official) -> dict[str, str]:
     unsigned_header = b64(json.dumps({"alg": "none", "typ": "JWT"}).encode())
     claims = b64(json.dumps(claims_of(person)).encode())
     hs_header = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
-    mac = hmac.new(app.config["JWT_PUBLIC_KEY"], f"{hs_header}.{claims}".encode(), hashlib.sha256)
-    with app.app_context():
-        expired = create_access_token(
-            identity=person.id,
-            additional_claims={"kid": person.identity.signing_kid},
-            expires_delta=timedelta(seconds=-1),
-        )
+    mac = hmac.new(token_public_pem(app), f"{hs_header}.{claims}".encode(), hashlib.sha256)
+    expired = server_signed(
+        app, person, exp=int((datetime.now(UTC) - timedelta(seconds=1)).timestamp())
+    )
     return {
         "expired": expired,
         "forged": jwt.encode(claims_of(person), Ed25519PrivateKey.generate(), "EdDSA"),

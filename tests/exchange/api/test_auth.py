@@ -1,7 +1,7 @@
 """OAuth 2.0 client credentials with private_key_jwt, and the bearer tokens it issues.
 
 Every refusal is a 401 problem: `invalid-client-assertion` (or `assertion-replayed`) at the
-token endpoint, `invalid-token` everywhere else, never flask-jwt-extended's 422.
+token endpoint, `invalid-token` everywhere else, never a 422.
 """
 
 import base64
@@ -15,14 +15,15 @@ from typing import Any
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from flask_jwt_extended import create_access_token
 from jwcrypto.jwk import JWK
 from jwcrypto.jws import JWSCore
+from jwt import api_jws as jws
 
 from exchange import create_app, runtime
 from exchange.client import authoring
 from tests.conftest import PUBLIC_URL, app_config
 from tests.exchange.api.support import assert_problem
+from tests.helpers.token_keys import token_key, token_public_pem
 from tests.helpers.world import TOKEN_URL, Official, World
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -97,7 +98,7 @@ def server_token(app: Any, person: Official, **claims: Any) -> str:
     }
     payload.update(claims)
     payload = {name: value for name, value in payload.items() if value is not None}
-    return jwt.encode(payload, app.config["JWT_PRIVATE_KEY"], algorithm="EdDSA")
+    return jwt.encode(payload, token_key(app), algorithm="EdDSA")
 
 
 # --- the token endpoint --------------------------------------------------------------------
@@ -325,11 +326,7 @@ def test_a_bad_token_is_a_401_never_a_422(app, world, client, case):
     now = datetime.now(UTC)
     with app.app_context():
         if case == "expired":
-            token = create_access_token(
-                identity="officer-1",
-                additional_claims={"kid": officer.identity.signing_kid},
-                expires_delta=timedelta(seconds=-30),
-            )
+            token = server_token(app, officer, exp=int((now - timedelta(seconds=30)).timestamp()))
         elif case == "forged":
             token = jwt.encode(
                 jwt.decode(server_token(app, officer), options={"verify_signature": False}),
@@ -344,7 +341,7 @@ def test_a_bad_token_is_a_401_never_a_422(app, world, client, case):
             claims = jwt.decode(server_token(app, officer), options={"verify_signature": False})
             header = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
             signing_input = f"{header}.{b64(json.dumps(claims).encode())}"
-            mac = hmac.new(app.config["JWT_PUBLIC_KEY"], signing_input.encode(), hashlib.sha256)
+            mac = hmac.new(token_public_pem(app), signing_input.encode(), hashlib.sha256)
             token = f"{signing_input}.{b64(mac.digest())}"
         elif case == "wrong audience":
             token = server_token(app, officer, aud="https://elsewhere.example")
@@ -398,24 +395,27 @@ def test_revoking_the_encryption_key_keeps_the_session(world):
 
 def test_a_request_decodes_its_token_once_for_the_limiter_and_the_route(world, monkeypatch):
     """The rate limiter keys the request by the token's official and the route needs its
-    caller: one decode (and one signature check) serves both."""
+    caller: one parse of the token and one signature check serve both."""
     assert world.app.config["RATE_LIMIT_ENABLED"] is True
     officer = world.officials["officer-1"]
     officer.headers()  # signed in beforehand
-    decodes: list[bool] = []  # for each jwt.decode: whether it checked the signature
-    original = jwt.decode
+    seen: list[str] = []  # PyJWT's steps, in order: each parse of a token, each check
 
-    def counting(token: str, *args: Any, **kwargs: Any) -> Any:
-        # flask-jwt-extended reads the claims unverified first (for its key loader), then
-        # decodes for real.
-        decodes.append(kwargs.get("options", {}).get("verify_signature", True))
-        return original(token, *args, **kwargs)
+    def counted(step: str, original: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            seen.append(step)
+            return original(*args, **kwargs)
 
-    monkeypatch.setattr(jwt, "decode", counting)
+        return wrapper
+
+    monkeypatch.setattr(jws.PyJWS, "_load", counted("parse", jws.PyJWS._load))
+    monkeypatch.setattr(
+        jws.PyJWS, "_verify_signature", counted("verify", jws.PyJWS._verify_signature)
+    )
     assert officer.get("/v1/cases").status_code == 200
-    assert decodes == [False, True]
+    assert seen == ["parse", "verify"]
     # A malformed token is read once too, and refused with the route's answer.
-    decodes.clear()
+    seen.clear()
     response = world.client.get("/v1/cases", headers={"Authorization": "Bearer x.y.z"})
     assert_problem(response, 401, "invalid-token")
-    assert decodes == [False]
+    assert seen == ["parse"]

@@ -6,6 +6,7 @@ import jwt
 from exchange.client import authoring
 from keys import Identity
 from tests.exchange.api.support import assert_problem, created, submit
+from tests.helpers.token_keys import token_key
 
 
 def test_officials_read_only_the_log_entries_of_their_own_cases(world):
@@ -71,7 +72,7 @@ def test_a_repost_after_a_key_rotation_gets_the_first_answer(world, clock):
 def test_a_token_without_an_expiry_is_refused(world, app, clock):
     officer = world.officials["officer-1"]
     officer.headers()
-    key = app.config["JWT_PRIVATE_KEY"]
+    key = token_key(app)
     claims = {
         "sub": "officer-1",
         "org": "metro-police",
