@@ -164,11 +164,11 @@ class NoteSigner:
     is a scalar multiplication, and a log signs a checkpoint in every write transaction."""
 
     def __init__(self, name: str, private_key: Ed25519PrivateKey) -> None:
-        _check_name(name)
+        public_key = private_key.public_key()
         self.name = name
+        self.verifier_key = verifier_key(name, public_key)  # checks the name
+        self._key_id = _key_id(name, public_key.public_bytes_raw())
         self._private_key = private_key
-        self.verifier_key = verifier_key(name, private_key.public_key())
-        self._key_id = parse_verifier_key(self.verifier_key)[1]
 
     def sign(self, text: str) -> str:
         """Return text signed under this signer's name, as a one-signature note."""
