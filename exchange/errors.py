@@ -14,7 +14,7 @@ class ExchangeError(Exception):
     retry_after: ClassVar[int | None] = None
     slug: ClassVar[str] = "bad-request"
     title: ClassVar[str] = "The request is malformed"
-    # Sent as WWW-Authenticate (401s whose client should authenticate another way).
+    # Sent as WWW-Authenticate: the scheme a refused client should authenticate with.
     challenge: ClassVar[str | None] = None
 
     def __init__(self, detail: str, **extensions: Any) -> None:
