@@ -58,9 +58,10 @@ messages: install
 	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --omit-header -o $(LOCALES_DIR)/messages.pot .
 	$(BIN)/pybabel update -i $(LOCALES_DIR)/messages.pot -d $(LOCALES_DIR) --no-fuzzy-matching --ignore-obsolete --no-wrap
 
-# The whole suite twice: on SQLite, then on PostgreSQL (127.0.0.1:5432, or
-# HOTLINE_TEST_POSTGRES_URL), each test on a database of its own. Where PostgreSQL is
-# not there, its run skips with the reason; with CI=true it fails instead.
+# The whole suite on SQLite, then on PostgreSQL (127.0.0.1:5432, or
+# HOTLINE_TEST_POSTGRES_URL) every test that can reach it (tests/conftest.py), each test
+# on a database of its own. Where PostgreSQL is not there, its run skips with the
+# reason; with CI=true it fails instead.
 PYTEST_OPTIONS ?= -n auto
 test: lint test-sqlite test-postgresql
 

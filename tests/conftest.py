@@ -52,6 +52,43 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"hotline test database: {databases.BACKEND} ({where})"
 
 
+# The fixtures through which a test reaches PostgreSQL: the database under test (which
+# follows HOTLINE_TEST_DB), and the ones that ask for PostgreSQL by name.
+_REACHES_POSTGRESQL = frozenset(
+    {
+        "database_url",
+        "empty_database_url",
+        "live_database_url",
+        "postgres",
+        "postgres_url",
+        "postgresql_url",
+    }
+)
+
+
+def reaches_postgresql(item: pytest.Item) -> bool:
+    """Whether the test can touch PostgreSQL: through one of those fixtures, or by a
+    parameter that names it (tests run on each backend in turn, `backend`, `log_db_url`)."""
+    if _REACHES_POSTGRESQL.intersection(getattr(item, "fixturenames", ())):
+        return True
+    callspec = getattr(item, "callspec", None)
+    return callspec is not None and "postgresql" in [
+        value for value in callspec.params.values() if isinstance(value, str)
+    ]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The PostgreSQL run leaves out the tests that never reach PostgreSQL: the protocol,
+    the schemas, the keys, and the live servers on an SQLite file of their own. They would
+    run exactly as they did in the SQLite run, which `make test` runs first."""
+    if databases.BACKEND != "postgresql":
+        return
+    same_on_sqlite = [item for item in items if not reaches_postgresql(item)]
+    if same_on_sqlite:
+        config.hook.pytest_deselected(items=same_on_sqlite)
+        items[:] = [item for item in items if reaches_postgresql(item)]
+
+
 @pytest.fixture
 def clock():
     return FakeClock()

@@ -196,7 +196,7 @@ def _staged(root: Path, database_url: str | None) -> Iterator[Stage]:
 
 
 @pytest.fixture(scope="module")
-def database(request) -> Iterator[str | None]:
+def live_database_url(request) -> Iterator[str | None]:
     """The live server's database: its own SQLite file, or a fresh PostgreSQL database."""
     if databases.BACKEND == "sqlite":
         yield None
@@ -210,17 +210,17 @@ def database(request) -> Iterator[str | None]:
 
 
 @pytest.fixture(scope="module")
-def bare_stage(tmp_path_factory, database) -> Iterator[Stage]:
+def bare_stage(tmp_path_factory, live_database_url) -> Iterator[Stage]:
     """Only the heads of each organisation: for attacks that change the log for good."""
-    with _staged(tmp_path_factory.mktemp("adversary"), database) as stage:
+    with _staged(tmp_path_factory.mktemp("adversary"), live_database_url) as stage:
         yield stage
 
 
 @pytest.fixture(scope="module")
-def stage(tmp_path_factory, database) -> Iterator[Stage]:
+def stage(tmp_path_factory, live_database_url) -> Iterator[Stage]:
     """Plus a rotated key, a revoked key, a deactivated official, a CLI user, and the
     checkpoint from before the revocation."""
-    with _staged(tmp_path_factory.mktemp("adversary"), database) as stage:
+    with _staged(tmp_path_factory.mktemp("adversary"), live_database_url) as stage:
         server = stage.server
         stage.enroll("clipshare", "reviewer", "platform_official")
         stage.enroll("clipshare", "second", "platform_official")
