@@ -14,7 +14,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -27,6 +28,44 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+@contextmanager
+def _environment(env: Mapping[str, str]) -> Iterator[None]:
+    """os.environ as `env` for the duration: the app reads its settings from it."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def run_admin(env: Mapping[str, str], args: Sequence[str]) -> subprocess.CompletedProcess[str]:
+    """`flask --app wsgi admin <args>` with the settings in `env`, run in this process.
+
+    The same command on an app built by the same factory, as `flask` would build it, from
+    the same settings; each command gets a fresh app, so keys rotated by the last one are
+    read again. What it saves is a new Python importing the whole exchange for every
+    command: about 3 s each on a slow machine, and a server's set-up runs a dozen. The
+    cosigning thread is not started (`admin cosign` runs a round itself).
+    """
+    from exchange import create_app, runtime
+
+    with _environment(env):
+        app = create_app({"COSIGN_INTERVAL_SECONDS": 0})
+        try:
+            result = app.test_cli_runner().invoke(args=["admin", *args])
+        finally:
+            with app.app_context():
+                runtime.get_database().engine.dispose()
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return subprocess.CompletedProcess(
+        ["flask", "--app", "wsgi", "admin", *args], result.exit_code, result.stdout, result.stderr
+    )
 
 
 class LiveServer:
@@ -58,14 +97,8 @@ class LiveServer:
         self.log = instance / "server.log"
 
     def admin(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(  # noqa: S603 - our own flask, fixed arguments
-            [str(BIN / "flask"), "--app", "wsgi", "admin", *args],
-            cwd=self.root,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        """`flask --app wsgi admin …` with the server's settings (`run_admin`)."""
+        result = run_admin(self.env, args)
         if check and result.returncode != 0:
             raise RuntimeError(f"admin {' '.join(args)} failed: {result.stderr or result.stdout}")
         return result

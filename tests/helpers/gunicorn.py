@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from exchange.ops.devserver import free_port
+from exchange.ops.devserver import free_port, run_admin
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -56,15 +56,8 @@ class GunicornServer:
     # --- the operator's side -----------------------------------------------------------------
 
     def admin(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        """`flask --app wsgi admin …` with the server's settings."""
-        result = subprocess.run(
-            [str(BIN / "flask"), "--app", "wsgi", "admin", *args],
-            cwd=REPO,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        """`flask --app wsgi admin …` with the server's settings (`run_admin`)."""
+        result = run_admin(self.env, args)
         if check and result.returncode != 0:
             raise RuntimeError(f"admin {' '.join(args)}: {result.stderr or result.stdout}")
         return result
