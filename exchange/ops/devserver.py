@@ -2,7 +2,8 @@
 
 It is started the way an operator would: `flask --app wsgi admin init`, then a WSGI
 server, with `EXCHANGE_*` variables pointing at a fresh instance folder and database.
-Development only: the key passphrase is a constant.
+The operator's admin commands run in the calling process (`run_admin`), the server in
+a process of its own. Development only: the key passphrase is a constant.
 """
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ def free_port() -> int:
 
 @contextmanager
 def _environment(env: Mapping[str, str]) -> Iterator[None]:
-    """os.environ as `env` for the duration: the app reads its settings from it."""
+    """os.environ as `env` for the duration: the app reads its settings from it. For a
+    process whose other threads do not read the environment meanwhile (a test, the demo,
+    the benchmark's set-up)."""
     saved = dict(os.environ)
     os.environ.clear()
     os.environ.update(env)
