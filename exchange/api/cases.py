@@ -112,11 +112,15 @@ def list_cases(query: dict[str, Any], caller: Caller) -> dict[str, Any]:
 def get_case(case_id: str, caller: Caller) -> dict[str, Any]:
     """A case's metadata, state, deadlines and timeline. Fetching its handoffs is on record."""
     moment = now()
-    with runtime.write() as session:
+    with runtime.read() as session:
         case = cases.get_case(session, caller, case_id)
         timeline = cases.timeline(session, case)
-        deliveries.record(session, moment, caller, [(h, case) for h in timeline])
-        return {
-            **views.case_summary(case, moment),
-            "timeline": [views.timeline_entry(h, with_jwe=not caller.is_auditor) for h in timeline],
-        }
+        first = deliveries.first_fetches(session, caller, deliveries.fetches(timeline))
+    if first:  # only a first fetch takes the log's write lock, to be recorded
+        with runtime.write() as session:
+            moved = deliveries.record(session, moment, caller, first)
+        deliveries.show_moved([case], moved, moment)
+    return {
+        **views.case_summary(case, moment),
+        "timeline": [views.timeline_entry(h, with_jwe=not caller.is_auditor) for h in timeline],
+    }

@@ -27,11 +27,18 @@ blp = Blueprint("inbox", __name__, url_prefix="/v1", description="Your inbox")
 def read_inbox(query: dict[str, Any], caller: Caller) -> Response:
     """Handoffs with seq > after. Each first fetch is logged as a delivery."""
     moment = now()
-    with runtime.write() as session:
+    with runtime.read() as session:
         rows = inbox.page(session, caller, query["after"], query["limit"])
-        deliveries.record(session, moment, caller, [(handoff, case) for _, handoff, case in rows])
         last_seq = inbox.last_seq(session, caller.official_id)
-    # Serialised once committed: the log's write lock is not held over a page of JWEs.
+        first = deliveries.first_fetches(
+            session, caller, deliveries.fetches(handoff for _, handoff, _ in rows)
+        )
+    # The page is read, and answered, outside the log's write lock: only first fetches
+    # take it, to be recorded.
+    if first:
+        with runtime.write() as session:
+            moved = deliveries.record(session, moment, caller, first)
+        deliveries.show_moved((case for _, _, case in rows), moved, moment)
     return json_response(
         {
             "items": [

@@ -1,11 +1,18 @@
-"""Reads on record: the first time an official fetches a handoff is a `delivered` event."""
+"""Reads on record: the first time an official fetches a handoff is a `delivered` event.
 
-from collections.abc import Iterable
+A fetch is read first, in the request's read transaction; only a page that holds first
+fetches then takes the log's write lock, and under it only records them (`record`). A
+repeat pull, an empty poll or an auditor's read never queues behind the writers.
+"""
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from exchange import log
 from exchange.log import Actor
@@ -16,54 +23,107 @@ from exchange.services.caller import Caller
 from exchange.storage.models import Case, Delivery, Handoff
 
 
-def record(
-    session: Session, now: datetime, caller: Caller, fetched: Iterable[tuple[Handoff, Case]]
-) -> None:
-    """Log each handoff the caller receives for the first time; repeat fetches log nothing.
+@dataclass(frozen=True)
+class Fetch:
+    """A handoff as a page shows it: what decides whether showing it is a delivery."""
+
+    handoff_id: str
+    case_id: str
+    kind: str
+    sender_org: str
+
+
+def fetches(handoffs: Iterable[Handoff]) -> list[Fetch]:
+    return [Fetch(h.id, h.case_id, h.kind, h.sender_org) for h in handoffs]
+
+
+def first_fetches(session: Session, caller: Caller, fetched: Sequence[Fetch]) -> list[Fetch]:
+    """The fetched handoffs that the caller receives for the first time, in page order.
 
     Only handoffs from the other organisation are deliveries; auditors read the log, they
-    do not receive handoffs. The platform's first fetch of the case moves it to delivered.
+    do not receive handoffs. One query for the page, not one per handoff.
     """
     if caller.is_auditor:
-        return
-    received = [(h, c) for h, c in fetched if h.sender_org != caller.org_id]
-    # One query for the page, not one per handoff: a per-handoff lookup would also flush
-    # the previous handoff's rows each time, where one flush at commit batches them.
+        return []
+    received = [f for f in fetched if f.sender_org != caller.org_id]
+    if not received:
+        return []
     already = set(
         session.scalars(
             select(Delivery.handoff_id).where(
                 Delivery.official_id == caller.official_id,
-                Delivery.handoff_id.in_([handoff.id for handoff, _ in received]),
+                Delivery.handoff_id.in_([f.handoff_id for f in received]),
             )
         )
     )
+    first: list[Fetch] = []
+    for fetch in received:
+        if fetch.handoff_id not in already:
+            already.add(fetch.handoff_id)  # a page that names a handoff twice delivers it once
+            first.append(fetch)
+    return first
+
+
+def record(
+    session: Session, now: datetime, caller: Caller, fetched: Sequence[Fetch]
+) -> dict[str, State]:
+    """Log each handoff the caller receives for the first time; repeat fetches log nothing.
+
+    Runs in a write transaction, and decides again under its lock which fetches are first
+    ones (a concurrent pull of the same page may have recorded them meanwhile), from the
+    cases' states as they are now. The platform's first fetch of a case moves it to
+    delivered. Returns each case whose state moved, with its new state.
+    """
+    first = first_fetches(session, caller, fetched)
+    if not first:
+        return {}
+    states = {
+        case_id: State(state)
+        for case_id, state in session.execute(
+            select(Case.id, Case.state).where(Case.id.in_({f.case_id for f in first}))
+        )
+    }
+    moved: dict[str, State] = {}
     rows: list[dict[str, Any]] = []
-    for handoff, case in received:
-        if handoff.id in already:
-            continue
-        already.add(handoff.id)  # a page that names a handoff twice delivers it once
-        state = State(case.state)
-        if handoff.kind == "case":
+    for fetch in first:
+        state = states[fetch.case_id]
+        if fetch.kind == "case":
             state = workflow.after_delivery(state)
         appended = log.append(
             session,
             Event.DELIVERED,
             now,
             actor=Actor(caller.org_id, caller.official_id, caller.kid),
-            case_id=case.id,
-            handoff_id=handoff.id,
+            case_id=fetch.case_id,
+            handoff_id=fetch.handoff_id,
             details={"state": str(state)},
         )
         rows.append(
             {
-                "handoff_id": handoff.id,
+                "handoff_id": fetch.handoff_id,
                 "official_id": caller.official_id,
                 "delivered_at": now,
                 "log_index": appended.index,
             }
         )
-        if state != case.state:
-            case.state = state
-            case.updated_at = now
-    if rows:  # one multi-row INSERT for the page, not an ORM object per handoff
-        session.execute(insert(Delivery), rows)
+        if state != states[fetch.case_id]:
+            states[fetch.case_id] = moved[fetch.case_id] = state
+    # One statement per new state (after_delivery knows one), one multi-row INSERT.
+    for state in set(moved.values()):
+        session.execute(
+            update(Case)
+            .where(Case.id.in_([case_id for case_id, new in moved.items() if new == state]))
+            .values(state=state, updated_at=now)
+        )
+    session.execute(insert(Delivery), rows)
+    return moved
+
+
+def show_moved(cases: Iterable[Case], moved: Mapping[str, State], now: datetime) -> None:
+    """Make cases read before `record` moved them say what the database now holds, for the
+    answer (without marking them changed: `record` wrote the change already)."""
+    for case in cases:
+        state = moved.get(case.id)
+        if state is not None:
+            set_committed_value(case, "state", state)
+            set_committed_value(case, "updated_at", now)
