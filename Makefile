@@ -62,7 +62,9 @@ messages: install
 # HOTLINE_TEST_POSTGRES_URL) every test that can reach it (tests/conftest.py), each test
 # on a database of its own. Where PostgreSQL is not there, its run skips with the
 # reason; with CI=true it fails instead.
-PYTEST_OPTIONS ?= -n auto
+# Each test module on one worker: a module's live server (LiveServer, the adversary's
+# stage) is then started once, not once per worker that happens to get one of its tests.
+PYTEST_OPTIONS ?= -n auto --dist loadscope
 test: lint test-sqlite test-postgresql
 
 # The SQLite run also measures branch coverage and fails under the gate in pyproject.toml.
