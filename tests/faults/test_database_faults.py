@@ -80,6 +80,8 @@ def test_a_database_locked_longer_than_the_busy_timeout_is_a_503(make_app, sqlit
     world = standard_world(app, app.test_client(), clock)
     officer, lead = world.officials["officer-1"], world.officials["cs-lead"]
     officer.headers(), lead.headers()  # tokens first: issuing one writes too
+    # A case in the lead's inbox, not fetched yet: pulling it is a delivery to record.
+    assert post_bytes(officer, "/v1/cases", sealed_case(world, officer)).status_code == 201
     data = sealed_case(world, officer)
     before = snapshot(app)
 
@@ -91,8 +93,12 @@ def test_a_database_locked_longer_than_the_busy_timeout_is_a_503(make_app, sqlit
         # Readers are not blocked by a writer (WAL): listing and the log still answer.
         assert officer.get("/v1/cases").status_code == 200
         assert app.test_client().get("/v1/log/checkpoint").status_code == 200
-        # Every write is refused alike, whatever the route: an inbox pull records deliveries.
+        # Every write is refused alike, whatever the route: a pull that records a first
+        # fetch. A pull with nothing new to record is a read, and answers.
         assert_unavailable(lead.get("/v1/inbox"), "database-busy", "1")
+        polled = lead.get("/v1/inbox?after=1")
+        assert polled.status_code == 200
+        assert polled.get_json() == {"items": [], "last_seq": 1}
         assert app.test_client().get("/readyz").status_code == 200
     finally:
         holder.execute("ROLLBACK")
