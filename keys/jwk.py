@@ -4,8 +4,8 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any, Literal
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from joserfc.jwk import OKPKey
 
 from keys.b64 import NonCanonicalBase64Error, b64url_decode, b64url_encode
@@ -46,6 +46,14 @@ def public_jwk(key: PublicKey) -> dict[str, str]:
 
 def kid_of(key: PublicKey) -> str:
     return public_jwk(key)["kid"]
+
+
+# A process signs and decrypts with a few keys, again and again (every seal names its
+# signer's kid three times); private keys hash by identity, as in the JOSE key cache.
+@lru_cache(maxsize=256)
+def kid_of_private(key: Ed25519PrivateKey | X25519PrivateKey) -> str:
+    """The kid of a private key's public half."""
+    return kid_of(key.public_key())
 
 
 def load_public_jwk(jwk: Mapping[str, Any], *, use: Use | None = None) -> PublicKey:

@@ -1,6 +1,7 @@
 """The JOSE subset we accept, parsed strictly before joserfc does the cryptography.
 
-joserfc signs, verifies, encrypts and decrypts; this module decides what may reach it:
+joserfc signs, encrypts and decrypts, and pyca verifies the Ed25519 signature of a token
+this module has parsed (`verify_compact` says why); this module decides what may reach them:
 compact JWS with exactly the headers {alg, kid, typ} and alg Ed25519 (RFC 9864), and
 General JSON JWE with protected {cty, enc: A256GCM} and per-recipient
 {alg: ECDH-ES+A256KW, kid, epk}; with exactly one recipient, `epk` may sit in the
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
@@ -41,16 +43,14 @@ from exchange.protocol.envelope.errors import (
     UnsupportedAlgorithmError,
     WrongTypeError,
 )
+from exchange.protocol.envelope.key_agreement import CONTENT_ENC, KEY_WRAP_ALG, REGISTRY
 from keys import b64
-from keys.jwk import kid_of
+from keys.jwk import kid_of, kid_of_private
 
 SIGNATURE_ALG = "Ed25519"
-KEY_WRAP_ALG = "ECDH-ES+A256KW"
-CONTENT_ENC = "A256GCM"
 STATEMENT_TYP = "hotline-statement+jws"
 RECORD_TYP = "hotline-record+jws"
 _ALGS = [SIGNATURE_ALG]
-_JWE_ALGS = [KEY_WRAP_ALG, CONTENT_ENC]
 
 # Each names a key source, a changed meaning or a compression oracle (RFC 7515 §4.1,
 # RFC 7797, RFC 7516 §4.1.3): known attacks, and nothing this protocol needs.
@@ -125,6 +125,11 @@ class CompactJWS:
     def kid(self) -> str:
         return str(self.header["kid"])
 
+    @property
+    def signing_input(self) -> bytes:
+        """RFC 7515 §5.2's JWS Signing Input: the token's first two parts, as sent."""
+        return self.token[: self.token.rindex(".")].encode("ascii")
+
 
 def parse_compact_jws(token: object, typ: str, what: str) -> CompactJWS:
     """Split and check a compact JWS against the policy; the signature is checked later."""
@@ -184,7 +189,7 @@ def _jwk_of_public(key: Ed25519PublicKey | X25519PublicKey) -> OKPKey:
 def sign_compact(payload: bytes, key: Ed25519PrivateKey, typ: str) -> str:
     # Members in RFC 8785 order: joserfc writes them as given, compactly, so the protected
     # header is exactly the canonical JSON of {alg, kid, typ}.
-    header = {"alg": SIGNATURE_ALG, "kid": kid_of(key.public_key()), "typ": typ}
+    header = {"alg": SIGNATURE_ALG, "kid": kid_of_private(key), "typ": typ}
     return joserfc_jws.serialize_compact(header, payload, _private_jwk(key), algorithms=_ALGS)
 
 
@@ -194,13 +199,19 @@ def verify_compact(
     what: str,
     error: type[BadSignatureError] = BadSignatureError,
 ) -> Ed25519PublicKey:
-    """Verify the one signature with the key its kid names; return that key."""
+    """Verify the one signature with the key its kid names; return that key.
+
+    `parse_compact_jws` has applied the whole JOSE policy (alg Ed25519, typ, kid, headers,
+    canonical base64url, a 64-byte signature), so what is left is RFC 9864's Ed25519
+    signature over the JWS Signing Input: pyca checks it on exactly the bytes joserfc
+    would, without joserfc parsing the token a second time (a third of this call).
+    """
     key = keys.get(jws.kid)
     if key is None:
         raise UnknownSignerKeyError(f"{what} is signed by key {jws.kid}, not a key of the sender")
     try:
-        joserfc_jws.deserialize_compact(jws.token, _jwk_of_public(key), algorithms=_ALGS)
-    except (JoseError, ValueError) as exc:
+        key.verify(jws.signature, jws.signing_input)
+    except InvalidSignature as exc:
         raise error(f"{what} signature does not verify") from exc
     return key
 
@@ -303,13 +314,13 @@ def encrypt(plaintext: bytes, recipients: Sequence[X25519PublicKey]) -> dict[str
     message = GeneralJSONEncryption({"cty": RECORD_TYP, "enc": CONTENT_ENC}, plaintext)
     for key in recipients:
         message.add_recipient({"alg": KEY_WRAP_ALG, "kid": kid_of(key)}, _jwk_of_public(key))
-    document = joserfc_jwe.encrypt_json(message, None, algorithms=_JWE_ALGS)
+    document = joserfc_jwe.encrypt_json(message, None, registry=REGISTRY)
     return dict(document)
 
 
 def decrypt(jwe: JWEParts, key: X25519PrivateKey) -> bytes:
     """Decrypt with one recipient key, unwrapping only that recipient's entry."""
-    kid = kid_of(key.public_key())
+    kid = kid_of_private(key)
     try:
         position = jwe.recipient_kids.index(kid)
     except ValueError as exc:
@@ -325,7 +336,7 @@ def decrypt(jwe: JWEParts, key: X25519PrivateKey) -> bytes:
         "tag": jwe.document["tag"],
     }
     try:
-        message = joserfc_jwe.decrypt_json(flattened, _private_jwk(key), algorithms=_JWE_ALGS)
+        message = joserfc_jwe.decrypt_json(flattened, _private_jwk(key), registry=REGISTRY)
     except (JoseError, ValueError) as exc:
         raise DecryptionFailedError(f"the jwe does not decrypt with key {kid}") from exc
     if message.plaintext is None:

@@ -12,7 +12,7 @@ from exchange.protocol.envelope.canonical import canonical, sha256_b64url
 from exchange.protocol.envelope.errors import SealError
 from exchange.protocol.envelope.jose import RECORD_TYP, STATEMENT_TYP, encrypt, sign_compact
 from exchange.protocol.envelope.structures import RECORD_TYPE, STATEMENT_TYPE, Envelope
-from keys.jwk import kid_of
+from keys.jwk import kid_of_private
 from schemas.enums import SEALED_KINDS, SIGNED_ONLY_KINDS
 from schemas.messages import describe
 from schemas.record import RecordSchema
@@ -25,7 +25,7 @@ _SHARED_FIELDS = ("handoff_id", "case_id", "kind", "issued_at", "sender", "to", 
 
 
 def _check_signer(fields: Mapping[str, Any], signing_key: Ed25519PrivateKey) -> None:
-    kid = kid_of(signing_key.public_key())
+    kid = kid_of_private(signing_key)
     sender = fields.get("sender")
     if not isinstance(sender, Mapping) or sender.get("kid") != kid:
         raise SealError(f"sender.kid must be the signing key's kid {kid}")
