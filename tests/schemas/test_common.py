@@ -1,6 +1,7 @@
 """The shared fields and helpers: each accepts exactly one spelling of each value."""
 
 import base64
+import re
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -362,6 +363,18 @@ def test_text_allows_tab_and_newlines() -> None:
 @pytest.mark.parametrize("value", ["a\x00", "\x1b[31m", "a\x7f", "a\x85", "a\ud800", "\udfff"])
 def test_text_refuses_controls_and_lone_surrogates(value: str) -> None:
     assert probe_errors("text", value) == ["Contains control characters or unpaired surrogates."]
+
+
+# Printable ASCII skips the regex: the two must agree on every short string of the
+# characters around both edges (ASCII, its controls, the C1 controls, beyond).
+@given(st.text(alphabet=st.characters(max_codepoint=0xA0), min_size=1, max_size=5))
+def test_text_refuses_exactly_the_forbidden_characters(value: str) -> None:
+    if re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]", value):
+        assert probe_errors("text", value) == [
+            "Contains control characters or unpaired surrogates."
+        ]
+    else:
+        assert loads(PROBE, {"text": value})
 
 
 @pytest.mark.parametrize("value", [b"abc", 12, 1.5, True, ["a"], {"a": 1}])
