@@ -1,15 +1,16 @@
 """RFC 8785 canonical JSON, and the strict parse that insists a signed payload is canonical.
 
-Both run on Python's C JSON codec where that is exactly RFC 8785 (see "the fast path"
-below) and on the reference `rfc8785` package otherwise: the envelope, the server and the
-auditor canonicalise or check several documents per handoff, and the pure-Python reference
-costs more than the signatures.
+Both run on orjson and Python's C JSON codec where they are exactly RFC 8785 (see "the
+fast path" below) and on the reference `rfc8785` package otherwise: the envelope, the
+server and the auditor canonicalise or check several documents per handoff, and the
+pure-Python reference costs more than the signatures.
 """
 
 import hashlib
 import json
 from typing import Any
 
+import orjson
 import rfc8785
 
 from exchange.protocol.envelope.errors import MalformedEnvelopeError, NonCanonicalJSONError
@@ -21,12 +22,11 @@ from keys.b64 import b64url_encode
 def canonical(value: Any) -> bytes:
     """The RFC 8785 canonical JSON of `value`."""
     try:
-        text = _encoder.encode(value)
-        if text.isascii():
-            # Parsing back refuses floats and integers beyond ±(2**53 - 1), the values
-            # where the C codec and RFC 8785 may print differently.
-            _decoder.decode(text)
-            return text.encode("ascii")
+        data = orjson.dumps(value, option=_ORJSON_OPTIONS)
+        if data.isascii():
+            # Parsing back refuses floats, where orjson and RFC 8785 may print differently.
+            _decoder.decode(data.decode("ascii"))
+            return data
     except (_SlowPathError, TypeError, ValueError):
         pass
     return rfc8785.dumps(value)
@@ -57,16 +57,20 @@ def _parse_canonical_reference(data: bytes, what: str) -> dict[str, Any]:
 
 
 # --- the fast path -------------------------------------------------------------------------
-# Write and check RFC 8785 canonical JSON with the C json codec, with the reference
-# `rfc8785` as the fallback. The fast path is exact for the inputs it accepts:
+# Write RFC 8785 canonical JSON with orjson and parse it with the C json codec, with the
+# reference `rfc8785` as the fallback. The fast path is exact for the inputs it accepts:
 #
 # * the text is ASCII, so every string in it is ASCII once re-encoded without escaping
 #   (a non-ASCII character would appear raw and the comparison would fail): key order by
-#   UTF-16 code units, RFC 8785's rule, is then code point order, `sort_keys`' rule;
-# * `json` escapes exactly the characters `rfc8785` escapes, with the same spellings
-#   (short forms for \b \t \n \f \r, lowercase \u00xx for the other controls);
-# * no floats, NaN or infinities reach it and integers stay within ±(2**53 - 1), where
-#   both print integers alike;
+#   UTF-16 code units, RFC 8785's rule, is then code point order, orjson's rule;
+# * orjson (and `json`, which checks what was received) escapes exactly the characters
+#   `rfc8785` escapes, with the same spellings (short forms for \b \t \n \f \r, lowercase
+#   \u00xx for the other controls; `tests/.../test_canonical.py` compares all of ASCII);
+# * no floats, NaN or infinities reach it (the parse refuses them) and integers stay
+#   within ±(2**53 - 1) (orjson's OPT_STRICT_INTEGER refuses the rest), where all three
+#   print integers alike;
+# * orjson prints what `json` cannot (datetimes, dataclasses) only if asked: it is told to
+#   refuse them, so they reach the reference, which refuses them too;
 # * a duplicate member collapses in the parse and the re-serialisation comes out shorter.
 #
 # Anything else (non-ASCII text, floats, a mismatch) goes to the reference path, which
@@ -91,8 +95,11 @@ def _refuse(_text: str) -> Any:
 
 
 _decoder = json.JSONDecoder(parse_int=_integer, parse_float=_refuse, parse_constant=_refuse)
-_encoder = json.JSONEncoder(
-    ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
+_ORJSON_OPTIONS = (
+    orjson.OPT_SORT_KEYS
+    | orjson.OPT_STRICT_INTEGER
+    | orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_DATACLASS
 )
 
 
@@ -106,10 +113,11 @@ def parse_canonical_object(data: bytes, what: str) -> dict[str, Any]:
         text = data.decode("ascii")
         try:
             value = _decoder.decode(text)
-        except (_SlowPathError, ValueError):
-            value = None
-        if isinstance(value, dict) and _encoder.encode(value) == text:
-            return value
+            # orjson refuses a lone surrogate (a TypeError): the reference decides.
+            if isinstance(value, dict) and orjson.dumps(value, option=_ORJSON_OPTIONS) == data:
+                return value
+        except (_SlowPathError, TypeError, ValueError):
+            pass
     try:
         return _parse_canonical_reference(data, what)
     except ValueError as exc:

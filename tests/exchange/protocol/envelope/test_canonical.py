@@ -2,6 +2,8 @@
 `rfc8785` package writes and accepts."""
 
 import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pytest
 import rfc8785
@@ -15,6 +17,13 @@ from exchange.protocol.envelope.canonical import (
 )
 from exchange.protocol.envelope.errors import EnvelopeError
 from exchange.protocol.envelope.structures import Envelope
+
+
+@dataclass
+class Point:
+    x: int
+    y: int
+
 
 # JSON as RFC 8785 can express it: integers in the safe range, any text, no floats.
 SCALARS = st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | st.text(max_size=20)
@@ -104,3 +113,28 @@ def test_an_envelopes_canonical_bytes_are_the_reference_spelling_of_its_json(sta
     envelope = Envelope(statement, jwe)
     assert envelope.canonical_bytes == rfc8785.dumps(envelope.to_json())
     assert envelope.jwe_bytes == (rfc8785.dumps(jwe) if jwe is not None else None)
+
+
+def test_every_ascii_character_is_written_as_the_reference_writes_it():
+    """The fast path's escapes are orjson's: each of the 128 in a value and in a key."""
+    for code in range(128):
+        character = chr(code)
+        value = {character: character, "k": f"a{character}b"}
+        assert canonical(value) == rfc8785.dumps(value), repr(character)
+
+
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [
+        ({"when": datetime(2026, 12, 7, tzinfo=UTC)}, rfc8785.CanonicalizationError),
+        ({"what": Point(1, 2)}, rfc8785.CanonicalizationError),
+        ({"bytes": b"x"}, rfc8785.CanonicalizationError),
+        ({"big": 2**53}, rfc8785.IntegerDomainError),
+    ],
+    ids=["datetime", "dataclass", "bytes", "unsafe-integer"],
+)
+def test_what_json_cannot_express_is_refused_as_the_reference_refuses_it(value, error):
+    with pytest.raises(error):
+        rfc8785.dumps(value)
+    with pytest.raises(error):
+        canonical(value)
