@@ -130,8 +130,10 @@ def test_every_ascii_character_is_written_as_the_reference_writes_it():
         ({"what": Point(1, 2)}, rfc8785.CanonicalizationError),
         ({"bytes": b"x"}, rfc8785.CanonicalizationError),
         ({"big": 2**53}, rfc8785.IntegerDomainError),
+        # Python's json wrote {"1":2} here; RFC 8785 has no rule for a non-string key.
+        ({1: 2}, rfc8785.CanonicalizationError),
     ],
-    ids=["datetime", "dataclass", "bytes", "unsafe-integer"],
+    ids=["datetime", "dataclass", "bytes", "unsafe-integer", "integer-key"],
 )
 def test_what_json_cannot_express_is_refused_as_the_reference_refuses_it(value, error):
     with pytest.raises(error):
