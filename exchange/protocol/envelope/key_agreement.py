@@ -2,8 +2,8 @@
 
 joserfc's own ECDH-ES model (RFC 7518 §4.6) writes each recipient's `epk` by exporting
 the ephemeral key as a full JWK first, its private half included and validated, only to
-drop it again: a third of joserfc's cost per recipient over the cryptography itself, and
-a seal has up to `max_recipients` of them. The model below is joserfc's, with that one
+drop it again, once per recipient: 76 µs of the 517 µs a JWE to three recipients took
+on the benchmark's machine. The model below is joserfc's, with that one
 step replaced by writing the public key's three members directly, through the extension
 point joserfc's own drafts (ECDH-1PU) use. Key agreement, Concat KDF, key wrapping and
 content encryption stay joserfc's.
