@@ -1,8 +1,12 @@
 """SQLite's writers take their turns first come, first served, across processes."""
 
+import contextlib
 import multiprocessing
 import os
+import select
 import signal
+import socket
+import threading
 import time
 from contextlib import ExitStack
 from pathlib import Path
@@ -108,3 +112,41 @@ def test_a_writer_that_died_in_its_turn_hands_it_on(tmp_path):
 def _hold_forever(path: str) -> None:
     with SqliteWriters(path, timeout=30).turn():
         time.sleep(3600)
+
+
+def _full_bell(writers: SqliteWriters, pid: int) -> socket.socket:
+    """A bell for process `pid` whose queue of wakeups is full: nobody reads it."""
+    files = writers._open()
+    assert files is not None
+    assert files.bell is not None
+    bell = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    bell.bind(files.address + str(pid).encode())
+    sender = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    with contextlib.suppress(BlockingIOError):
+        while True:
+            sender.sendto(b".", socket.MSG_DONTWAIT, bell.getsockname())
+    sender.close()
+    return bell
+
+
+def test_a_writer_never_waits_for_room_in_the_next_ones_bell(tmp_path):
+    writers = SqliteWriters(str(tmp_path / "exchange.db"), timeout=30)
+    files = writers._open()
+    assert files is not None
+    with _full_bell(writers, 2**31 - 7) as bell:
+        ringing = threading.Thread(target=files.ring, args=(2**31 - 7,), daemon=True)
+        ringing.start()
+        ringing.join(10)
+        assert not ringing.is_alive(), "ring() blocked on a full bell"
+        assert len(bell.recv(16)) == 1  # the queue was full, not empty
+
+
+def test_a_waiter_takes_every_wakeup_that_came(tmp_path):
+    writers = SqliteWriters(str(tmp_path / "exchange.db"), timeout=30)
+    files = writers._open()
+    assert files is not None
+    assert files.bell is not None
+    for _ in range(3):
+        files.ring(os.getpid())
+    files.listen(0)
+    assert select.select([files.bell], [], [], 0)[0] == []
