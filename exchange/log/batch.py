@@ -34,8 +34,16 @@ _NEW_ENTRIES: Final = insert(table(LogEntry))
 _NEW_CHECKPOINT: Final = insert(table(Checkpoint))
 _HEAD_ROW: Final = 1
 _HEADS: Final = table(LogHead)
-_READ_HEAD: Final = select(_HEADS.c.size, _HEADS.c.key_name).where(_HEADS.c.id == _HEAD_ROW)
-_LOCK_HEAD: Final = _READ_HEAD.with_for_update()
+_CHECKPOINTS: Final = table(Checkpoint)
+# The head, with the note of the checkpoint it stands at: a batch carries that note's
+# directory line over, and with several processes writing in turn, the last checkpoint
+# was often another process's (not in this one's `CommittedDirectories`).
+_READ_HEAD: Final = (
+    select(_HEADS.c.size, _HEADS.c.key_name, _CHECKPOINTS.c.note)
+    .outerjoin(_CHECKPOINTS, _CHECKPOINTS.c.size == _HEADS.c.size)
+    .where(_HEADS.c.id == _HEAD_ROW)
+)
+_LOCK_HEAD: Final = _READ_HEAD.with_for_update(of=_HEADS)
 # Moves the head only from where this batch found it: a head that moved under the
 # transaction's lock is a bug, and is refused rather than overwritten.
 _MOVE_HEAD: Final = (
@@ -47,10 +55,12 @@ _MOVE_HEAD: Final = (
 
 @dataclass(frozen=True)
 class Head:
-    """The log head row as the batch found it: its size and the key that signed it last."""
+    """The log head row as the batch found it: its size, the key that signed it last, and
+    the signed note of its checkpoint (None while the log is empty)."""
 
     size: int
     key_name: str | None
+    note: str | None = None
 
 
 @dataclass
@@ -205,7 +215,7 @@ def read_head(session: Session, *, lock: bool = False) -> Head:
     row = session.execute(_LOCK_HEAD if lock else _READ_HEAD).first()
     if row is None:
         raise LookupError("the log head row is missing: run the migrations")
-    return Head(row.size, row.key_name)
+    return Head(row.size, row.key_name, row.note)
 
 
 def _directory(session: Session, batch: Batch) -> directory_commitment.DirectoryCommitment:
@@ -217,10 +227,12 @@ def _directory(session: Session, batch: Batch) -> directory_commitment.Directory
     """
     carried = committed_directories(session).get(batch.start_size)
     if carried is None:
-        previous = session.get(Checkpoint, batch.start_size) if batch.start_size else None
+        note = batch.head.note if batch.head is not None else None
+        if batch.start_size and note is None:
+            raise LookupError(f"the checkpoint of the log head ({batch.start_size}) is missing")
         carried = (
-            directory_commitment.of_checkpoint(CheckpointText.parse(_body(previous.note)))
-            if previous is not None
+            directory_commitment.of_checkpoint(CheckpointText.parse(_body(note)))
+            if note is not None
             else directory_commitment.DirectoryCommitment(0, merkle.root([]))
         )
     if carried is not None and not batch.directory_leaves:

@@ -9,9 +9,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from exchange import runtime
+from exchange.log import batch
+from exchange.storage import database
+from exchange.storage.models import Checkpoint
 from tests.exchange.api.support import submit
 from tests.helpers.world import World
 
@@ -68,6 +71,28 @@ def test_a_submit_issues_exactly_these_statements(world):
     else:
         expected = EXPECTED
     assert seen == expected
+
+
+def test_a_batch_after_another_process_checkpoint_reads_no_checkpoint(world):
+    """The directory line a batch carries over comes with the log head. With several
+    processes writing in turn, the last checkpoint is often another's: this process has
+    not seen it, and must neither read it separately nor carry over a wrong line."""
+    officer = world.officials["officer-1"]
+    officer.headers()
+    submit(world, officer)
+    with world.app.app_context(), database.read(runtime.get_database()) as session:
+        # What this process would know had another process written the last checkpoint.
+        database.shared(session).pop(batch._DIRECTORIES)
+    with recorded_statements(world) as seen:
+        submit(world, officer)
+    assert "SELECT checkpoints" not in seen
+    assert seen.count("SELECT log_head") == 1
+    with world.app.app_context(), database.read(runtime.get_database()) as session:
+        notes = session.scalars(select(Checkpoint.note).order_by(Checkpoint.size.desc()).limit(2))
+        last, before = (note.split("\n\n")[0].splitlines()[3:] for note in notes)
+    assert last == before  # no directory change in between: the same line, carried over
+    assert len(last) == 1
+    assert last[0].startswith("directory ")
 
 
 EXPECTED = [
