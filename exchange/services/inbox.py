@@ -14,6 +14,7 @@ from exchange.storage.models import Case, Handoff, InboxHead, InboxItem, Officia
 from schemas.enums import Role
 
 _HEADS: Final = table(InboxHead)
+_LAST_SEQ: Final = select(_HEADS.c.last_seq).where(_HEADS.c.official_id == bindparam("official"))
 _NEW_HEADS: Final = insert(_HEADS)
 _NEW_ITEMS: Final = insert(table(InboxItem))
 
@@ -114,5 +115,5 @@ def page(
 
 
 def last_seq(session: Session, official_id: str) -> int:
-    head = session.get(InboxHead, official_id)
-    return head.last_seq if head else 0
+    last: int | None = session.scalar(_LAST_SEQ, {"official": official_id})
+    return last or 0
