@@ -43,14 +43,14 @@ def read_inbox(query: dict[str, Any], caller: Caller) -> Response:
         {
             "items": [
                 {
-                    "seq": item.seq,
+                    "seq": seq,
                     "case": views.case_summary(case, moment),
                     "handoff": {
                         **views.timeline_entry(handoff, with_jwe=False),
                         "jwe": stored(handoff.jwe),
                     },
                 }
-                for item, handoff, case in rows
+                for seq, handoff, case in rows
             ],
             "last_seq": last_seq,
         }

