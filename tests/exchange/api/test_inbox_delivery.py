@@ -7,6 +7,7 @@ from sqlalchemy import event
 
 from exchange import runtime
 from schemas.api import InboxPageSchema
+from schemas.common import format_utc
 from tests.exchange.api.support import assignment, created, submit
 from tests.helpers.world import World
 
@@ -107,3 +108,24 @@ def test_a_page_is_in_its_schemas_form_and_carries_each_jwe_as_sent(world):
     assert page["last_seq"] == 3
     # Keys sorted at every level, as Flask's own JSON provider prints them.
     assert response.data == json.dumps(page, sort_keys=True, separators=(",", ":")).encode()
+
+
+def test_a_first_pull_shows_each_case_as_its_delivery_left_it(world):
+    """The page is read before its deliveries are recorded; its cases are answered as
+    recording them left them: delivered, updated now, and overdue by the new state."""
+    officer = world.officials["officer-1"]
+    first, second = (submit(world, officer)[1] for _ in range(2))
+    reviewer = world.officials["cs-reviewer"]
+    pulled_at = world.clock.advance(minutes=5)
+    response = reviewer.get("/v1/inbox?after=0&limit=50")
+    assert response.status_code == 200
+    cases = {item["case"]["case_id"]: item["case"] for item in response.get_json()["items"]}
+    assert set(cases) == {first["case_id"], second["case_id"]}
+    for case in cases.values():
+        assert case["state"] == "delivered"
+        assert case["updated_at"] == format_utc(pulled_at)
+        assert case["overdue"] is False
+    # A second pull reads what the first one recorded: the same answer.
+    world.clock.advance(minutes=5)
+    again = reviewer.get("/v1/inbox?after=0&limit=50").get_json()["items"]
+    assert {item["case"]["case_id"]: item["case"] for item in again} == cases
