@@ -116,7 +116,7 @@ EXPECTED = [
     "UPDATE inbox_heads",  # every reader's head moved on at once, their seqs returned
     "INSERT INTO inbox_items",
     # the checkpoint: the head, the batch's entries and nodes, the signed checkpoint (the
-    # directory line it carries over is the process's own last checkpoint's)
+    # directory line it carries over came with the log head, read above)
     "UPDATE log_head",
     "INSERT INTO log_entries",
     "INSERT INTO log_nodes",
