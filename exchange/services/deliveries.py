@@ -25,7 +25,14 @@ from exchange.storage.models import Case, Delivery, Handoff, table
 # Core statements through the tables, built once: `record` runs under the log's write
 # lock, where the ORM's bulk INSERT and UPDATE paths cost several times the statements.
 _CASES: Final = table(Case)
-_NEW_DELIVERIES: Final = insert(table(Delivery))
+_DELIVERIES: Final = table(Delivery)
+_NEW_DELIVERIES: Final = insert(_DELIVERIES)
+# Which of a page's handoffs the official has received already: read once per pull, and
+# again under the write lock by `record`.
+_DELIVERED: Final = select(_DELIVERIES.c.handoff_id).where(
+    _DELIVERIES.c.official_id == bindparam("official"),
+    _DELIVERIES.c.handoff_id.in_(bindparam("handoff_ids", expanding=True)),
+)
 _CASE_STATES: Final = select(_CASES.c.id, _CASES.c.state).where(
     _CASES.c.id.in_(bindparam("case_ids", expanding=True))
 )
@@ -63,10 +70,8 @@ def first_fetches(session: Session, caller: Caller, fetched: Sequence[Fetch]) ->
         return []
     already = set(
         session.scalars(
-            select(Delivery.handoff_id).where(
-                Delivery.official_id == caller.official_id,
-                Delivery.handoff_id.in_([f.handoff_id for f in received]),
-            )
+            _DELIVERED,
+            {"official": caller.official_id, "handoff_ids": [f.handoff_id for f in received]},
         )
     )
     first: list[Fetch] = []
