@@ -5,11 +5,11 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Final
 
-from sqlalchemy import Executable, bindparam, insert, or_, select, update
+from sqlalchemy import Executable, Select, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from exchange.services.caller import Caller
-from exchange.services.visibility import case_filter
+from exchange.services.visibility import role_case_filter
 from exchange.storage.models import Case, Handoff, InboxHead, InboxItem, Official, table
 from schemas.enums import Role
 
@@ -105,15 +105,31 @@ def page(
     objects instead of 150, about a third less time for the read.
     """
     rows = session.execute(
+        _page_query(caller.role),
+        {
+            "official": caller.official_id,
+            "after": after,
+            "limit": limit,
+            "caller_org": caller.org_id,
+            "caller_official": caller.official_id,
+        },
+    )
+    return [(seq, handoff, case) for seq, handoff, case in rows]
+
+
+@lru_cache(maxsize=16)
+def _page_query(role: str) -> Select[int, Handoff, Case]:
+    """The page's statement for callers of `role`, built once: building it (two joins and
+    the visibility rule) took about 0.2 ms, a fifth of running it."""
+    return (
         select(InboxItem.seq, Handoff, Case)
         .join(Handoff, Handoff.id == InboxItem.handoff_id)
         .join(Case, Case.id == Handoff.case_id)
-        .where(InboxItem.official_id == caller.official_id, InboxItem.seq > after)
-        .where(case_filter(caller))
+        .where(InboxItem.official_id == bindparam("official"), InboxItem.seq > bindparam("after"))
+        .where(role_case_filter(role))
         .order_by(InboxItem.seq)
-        .limit(limit)
+        .limit(bindparam("limit"))
     )
-    return [(seq, handoff, case) for seq, handoff, case in rows]
 
 
 def last_seq(session: Session, official_id: str) -> int:

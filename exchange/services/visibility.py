@@ -9,7 +9,7 @@ never disagree.
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import ColumnElement, and_, false, true
+from sqlalchemy import BindParameter, ColumnElement, and_, bindparam, false, true
 from sqlalchemy.orm import Session
 
 from exchange.errors import NotFoundError
@@ -36,15 +36,27 @@ _RULES: dict[str, _Rule] = {
 
 def case_filter(caller: Caller) -> ColumnElement[bool]:
     """The SQL condition for the cases `caller` may see."""
-    rule = _RULES.get(caller.role)
+    return _filter(caller.role, caller.org_id, caller.official_id)
+
+
+def role_case_filter(role: str) -> ColumnElement[bool]:
+    """`case_filter` for every caller of `role`, for a statement built once: the caller's
+    organisation and official are bound at execution, as `caller_org` and `caller_official`."""
+    return _filter(role, bindparam("caller_org"), bindparam("caller_official"))
+
+
+def _filter(
+    role: str, org: str | BindParameter[str], official: str | BindParameter[str]
+) -> ColumnElement[bool]:
+    rule = _RULES.get(role)
     if rule is None:
         return false()
     if rule.org_column is None:
         return true()
     column: ColumnElement[str] = getattr(Case, rule.org_column)
-    condition = column == caller.org_id
+    condition = column == org
     if rule.assigned_only:
-        return and_(condition, Case.assignee_id == caller.official_id)
+        return and_(condition, Case.assignee_id == official)
     return condition
 
 
