@@ -84,7 +84,7 @@ class _Files:
         sender = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM, fileno=self.bell)
         try:
             # Never wait for room: a full bell blocked a writer that had ended its turn
-            # (in the bench, once for 190 ms) until the waiter read its wakeups.
+            # until the waiter read its wakeups (py-spy: 0.7 s of a 10 s submit bench).
             sender.sendto(b".", socket.MSG_DONTWAIT, _address(self.address, pid))
         except OSError:  # gone, or its bell is full: it looks at the queue anyway
             pass
